@@ -1,0 +1,50 @@
+import { Command, CommanderError } from 'commander';
+import { COMMANDS } from './commands/registry.js';
+import { takeExitCode, type Streams } from './commands/context.js';
+import { CliError, EXIT_FAILURE, EXIT_USAGE } from './errors.js';
+import { redact } from './util/redact.js';
+
+export function buildProgram(streams: Streams): Command {
+  const program = new Command('builder-images')
+    .description('Keep a repository of compiler builder images: lint, check, tag, build, push, index, bump, select.')
+    .version(VERSION, '-V, --version')
+    .option('-C, --cwd <dir>', 'repository root to work on (default: the current directory)')
+    .option('-c, --config <file>', 'config file (default: builder-images.yaml in the repository root, if present)')
+    .option('--debug', 'print debug detail (secrets are always redacted)')
+    .option('-q, --quiet', 'no progress lines')
+    .showHelpAfterError('(run with --help for usage)')
+    .configureOutput({
+      writeOut: (s) => streams.stdout.write(s),
+      writeErr: (s) => streams.stderr.write(s),
+    })
+    .exitOverride();
+  for (const register of COMMANDS) register(program, streams);
+  for (const cmd of program.commands) cmd.exitOverride().showHelpAfterError('(run with --help for usage)');
+  return program;
+}
+
+const VERSION = '0.1.0';
+
+/** Run the CLI and return its exit code: 0 ok, 1 findings or failure, 2 usage error. */
+export async function main(argv: string[], streams: Streams = { stdout: process.stdout, stderr: process.stderr }): Promise<number> {
+  const program = buildProgram(streams);
+  const debug = argv.includes('--debug');
+  try {
+    await program.parseAsync(argv);
+    return takeExitCode();
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      // --help and --version end through here with exit code 0.
+      return err.exitCode === 0 ? 0 : EXIT_USAGE;
+    }
+    if (err instanceof CliError) {
+      streams.stderr.write(`error: ${redact(err.message)}\n`);
+      if (debug && err.cause) streams.stderr.write(`${redact(String((err.cause as Error).stack ?? err.cause))}\n`);
+      return err.exitCode;
+    }
+    const e = err as Error;
+    streams.stderr.write(`error: ${redact(e?.message ?? String(err))}\n`);
+    if (debug && e?.stack) streams.stderr.write(`${redact(e.stack)}\n`);
+    return EXIT_FAILURE;
+  }
+}
