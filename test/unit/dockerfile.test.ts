@@ -1,0 +1,184 @@
+import { describe, expect, it } from 'vitest';
+import {
+  applyEdits,
+  expand,
+  extractContextSources,
+  extractImageReferences,
+  parseDockerfile,
+  type ArgScope,
+} from '../../src/core/dockerfile.js';
+
+const D1 = 'sha256:' + '1'.repeat(64);
+const D2 = 'sha256:' + '2'.repeat(64);
+
+function refs(text: string) {
+  return extractImageReferences(parseDockerfile(text));
+}
+
+function rewrite(text: string, index: number, replacement: string): string {
+  const site = refs(text)[index]!;
+  expect(site.edit).not.toBeNull();
+  return applyEdits(text, [{ start: site.edit!.start, end: site.edit!.end, replacement }]);
+}
+
+describe('parseDockerfile', () => {
+  it('joins continuations, drops comment lines inside them, and keeps line numbers', () => {
+    const p = parseDockerfile('FROM debian:12\nRUN apt-get update && \\\n# a comment\n    apt-get install -y gcc\nCOPY a b\n');
+    expect(p.errors).toEqual([]);
+    expect(p.instructions.map((i) => [i.keyword, i.line, i.endLine])).toEqual([
+      ['FROM', 1, 1],
+      ['RUN', 2, 4],
+      ['COPY', 5, 5],
+    ]);
+    expect(p.instructions[1]!.args).toBe('apt-get update &&     apt-get install -y gcc');
+  });
+
+  it('honours the escape directive', () => {
+    const p = parseDockerfile('# escape=`\nFROM mcr.microsoft.com/windows:ltsc`\n  @' + D1 + '\nRUN dir c:\\\n');
+    expect(p.escape).toBe('`');
+    expect(p.instructions).toHaveLength(2);
+    expect(p.instructions[0]!.args).toBe('mcr.microsoft.com/windows:ltsc  @' + D1);
+    expect(p.instructions[1]!.args).toBe('dir c:\\');
+  });
+
+  it('keeps heredoc bodies out of the instruction stream', () => {
+    const p = parseDockerfile('FROM scratch\nRUN <<EOF\nFROM evil\nEOF\nCOPY <<-"X" /a\n\tFROM also-not\n\tX\nUSER 1\n');
+    expect(p.errors).toEqual([]);
+    expect(p.instructions.map((i) => i.keyword)).toEqual(['FROM', 'RUN', 'COPY', 'USER']);
+    expect(p.instructions[1]!.heredocs[0]).toEqual({ delimiter: 'EOF', body: 'FROM evil' });
+    expect(p.instructions[3]!.line).toBe(8);
+  });
+
+  it('reports broken files with their lines instead of throwing', () => {
+    const p = parseDockerfile('RUN echo hi\nFROMM debian\nRUN <<EOF\nnever closed\n');
+    expect(p.errors).toEqual([
+      { line: 1, message: 'RUN before the first FROM (only ARG may come before FROM)' },
+      { line: 1, message: expect.stringContaining('no FROM') },
+      { line: 2, message: 'unknown instruction "FROMM"' },
+      { line: 3, message: 'heredoc <<EOF is never closed' },
+    ]);
+    expect(parseDockerfile('').errors[0]!.message).toContain('no FROM');
+  });
+
+  it('parses flags and CRLF files', () => {
+    const p = parseDockerfile('FROM --platform=$BUILDPLATFORM debian:12 AS build\r\nCOPY --from=build --chown=1:1 /a /b\r\n');
+    expect(p.instructions[0]!.flags).toEqual([{ name: 'platform', value: '$BUILDPLATFORM', valueStart: 11 }]);
+    expect(p.instructions[1]!.flags.map((f) => f.name)).toEqual(['from', 'chown']);
+  });
+});
+
+describe('expand', () => {
+  const scope: ArgScope = new Map([
+    ['A', { name: 'A', value: 'x', line: 1, valueSpan: undefined }],
+    ['EMPTY', { name: 'EMPTY', value: '', line: 1, valueSpan: undefined }],
+    ['NOVAL', { name: 'NOVAL', value: undefined, line: 1, valueSpan: undefined }],
+  ]);
+  it.each([
+    ['$A', 'x'],
+    ['${A}/y', 'x/y'],
+    ['${NOVAL:-d}', 'd'],
+    ['${EMPTY:-d}', 'd'],
+    ['${EMPTY-d}', ''],
+    ['${A:+alt}', 'alt'],
+    ['${NOVAL:+alt}', ''],
+    ['${MISSING:-img:1@' + D1 + '}', 'img:1@' + D1],
+  ])('%s -> %s', (input, out) => {
+    expect(expand(input, scope)).toEqual({ value: out, unresolved: [] });
+  });
+  it('names variables without a value', () => {
+    expect(expand('${NOVAL}/$MISSING', scope)).toEqual({ value: null, unresolved: ['NOVAL', 'MISSING'] });
+  });
+});
+
+describe('extractImageReferences', () => {
+  it('finds FROM, COPY --from and RUN --mount=from, and tells images from stages and scratch', () => {
+    const sites = refs(
+      [
+        `FROM --platform=linux/arm64 gcc:13@${D1} AS build`,
+        'FROM scratch',
+        'COPY --from=build /a /a',
+        'COPY --from=0 /b /b',
+        `COPY --from=busybox:1@${D2} /bin/sh /sh`,
+        `RUN --mount=type=bind,from=alpine:3@${D1},target=/x true`,
+      ].join('\n'),
+    );
+    expect(sites.map((s) => [s.kind, s.resolved, s.isStage, s.isScratch])).toEqual([
+      ['from', `gcc:13@${D1}`, false, false],
+      ['from', 'scratch', false, true],
+      ['copy-from', 'build', true, false],
+      ['copy-from', '0', true, false],
+      ['copy-from', `busybox:1@${D2}`, false, false],
+      ['mount-from', `alpine:3@${D1}`, false, false],
+    ]);
+    expect(sites[0]!.platform).toBe('linux/arm64');
+    expect(sites[0]!.stageName).toBe('build');
+  });
+
+  it('resolves FROM ${BASE} from a global ARG and edits the ARG line', () => {
+    const text = `# base\nARG BASE_IMAGE="debian:bookworm@${D1}"\nFROM \${BASE_IMAGE}\nRUN true\n`;
+    const [site] = refs(text);
+    expect(site!.resolved).toBe(`debian:bookworm@${D1}`);
+    expect(site!.edit).toMatchObject({ via: 'arg', argName: 'BASE_IMAGE', line: 2, text: `debian:bookworm@${D1}` });
+    expect(rewrite(text, 0, `debian:bookworm@${D2}`)).toBe(text.replace(D1, D2));
+  });
+
+  it('edits the ${VAR:-default} text when the ARG has no value', () => {
+    const text = `ARG BASE\nFROM \${BASE:-debian:12@${D1}} AS x\n`;
+    const [site] = refs(text);
+    expect(site!.resolved).toBe(`debian:12@${D1}`);
+    expect(site!.edit?.via).toBe('instruction');
+    expect(rewrite(text, 0, `debian:12@${D2}`)).toBe(text.replace(D1, D2));
+  });
+
+  it('keeps everything else byte for byte, including CRLF and continuations', () => {
+    const text = `FROM \\\r\n  --platform=linux/amd64 \\\r\n  debian:12@${D1}\r\nRUN x\r\n`;
+    expect(rewrite(text, 0, `debian:12@${D2}`)).toBe(text.replace(D1, D2));
+  });
+
+  it('leaves assembled references unresolvable for edits but resolved for lint', () => {
+    const text = `ARG REG=ghcr.io\nFROM \${REG}/org/img:1@${D1}\nFROM \${UNSET}\n`;
+    const [a, b] = refs(text);
+    expect(a!.resolved).toBe(`ghcr.io/org/img:1@${D1}`);
+    expect(a!.edit).toBeNull();
+    expect(b!.resolved).toBeNull();
+    expect(b!.unresolved).toEqual(['UNSET']);
+  });
+
+  it('uses stage ARGs for COPY --from, and a stage sees global ARGs only when re-declared', () => {
+    const text = `ARG IMG=busybox:1@${D1}\nFROM scratch\nCOPY --from=\${IMG} /a /a\nARG IMG\nCOPY --from=\${IMG} /b /b\n`;
+    const sites = refs(text);
+    expect(sites[1]!.resolved).toBeNull();
+    expect(sites[2]!.resolved).toBe(`busybox:1@${D1}`);
+    expect(sites[2]!.edit).toMatchObject({ via: 'arg', line: 1 });
+  });
+});
+
+describe('extractContextSources', () => {
+  it('lists COPY/ADD sources from the context, not --from or URLs or heredocs', () => {
+    const text = [
+      'FROM scratch',
+      'ARG DIR=scripts',
+      'COPY --chown=0:0 a.sh "b c.sh" /dst/',
+      'COPY ["x.txt", "/y"]',
+      'COPY --from=other /z /z',
+      'ADD https://example.com/f.tgz /f',
+      'COPY $DIR/run.sh /run.sh',
+      'COPY <<EOF /inline',
+      'hello',
+      'EOF',
+    ].join('\n');
+    expect(extractContextSources(parseDockerfile(text))).toEqual([
+      { keyword: 'COPY', line: 3, sources: ['a.sh', 'b c.sh'], external: [] },
+      { keyword: 'COPY', line: 4, sources: ['x.txt'], external: [] },
+      { keyword: 'ADD', line: 6, sources: [], external: ['https://example.com/f.tgz'] },
+      { keyword: 'COPY', line: 7, sources: ['scripts/run.sh'], external: [] },
+      { keyword: 'COPY', line: 8, sources: [], external: [] },
+    ]);
+  });
+});
+
+describe('applyEdits', () => {
+  it('refuses overlapping edits', () => {
+    expect(() => applyEdits('abcdef', [{ start: 0, end: 3, replacement: 'x' }, { start: 2, end: 4, replacement: 'y' }])).toThrow(/overlapping/);
+  });
+});
