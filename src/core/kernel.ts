@@ -1,0 +1,55 @@
+/**
+ * The driver builder's default GCC for a kernel release, with its per-distro overrides. Pure.
+ *
+ *   6.9+ -> 14, 6.5+ -> 13, other 6.x -> 12, 5.15+ -> 12, other 5.x -> 11, 4.x -> 8, 3.18+ -> 5,
+ *   other 3.x -> 4.9, 2.x -> 4.8, anything else -> 14;
+ *   centos 3.10 -> 4.8.5, centos 4.18+ -> 9, amazonlinux2 5.10 -> 10.
+ */
+import type { GccVersion } from './version.js';
+
+export interface KernelRelease {
+  version: number;
+  patchlevel: number;
+  sublevel: number;
+  /** Everything after the numbers, e.g. `-1160.el7.x86_64`. */
+  extra: string;
+}
+
+export function parseKernelRelease(text: string): KernelRelease | null {
+  const m = /^(\d+)\.(\d+)(?:\.(\d+))?(.*)$/.exec(text.trim());
+  if (!m) return null;
+  return { version: Number(m[1]), patchlevel: Number(m[2]), sublevel: Number(m[3] ?? 0), extra: m[4] ?? '' };
+}
+
+export interface KernelGccRule {
+  /** Which branch of the table applied, for the `why`. */
+  rule: string;
+  gcc: GccVersion;
+}
+
+const v = (major: number, minor = 0, patch = 0): GccVersion => ({ major, minor, patch });
+
+export function defaultGccForKernel(target: string, kernel: KernelRelease): KernelGccRule {
+  const { version: major, patchlevel: minor } = kernel;
+  if (target === 'centos') {
+    if (major === 3 && minor === 10) return { rule: 'centos 3.10', gcc: v(4, 8, 5) };
+    if (major > 4 || (major === 4 && minor >= 18)) return { rule: 'centos 4.18+', gcc: v(9) };
+  }
+  if (target === 'amazonlinux2' && major === 5 && minor === 10) return { rule: 'amazonlinux2 5.10', gcc: v(10) };
+  switch (major) {
+    case 6:
+      if (minor >= 9) return { rule: '6.9+', gcc: v(14) };
+      if (minor >= 5) return { rule: '6.5+', gcc: v(13) };
+      return { rule: '6.x', gcc: v(12) };
+    case 5:
+      return minor >= 15 ? { rule: '5.15+', gcc: v(12) } : { rule: '5.x', gcc: v(11) };
+    case 4:
+      return { rule: '4.x', gcc: v(8) };
+    case 3:
+      return minor >= 18 ? { rule: '3.18+', gcc: v(5) } : { rule: '3.x', gcc: v(4, 9) };
+    case 2:
+      return { rule: '2.x', gcc: v(4, 8) };
+    default:
+      return { rule: 'default', gcc: v(14) };
+  }
+}
