@@ -1,15 +1,60 @@
-import type { Command } from 'commander';
-import { CliError } from '../errors.js';
+import { join } from 'node:path';
+import { Option, type Command } from 'commander';
+import { lintConflicts, lintDockerfile, lintIndex, lintNames, lintSymlinks, sortFindings, type Finding } from '../core/lint-rules.js';
+import { expectedIndexText, readIndexFile } from '../app/index-file.js';
+import { loadRepo } from '../app/repo.js';
+import { githubAnnotation } from '../util/annotations.js';
 import { action, type Streams } from './context.js';
 
-// Placeholder until its issue lands: the command is listed so the CLI shape is fixed early.
+interface LintOptions {
+  format: 'text' | 'json' | 'github';
+  index: boolean;
+}
+
 export function register(program: Command, streams: Streams): void {
   program
     .command('lint')
     .description('Check builder Dockerfile names, FROM digest pins and index.yaml freshness')
+    .addOption(new Option('-f, --format <format>', 'output format').choices(['text', 'json', 'github']).default('text'))
+    .option('--no-index', 'skip the index.yaml freshness check')
+    .addHelpText(
+      'after',
+      `
+Rules: name (strict builder-<target>-<arch>_gcc<X.Y.Z>….Dockerfile, with the corrected name where obvious),
+symlink (an aarch64 file may link to its x86_64 sibling), conflict (one GCC twice for a target and arch),
+parse (the Dockerfile parses), pin (FROM / COPY --from images as image:tag@sha256:<64 hex>, ARGs resolved),
+index (index.yaml equals what \`index\` writes). Every finding is reported, as file:line: rule: message.
+Exit 1 when there are errors.`,
+    )
     .action(
-      action(async () => {
-        throw new CliError('lint is not implemented yet');
+      action<LintOptions>(async (opts, ctx) => {
+        const repo = await loadRepo(ctx.cwd, ctx.configPath);
+        const findings: Finding[] = [
+          ...lintNames(repo.files),
+          ...lintSymlinks(repo.files),
+          ...lintConflicts(repo.files),
+          ...repo.files.flatMap(lintDockerfile),
+        ];
+        if (opts.index) {
+          findings.push(...lintIndex(repo.config.index.file, await readIndexFile(join(repo.root, repo.config.index.file)), expectedIndexText(repo.files, repo.config)));
+        }
+        const sorted = sortFindings(findings);
+        const errors = sorted.filter((f) => f.severity === 'error').length;
+        if (opts.format === 'json') {
+          ctx.out.json(sorted);
+        } else {
+          for (const f of sorted) {
+            ctx.out.result(
+              opts.format === 'github'
+                ? githubAnnotation(f.severity === 'error' ? 'error' : 'warning', f.message, { file: f.file, line: f.line, title: `lint: ${f.rule}` })
+                : `${f.file}:${f.line}: ${f.rule}: ${f.message}`,
+            );
+          }
+          const summary = `${repo.files.length} file(s) in ${repo.config.imagesDir}/ checked: ${errors} error(s), ${sorted.length - errors} warning(s)`;
+          if (opts.format === 'text') ctx.out.result(summary);
+          else ctx.out.progress(summary);
+        }
+        return errors > 0 ? 1 : 0;
       }, streams),
     );
 }

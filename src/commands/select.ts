@@ -1,15 +1,129 @@
+import { readFile } from 'node:fs/promises';
+import { resolve } from 'node:path';
 import type { Command } from 'commander';
-import { CliError } from '../errors.js';
+import { parseIndex, IndexParseError, type IndexEntry } from '../core/index-schema.js';
+import { defaultGccForKernel, parseKernelRelease } from '../core/kernel.js';
+import { isArch, type Arch } from '../core/names.js';
+import { selectBuilder, type Selection } from '../core/select.js';
+import { formatGccVersion, widenVersion, type GccVersion } from '../core/version.js';
+import { CliError, UsageError } from '../errors.js';
+import { formatTable } from '../util/output.js';
 import { action, type Streams } from './context.js';
 
-// Placeholder until its issue lands: the command is listed so the CLI shape is fixed early.
+interface SelectOptions {
+  target?: string;
+  arch?: string;
+  tag: string;
+  index: string;
+  gcc?: string;
+  kernelRelease?: string;
+  json?: boolean;
+  matrix?: boolean;
+}
+
+/** One kernel per series, at every boundary of the driver builder's table, from 2.6 to 6.x. */
+export const KERNEL_SERIES = [
+  '2.6.32', '3.0.0', '3.10.0', '3.16.0', '3.18.0', '4.4.0', '4.9.0', '4.14.0', '4.18.0', '4.19.0',
+  '5.4.0', '5.10.0', '5.14.0', '5.15.0', '6.1.0', '6.5.0', '6.6.0', '6.8.0', '6.9.0', '6.12.0',
+];
+
 export function register(program: Command, streams: Streams): void {
   program
     .command('select')
     .description('Show which builder image the driver builder would pick')
+    .option('--target <target>', 'build target (distro), e.g. debian, centos, amazonlinux2')
+    .option('--arch <arch>', 'build arch: x86_64 or aarch64')
+    .option('--tag <tag>', 'image tag (version) to choose among', 'latest')
+    .option('--index <file>', 'builder index to read', 'index.yaml')
+    .option('--gcc <X.Y.Z>', 'target GCC version')
+    .option('--kernel-release <release>', "kernel release; the target GCC comes from the driver builder's default table")
+    .option('--json', 'print the result as JSON')
+    .option('--matrix', 'for every target in the index and kernel series 2.6 … 6.x, the pick (non-exact picks marked)')
+    .addHelpText('after', '\nExample: builder-images select --target centos --arch x86_64 --kernel-release 3.10.0-1160.el7.x86_64')
     .action(
-      action(async () => {
-        throw new CliError('select is not implemented yet');
+      action<SelectOptions>(async (opts, ctx) => {
+        const file = resolve(ctx.cwd, opts.index);
+        const entries = await readIndex(file, opts.index);
+        if (opts.matrix) return printMatrix(entries, opts, ctx.out);
+
+        if (!opts.target) throw new UsageError('--target is required (or use --matrix)');
+        const arch = requireArch(opts.arch);
+        const { gcc, source } = targetGcc(opts, opts.target);
+        const pick = selectBuilder(entries, { target: opts.target, arch, tag: opts.tag, gcc });
+        if (!pick) {
+          throw new CliError(`no image in ${opts.index} for target ${opts.target} (or any), arch ${arch}, tag ${opts.tag}`);
+        }
+        if (opts.json) {
+          ctx.out.json({ image: pick.image.name, gcc: pick.gcc, reason: pick.reason, why: pick.why, targetGcc: formatGccVersion(gcc), targetGccFrom: source });
+        } else {
+          ctx.out.result(`image:  ${pick.image.name}`);
+          ctx.out.result(`gcc:    ${pick.gcc} (wanted ${formatGccVersion(gcc)}, ${source})`);
+          ctx.out.result(`why:    ${pick.reason}: ${pick.why}`);
+        }
+        return 0;
       }, streams),
     );
+}
+
+async function readIndex(file: string, shown: string): Promise<IndexEntry[]> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch {
+    throw new UsageError(`cannot read the index ${shown}: generate it with \`builder-images index\` or pass --index FILE`);
+  }
+  try {
+    return parseIndex(text, shown);
+  } catch (err) {
+    if (err instanceof IndexParseError) throw new CliError(err.message);
+    throw err;
+  }
+}
+
+function requireArch(arch: string | undefined): Arch {
+  if (!arch || !isArch(arch)) throw new UsageError(`--arch must be x86_64 or aarch64${arch ? ` (got "${arch}")` : ''}`);
+  return arch;
+}
+
+function targetGcc(opts: SelectOptions, target: string): { gcc: GccVersion; source: string } {
+  if (opts.gcc && opts.kernelRelease) throw new UsageError('give either --gcc or --kernel-release, not both');
+  if (opts.gcc) {
+    const gcc = widenVersion(opts.gcc);
+    if (!gcc) throw new UsageError(`--gcc "${opts.gcc}" is not a version such as 12.2.0`);
+    return { gcc, source: 'from --gcc' };
+  }
+  if (opts.kernelRelease) {
+    const kernel = parseKernelRelease(opts.kernelRelease);
+    if (!kernel) throw new UsageError(`--kernel-release "${opts.kernelRelease}" is not a kernel release such as 6.1.0-18-amd64`);
+    const rule = defaultGccForKernel(target, kernel);
+    return { gcc: rule.gcc, source: `default for kernel ${opts.kernelRelease} (rule ${rule.rule})` };
+  }
+  throw new UsageError('give --gcc X.Y.Z or --kernel-release R');
+}
+
+function printMatrix(entries: IndexEntry[], opts: SelectOptions, out: import('../util/output.js').Output): number {
+  const arches: Arch[] = opts.arch ? [requireArch(opts.arch)] : ['x86_64', 'aarch64'];
+  const targets = opts.target ? [opts.target] : [...new Set(entries.map((e) => e.target))].sort();
+  const rows: { target: string; arch: Arch; kernel: string; wanted: string; pick: Selection | null }[] = [];
+  for (const target of targets) {
+    for (const arch of arches) {
+      for (const kernel of KERNEL_SERIES) {
+        const gcc = defaultGccForKernel(target, parseKernelRelease(kernel)!).gcc;
+        rows.push({ target, arch, kernel, wanted: formatGccVersion(gcc), pick: selectBuilder(entries, { target, arch, tag: opts.tag, gcc }) });
+      }
+    }
+  }
+  if (opts.json) {
+    out.json(rows.map((r) => ({ target: r.target, arch: r.arch, kernel: r.kernel, wanted: r.wanted, image: r.pick?.image.name ?? null, gcc: r.pick?.gcc ?? null, reason: r.pick?.reason ?? 'none' })));
+  } else {
+    const table = [['TARGET', 'ARCH', 'KERNEL', 'WANTS', 'GETS', 'HOW', 'IMAGE']];
+    for (const r of rows) {
+      const mark = r.pick?.reason === 'exact' ? '' : ' *';
+      table.push([r.target, r.arch, r.kernel, r.wanted, (r.pick?.gcc ?? '-') + mark, r.pick?.reason ?? 'none', r.pick?.image.name ?? '(no image)']);
+    }
+    out.result(formatTable(table));
+    const inexact = rows.filter((r) => r.pick?.reason !== 'exact').length;
+    out.result(`\n${rows.length} pick(s), ${inexact} not an exact match (marked *)`);
+  }
+  return 0;
 }

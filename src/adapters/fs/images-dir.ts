@@ -1,0 +1,53 @@
+import { lstat, readFile, readlink } from 'node:fs/promises';
+import { basename, dirname, join, relative, resolve } from 'node:path';
+import { globby } from 'globby';
+import { parseDockerfileName, type BuilderName } from '../../core/names.js';
+
+/** A file in images/ that is, or looks meant to be, a Dockerfile. */
+export interface ImageFile {
+  /** Path relative to the repository root, with forward slashes: how findings name it. */
+  path: string;
+  absPath: string;
+  fileName: string;
+  /** Parsed name, or null when the name is not a valid builder name. */
+  name: BuilderName | null;
+  /** For a symlink: the repository-relative path it points at. */
+  linkTarget?: string;
+  /** File content (of the link target for a symlink); undefined when it cannot be read. */
+  content?: string;
+}
+
+/** Names that are Dockerfiles or near misses of one (Renovate's patterns, plus any case of `.dockerfile`). */
+const DOCKERFILE_LIKE = /(^|[/.])(dockerfile|containerfile)([^/]*)$|\.dockerfile$/i;
+
+/** Every Dockerfile-like file below `imagesDir`, sorted by path, with its content. */
+export async function listImageFiles(root: string, imagesDir: string): Promise<ImageFile[]> {
+  const base = resolve(root, imagesDir);
+  const paths = await globby('**/*', { cwd: base, dot: false, onlyFiles: false, followSymbolicLinks: false, gitignore: false });
+  const files: ImageFile[] = [];
+  for (const rel of paths.sort()) {
+    const fileName = basename(rel);
+    if (!DOCKERFILE_LIKE.test(fileName)) continue;
+    const absPath = join(base, rel);
+    const stat = await lstat(absPath);
+    if (stat.isDirectory()) continue;
+    const file: ImageFile = {
+      path: relative(root, absPath).split('\\').join('/'),
+      absPath,
+      fileName,
+      name: parseDockerfileName(fileName),
+    };
+    if (stat.isSymbolicLink()) {
+      const target = resolve(dirname(absPath), await readlink(absPath));
+      file.linkTarget = relative(root, target).split('\\').join('/');
+    }
+    file.content = await readFile(absPath, 'utf8').catch(() => undefined);
+    files.push(file);
+  }
+  return files;
+}
+
+/** The valid builder images only. */
+export function builderImages(files: ImageFile[]): (ImageFile & { name: BuilderName })[] {
+  return files.filter((f): f is ImageFile & { name: BuilderName } => f.name !== null);
+}

@@ -1,0 +1,55 @@
+/**
+ * builder-images.yaml, the optional config file at the repository root. Pure schema; loading is in
+ * adapters/fs/config-file.ts. Every key is optional; an unknown key is an error that names it. Flags override it.
+ */
+import { z } from 'zod';
+
+const repository = z
+  .string()
+  .regex(/^[^\s:@]+(?::\d+)?\/[a-z0-9._/-]+$/, 'must be a repository such as ghcr.io/org/builders (no tag)');
+
+export const configSchema = z
+  .object({
+    /** Where images are published; the first is built and pushed, the others are filled by copy. */
+    repositories: z.array(repository).min(1).default(['localhost:5000/builders']),
+    /** How content tags are made: git tree hash of the inputs, or the HEAD commit. */
+    tagScheme: z.enum(['tree', 'commit']).default('tree'),
+    /** Folder of builder Dockerfiles, relative to the repository root. */
+    imagesDir: z.string().min(1).default('images'),
+    /** Extra versions every image is tagged with, besides its content tag. */
+    versions: z.array(z.string().regex(/^[A-Za-z0-9_][A-Za-z0-9_.-]*$/)).default(['latest']),
+    /** index.yaml: which file, and which tags (versions) it lists. */
+    index: z
+      .object({
+        file: z.string().min(1).default('index.yaml'),
+        tags: z.array(z.string().min(1)).default(['latest']),
+      })
+      .strict()
+      .default({ file: 'index.yaml', tags: ['latest'] }),
+    /** Build engine: auto picks the first of docker, podman, buildah that works. */
+    engine: z.enum(['auto', 'docker', 'buildah', 'podman']).default('auto'),
+    /** --build-arg values for every build. */
+    buildArgs: z.record(z.string(), z.string()).default({}),
+    /** Registries spoken to over plain HTTP besides loopback ones. */
+    insecureRegistries: z.array(z.string()).default([]),
+    /** CI runner label for a native build of each arch (plan --format github-matrix). */
+    runners: z
+      .object({ x86_64: z.string().default('ubuntu-24.04'), aarch64: z.string().default('ubuntu-24.04-arm') })
+      .strict()
+      .default({ x86_64: 'ubuntu-24.04', aarch64: 'ubuntu-24.04-arm' }),
+    /** Remote BuildKit builder per platform (docker buildx --builder). */
+    builders: z.record(z.string(), z.string()).default({}),
+    bump: z
+      .object({ branch: z.string().min(1).default('builder-images/digests') })
+      .strict()
+      .default({ branch: 'builder-images/digests' }),
+  })
+  .strict();
+
+export type Config = z.infer<typeof configSchema>;
+
+export const DEFAULT_CONFIG_FILE = 'builder-images.yaml';
+
+export function defaultConfig(): Config {
+  return configSchema.parse({});
+}

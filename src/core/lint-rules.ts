@@ -1,0 +1,140 @@
+/**
+ * Lint rules over the files of images/ and index.yaml. Pure: the caller reads the files.
+ * Every rule reports all it finds, each finding located at a file and line.
+ */
+import { extractImageReferences, parseDockerfile } from './dockerfile.js';
+import { diagnoseDockerfileName, formatDockerfileName, sameImageSet, type BuilderName } from './names.js';
+import { isSha256Digest, parseReference, ReferenceError } from './reference.js';
+
+export type Severity = 'error' | 'warning';
+export type LintRule = 'name' | 'symlink' | 'conflict' | 'parse' | 'pin' | 'index';
+
+export interface Finding {
+  file: string;
+  line: number;
+  rule: LintRule;
+  severity: Severity;
+  message: string;
+}
+
+/** What the rules need to know of one file in images/. */
+export interface LintFile {
+  path: string;
+  fileName: string;
+  name: BuilderName | null;
+  linkTarget?: string;
+  content?: string;
+}
+
+export function lintNames(files: LintFile[]): Finding[] {
+  const findings: Finding[] = [];
+  for (const f of files) {
+    if (f.name) continue;
+    const d = diagnoseDockerfileName(f.fileName);
+    if (!d) continue;
+    const hint = d.suggestion ? ` Rename it to ${d.suggestion}.` : '';
+    findings.push({
+      file: f.path,
+      line: 1,
+      rule: 'name',
+      severity: 'error',
+      message: `"${f.fileName}" is not a builder name: ${d.problems.join('; ')}.${hint} Expected builder-<target>-<arch>_gcc<X.Y.Z>[_gcc<X.Y.Z>…].Dockerfile`,
+    });
+  }
+  return findings;
+}
+
+/** A symlinked Dockerfile serves another arch of the same image: it must point at a valid sibling of the same set. */
+export function lintSymlinks(files: LintFile[]): Finding[] {
+  const byPath = new Map(files.map((f) => [f.path, f]));
+  const findings: Finding[] = [];
+  for (const f of files) {
+    if (!f.linkTarget || !f.name) continue;
+    const target = byPath.get(f.linkTarget);
+    const problem = !target
+      ? `points at ${f.linkTarget}, which is not a Dockerfile in the images folder (dangling or outside it)`
+      : !target.name
+        ? `points at ${f.linkTarget}, which is not a valid builder name`
+        : target.linkTarget
+          ? `points at ${f.linkTarget}, which is itself a link: point at the real file`
+          : !sameImageSet(f.name, target.name)
+            ? `points at ${f.linkTarget}, an image with a different target or GCC list; expected ${formatDockerfileName({ ...f.name, arch: target.name.arch })}`
+            : undefined;
+    if (problem) findings.push({ file: f.path, line: 1, rule: 'symlink', severity: 'error', message: `symlink ${problem}` });
+  }
+  return findings;
+}
+
+/** Two images of one target and arch that both provide a GCC make the driver builder's choice ambiguous. */
+export function lintConflicts(files: LintFile[]): Finding[] {
+  const findings: Finding[] = [];
+  const seen = new Map<string, LintFile>();
+  for (const f of files) {
+    if (!f.name) continue;
+    for (const gcc of f.name.gccVersions) {
+      const key = `${f.name.target}/${f.name.arch}/${gcc}`;
+      const first = seen.get(key);
+      if (!first) {
+        seen.set(key, f);
+        continue;
+      }
+      findings.push({
+        file: f.path,
+        line: 1,
+        rule: 'conflict',
+        severity: 'error',
+        message: `GCC ${gcc} for ${f.name.target}/${f.name.arch} is provided by both ${first.path} and ${f.path}: selection would be ambiguous; keep it in one of them`,
+      });
+    }
+  }
+  return findings;
+}
+
+/** The Dockerfile parses, and every image it builds from is pinned as image:tag@sha256:<64 hex>. */
+export function lintDockerfile(file: LintFile): Finding[] {
+  if (file.content === undefined || file.linkTarget) return []; // a link is linted through its target
+  const parsed = parseDockerfile(file.content);
+  const findings: Finding[] = parsed.errors.map((e) => ({
+    file: file.path,
+    line: e.line,
+    rule: 'parse' as const,
+    severity: 'error' as const,
+    message: `Dockerfile does not parse: ${e.message}`,
+  }));
+  for (const site of extractImageReferences(parsed)) {
+    if (site.isScratch || site.isStage) continue;
+    const what = site.kind === 'from' ? 'FROM' : site.kind === 'copy-from' ? 'COPY --from' : 'RUN --mount from';
+    const at = (message: string) => findings.push({ file: file.path, line: site.line, rule: 'pin', severity: 'error', message });
+    if (site.resolved === null) {
+      at(`${what} ${site.raw}: cannot resolve ${site.unresolved.map((v) => '$' + v).join(', ')}; declare it with a pinned default (ARG ${site.unresolved[0]}=image:tag@sha256:…) before its use`);
+      continue;
+    }
+    let ref;
+    try {
+      ref = parseReference(site.resolved);
+    } catch (err) {
+      at(`${what} ${site.raw}: ${err instanceof ReferenceError ? err.message : String(err)}`);
+      continue;
+    }
+    if (!ref.digest || !isSha256Digest(ref.digest)) {
+      at(`${what} ${site.resolved} is not pinned by digest: write image:tag@sha256:<64 hex> (\`builder-images bump --pin\` adds it)`);
+    } else if (!ref.tag) {
+      at(`${what} ${site.resolved} has a digest but no tag: keep the tag next to the digest (image:tag@sha256:…) so updates know what to follow`);
+    }
+  }
+  return findings;
+}
+
+/** index.yaml must equal what `index` would write now. */
+export function lintIndex(indexFile: string, current: string | undefined, expected: string): Finding[] {
+  if (current === expected) return [];
+  const message =
+    current === undefined
+      ? `${indexFile} is missing: run \`builder-images index\` and commit it`
+      : `${indexFile} is out of date with images/: run \`builder-images index\` and commit it (\`index --check\` shows the diff)`;
+  return [{ file: indexFile, line: 1, rule: 'index', severity: 'error', message }];
+}
+
+export function sortFindings(findings: Finding[]): Finding[] {
+  return [...findings].sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : a.line - b.line));
+}
