@@ -1,0 +1,508 @@
+/**
+ * A small OCI distribution client on Node's fetch.
+ *
+ *   const client = new RegistryClient({ insecureRegistries, debug });
+ *   await client.ping('127.0.0.1:5000');
+ *   const head = await client.headManifest(ref);               // { digest, mediaType, size }
+ *   const m = await client.getManifest(ref);                   // exact bytes, verified digest, parsed JSON
+ *   const img = await client.getImage(ref, { os, architecture }); // index -> the platform's manifest
+ *   await client.getBlob(repo, digest);                        // bytes, verified
+ *   client.openBlob(repo, digest);                             // Readable, verified as it streams, resumes on cuts
+ *   await client.pushBlob(repo, bytes) / pushBlobStream(repo, open, { digest, size });
+ *   await client.mountBlob(from, to, digest);                  // true when mounted, false when the registry refused
+ *   await client.putManifest(ref, bytes, mediaType);           // digest of the exact bytes sent
+ *   await client.listTags(repo);                               // follows Link pagination
+ *   await client.copy(src, dst);                               // image or index, skipping blobs that exist
+ *
+ * Only NotFoundError means "absent"; every other failure throws (see errors.ts).
+ */
+import { createHash } from 'node:crypto';
+import { Readable } from 'node:stream';
+import {
+  isIndexMediaType,
+  MANIFEST_ACCEPT,
+  matchPlatform,
+  parseManifestBytes,
+  sha256Digest,
+  type Descriptor,
+  type ImageConfig,
+  type ImageIndex,
+  type ImageManifest,
+  type Platform,
+  formatPlatform,
+} from '../../core/oci.js';
+import { formatReference, type ImageReference } from '../../core/reference.js';
+import { pullScope, pushScope } from './auth.js';
+import { CredentialStore, type CredentialSourceOptions } from './credentials.js';
+import { DigestMismatchError, NotFoundError, RegistryError } from './errors.js';
+import { Transport, type TransportOptions } from './transport.js';
+
+export type Repository = Pick<ImageReference, 'registry' | 'repository'>;
+
+export interface ManifestHead {
+  digest: string;
+  mediaType: string;
+  size: number;
+}
+
+export interface Manifest extends ManifestHead {
+  bytes: Uint8Array;
+  manifest: ImageManifest | ImageIndex;
+}
+
+export interface Image {
+  /** The single-platform manifest. */
+  manifest: ImageManifest;
+  digest: string;
+  mediaType: string;
+  /** The index it was chosen from, when the reference named one. */
+  index?: { digest: string; mediaType: string };
+}
+
+export interface CopyStats {
+  digest: string;
+  mediaType: string;
+  blobsCopied: number;
+  blobsMounted: number;
+  blobsSkipped: number;
+  bytesCopied: number;
+}
+
+export interface RegistryClientOptions extends Omit<TransportOptions, 'credentials'> {
+  credentials?: CredentialStore | CredentialSourceOptions;
+  /** Blobs larger than this are uploaded in PATCH chunks of this size. */
+  chunkSize?: number;
+}
+
+const OCTET = 'application/octet-stream';
+
+export class RegistryClient {
+  private readonly transport: Transport;
+  private readonly chunkSize: number;
+
+  constructor(options: RegistryClientOptions = {}) {
+    const credentials = options.credentials instanceof CredentialStore ? options.credentials : new CredentialStore(options.credentials);
+    this.transport = new Transport({ ...options, credentials });
+    this.chunkSize = options.chunkSize ?? 16 * 1024 * 1024;
+  }
+
+  /** Check that the registry answers the v2 API (authenticating when it asks). */
+  async ping(registry: string): Promise<void> {
+    const res = await this.transport.request({ registry, method: 'GET', path: '/v2/', scopes: [], ok: [200], what: `registry ${registry}` });
+    await res.body?.cancel();
+  }
+
+  // ----- manifests
+
+  async headManifest(ref: ImageReference): Promise<ManifestHead> {
+    const res = await this.transport.request({
+      registry: ref.registry,
+      method: 'HEAD',
+      path: manifestPath(ref),
+      scopes: [pullScope(ref.repository)],
+      headers: { accept: MANIFEST_ACCEPT.join(', ') },
+      ok: [200],
+      what: formatReference(ref),
+    });
+    const digest = res.headers.get('docker-content-digest');
+    const mediaType = res.headers.get('content-type')?.split(';')[0]?.trim();
+    if (!digest || !mediaType) {
+      // Some registries omit the digest on HEAD: read the manifest and hash its bytes.
+      const full = await this.getManifest(ref);
+      return { digest: full.digest, mediaType: full.mediaType, size: full.size };
+    }
+    if (ref.digest && digest !== ref.digest) throw new DigestMismatchError(`${formatReference(ref)}: the registry reports digest ${digest}`);
+    return { digest, mediaType, size: Number(res.headers.get('content-length') ?? 0) };
+  }
+
+  async getManifest(ref: ImageReference): Promise<Manifest> {
+    const res = await this.transport.request({
+      registry: ref.registry,
+      method: 'GET',
+      path: manifestPath(ref),
+      scopes: [pullScope(ref.repository)],
+      headers: { accept: MANIFEST_ACCEPT.join(', ') },
+      ok: [200],
+      what: formatReference(ref),
+    });
+    const bytes = new Uint8Array(await res.arrayBuffer());
+    const digest = sha256Digest(bytes);
+    // The digest is always computed from the bytes; a named or announced digest must agree with it.
+    if (ref.digest && ref.digest !== digest) {
+      throw new DigestMismatchError(`${formatReference(ref)}: the manifest's content hashes to ${digest}, not the requested digest`);
+    }
+    const announced = res.headers.get('docker-content-digest');
+    if (announced && announced.startsWith('sha256:') && announced !== digest) {
+      throw new DigestMismatchError(`${formatReference(ref)}: the manifest's content hashes to ${digest}, the registry announced ${announced}`);
+    }
+    let parsed;
+    try {
+      parsed = parseManifestBytes(bytes, res.headers.get('content-type') ?? undefined);
+    } catch (err) {
+      throw new RegistryError(`${formatReference(ref)}: ${(err as Error).message}`);
+    }
+    return { digest, mediaType: parsed.mediaType, size: bytes.length, bytes, manifest: parsed.manifest };
+  }
+
+  /** The single-platform manifest for a reference: itself, or the platform's child of an index. */
+  async getImage(ref: ImageReference, platform?: Platform): Promise<Image> {
+    const top = await this.getManifest(ref);
+    if (!isIndexMediaType(top.mediaType)) return { manifest: top.manifest as ImageManifest, digest: top.digest, mediaType: top.mediaType };
+    const index = top.manifest as ImageIndex;
+    if (!platform) {
+      const platforms = index.manifests.map((d) => (d.platform ? formatPlatform(d.platform) : '?')).join(', ');
+      throw new RegistryError(`${formatReference(ref)} is a multi-platform index (${platforms}): say which platform`);
+    }
+    const child = matchPlatform(index, platform);
+    if (!child) {
+      const platforms = index.manifests.map((d) => (d.platform ? formatPlatform(d.platform) : '?')).join(', ');
+      throw new NotFoundError(`${formatReference(ref)} has no ${formatPlatform(platform)} image (it has ${platforms})`);
+    }
+    const image = await this.getManifest({ registry: ref.registry, repository: ref.repository, digest: child.digest });
+    return { manifest: image.manifest as ImageManifest, digest: image.digest, mediaType: image.mediaType, index: { digest: top.digest, mediaType: top.mediaType } };
+  }
+
+  async getConfig(repo: Repository, manifest: ImageManifest): Promise<ImageConfig> {
+    const bytes = await this.getBlob(repo, manifest.config.digest);
+    return JSON.parse(Buffer.from(bytes).toString('utf8')) as ImageConfig;
+  }
+
+  /** PUT exact bytes under a tag or digest; returns the digest of the bytes sent. */
+  async putManifest(ref: ImageReference, bytes: Uint8Array, mediaType: string): Promise<string> {
+    const digest = sha256Digest(bytes);
+    const target = ref.tag ?? ref.digest ?? digest;
+    const res = await this.transport.request({
+      registry: ref.registry,
+      method: 'PUT',
+      path: `/v2/${ref.repository}/manifests/${target}`,
+      scopes: [pushScope(ref.repository)],
+      headers: { 'content-type': mediaType },
+      body: bytes,
+      ok: [200, 201, 202],
+      what: `push manifest ${formatReference({ ...ref, tag: ref.tag })}`,
+    });
+    await res.body?.cancel();
+    const announced = res.headers.get('docker-content-digest');
+    if (announced && announced !== digest) throw new DigestMismatchError(`${formatReference(ref)}: the registry stored ${announced}, we sent ${digest}`);
+    return digest;
+  }
+
+  async deleteManifest(ref: ImageReference & { digest: string }): Promise<void> {
+    const res = await this.transport.request({
+      registry: ref.registry,
+      method: 'DELETE',
+      path: `/v2/${ref.repository}/manifests/${ref.digest}`,
+      scopes: [`repository:${ref.repository}:delete`, pushScope(ref.repository)],
+      ok: [202, 200],
+      what: `delete ${formatReference(ref)}`,
+    });
+    await res.body?.cancel();
+  }
+
+  // ----- tags
+
+  async listTags(repo: Repository, pageSize = 1000): Promise<string[]> {
+    const tags: string[] = [];
+    let path: string | undefined = `/v2/${repo.repository}/tags/list?n=${pageSize}`;
+    while (path) {
+      const res = await this.transport.request({
+        registry: repo.registry,
+        method: 'GET',
+        path,
+        scopes: [pullScope(repo.repository)],
+        ok: [200],
+        what: `tags of ${repo.registry}/${repo.repository}`,
+      });
+      const body = (await res.json()) as { tags?: string[] | null };
+      tags.push(...(body.tags ?? []));
+      const next = /<([^>]+)>\s*;\s*rel="?next"?/.exec(res.headers.get('link') ?? '')?.[1];
+      path = next ? (next.startsWith('http') ? next : next) : undefined;
+    }
+    return tags;
+  }
+
+  // ----- blobs
+
+  async headBlob(repo: Repository, digest: string): Promise<number> {
+    const res = await this.transport.request({
+      registry: repo.registry,
+      method: 'HEAD',
+      path: `/v2/${repo.repository}/blobs/${digest}`,
+      scopes: [pullScope(repo.repository)],
+      ok: [200],
+      what: `blob ${digest} in ${repo.registry}/${repo.repository}`,
+    });
+    return Number(res.headers.get('content-length') ?? -1);
+  }
+
+  /** True when the blob is there, false when it is not; any other failure throws. */
+  async blobExists(repo: Repository, digest: string): Promise<boolean> {
+    try {
+      await this.headBlob(repo, digest);
+      return true;
+    } catch (err) {
+      if (err instanceof NotFoundError) return false;
+      throw err;
+    }
+  }
+
+  /** A whole blob in memory (configs, small files), verified before it is returned. */
+  async getBlob(repo: Repository, digest: string): Promise<Uint8Array> {
+    const chunks: Buffer[] = [];
+    for await (const chunk of this.openBlob(repo, digest)) chunks.push(chunk as Buffer);
+    return new Uint8Array(Buffer.concat(chunks));
+  }
+
+  /**
+   * A blob as a stream, hashed as it flows. A connection cut resumes with a Range request where the
+   * registry supports it; at the end the digest (and size, when known) must match, or the stream fails:
+   * consumers must treat what they read as good only when the stream ends without error.
+   */
+  openBlob(repo: Repository, digest: string, options: { size?: number; maxResumes?: number } = {}): Readable {
+    const transport = this.transport;
+    const what = `blob ${digest} in ${repo.registry}/${repo.repository}`;
+    const algorithm = digest.split(':')[0]!;
+    async function* generate(): AsyncGenerator<Buffer> {
+      const hash = createHash(algorithm === 'sha512' ? 'sha512' : 'sha256');
+      let offset = 0;
+      let resumes = 0;
+      for (;;) {
+        const res = await transport.request({
+          registry: repo.registry,
+          method: 'GET',
+          path: `/v2/${repo.repository}/blobs/${digest}`,
+          scopes: [pullScope(repo.repository)],
+          headers: offset > 0 ? { range: `bytes=${offset}-` } : {},
+          ok: [200, 206],
+          what,
+        });
+        // A registry that ignores Range starts again from byte 0: skip what we already have.
+        let skip = offset > 0 && res.status === 200 ? offset : 0;
+        try {
+          for await (const raw of res.body as unknown as AsyncIterable<Uint8Array>) {
+            let chunk = Buffer.from(raw);
+            if (skip > 0) {
+              const drop = Math.min(skip, chunk.length);
+              chunk = chunk.subarray(drop);
+              skip -= drop;
+              if (chunk.length === 0) continue;
+            }
+            hash.update(chunk);
+            offset += chunk.length;
+            yield chunk;
+          }
+          break;
+        } catch (err) {
+          if (resumes >= (options.maxResumes ?? 3)) throw new RegistryError(`${what}: the connection broke at byte ${offset} (${(err as Error).message})`, undefined, undefined, { cause: err });
+          resumes++;
+        }
+      }
+      const actual = `${algorithm}:${hash.digest('hex')}`;
+      if (actual !== digest) throw new DigestMismatchError(`${what}: content hashes to ${actual}; the blob is corrupt and was rejected`);
+      if (options.size !== undefined && offset !== options.size) throw new DigestMismatchError(`${what}: got ${offset} bytes, expected ${options.size}`);
+    }
+    return Readable.from(generate(), { objectMode: false });
+  }
+
+  /** Upload bytes (skipped when the blob exists); returns its descriptor fields. */
+  async pushBlob(repo: Repository, bytes: Uint8Array, mediaType = OCTET): Promise<Descriptor> {
+    const digest = sha256Digest(bytes);
+    const descriptor = { mediaType, digest, size: bytes.length };
+    if (await this.blobExists(repo, digest)) return descriptor;
+    if (bytes.length > this.chunkSize) {
+      await this.pushBlobStream(repo, () => Readable.from([Buffer.from(bytes)]), { digest, size: bytes.length });
+      return descriptor;
+    }
+    const location = await this.startUpload(repo);
+    const res = await this.transport.request({
+      registry: repo.registry,
+      method: 'PUT',
+      path: withDigest(location, digest),
+      scopes: [pushScope(repo.repository)],
+      headers: { 'content-type': OCTET },
+      body: bytes,
+      ok: [201, 204],
+      what: `upload ${digest} to ${repo.registry}/${repo.repository}`,
+    });
+    await res.body?.cancel();
+    return descriptor;
+  }
+
+  /**
+   * Upload a stream in PATCH chunks (memory bounded by the chunk size), then close with PUT ?digest=.
+   * `open` gives the stream; the digest is verified by the registry on the final PUT.
+   */
+  async pushBlobStream(repo: Repository, open: () => Readable, blob: { digest: string; size?: number }): Promise<void> {
+    let location = await this.startUpload(repo);
+    const what = `upload ${blob.digest} to ${repo.registry}/${repo.repository}`;
+    let offset = 0;
+    try {
+      for await (const chunk of chunked(open(), this.chunkSize)) {
+        const res = await this.transport.request({
+          registry: repo.registry,
+          method: 'PATCH',
+          path: location,
+          scopes: [pushScope(repo.repository)],
+          headers: { 'content-type': OCTET, 'content-range': `${offset}-${offset + chunk.length - 1}`, 'content-length': String(chunk.length) },
+          body: chunk,
+          ok: [202, 204],
+          what,
+        });
+        await res.body?.cancel();
+        location = absoluteLocation(res.headers.get('location') ?? location, this.transport.baseUrl(repo.registry));
+        offset += chunk.length;
+      }
+      if (blob.size !== undefined && offset !== blob.size) throw new RegistryError(`${what}: the source gave ${offset} bytes, expected ${blob.size}`);
+      const res = await this.transport.request({
+        registry: repo.registry,
+        method: 'PUT',
+        path: withDigest(location, blob.digest),
+        scopes: [pushScope(repo.repository)],
+        headers: { 'content-type': OCTET, 'content-length': '0' },
+        ok: [201, 204],
+        what,
+      });
+      await res.body?.cancel();
+    } catch (err) {
+      await this.cancelUpload(repo, location);
+      throw err;
+    }
+  }
+
+  /** Cross-repository mount within one registry; false when the registry started an upload instead. */
+  async mountBlob(from: Repository, to: Repository, digest: string): Promise<boolean> {
+    if (from.registry !== to.registry) return false;
+    const res = await this.transport.request({
+      registry: to.registry,
+      method: 'POST',
+      path: `/v2/${to.repository}/blobs/uploads/?mount=${encodeURIComponent(digest)}&from=${encodeURIComponent(from.repository)}`,
+      scopes: [pullScope(from.repository), pushScope(to.repository)],
+      ok: [201, 202],
+      what: `mount ${digest} from ${from.repository} into ${to.repository}`,
+    });
+    await res.body?.cancel();
+    if (res.status === 201) return true;
+    const location = res.headers.get('location');
+    if (location) await this.cancelUpload(to, absoluteLocation(location, this.transport.baseUrl(to.registry)));
+    return false;
+  }
+
+  // ----- copy
+
+  /** Copy an image or an index (with every child) by digest, then tag it as `dst` says. */
+  async copy(src: ImageReference, dst: ImageReference, onProgress?: (line: string) => void): Promise<CopyStats> {
+    const stats: CopyStats = { digest: '', mediaType: '', blobsCopied: 0, blobsMounted: 0, blobsSkipped: 0, bytesCopied: 0 };
+    const top = await this.getManifest(src);
+    await this.copyManifestContent(src, dst, top, stats, onProgress);
+    await this.putManifest(dst.tag ? { ...dst, digest: undefined } : { ...dst, digest: top.digest }, top.bytes, top.mediaType);
+    stats.digest = top.digest;
+    stats.mediaType = top.mediaType;
+    return stats;
+  }
+
+  private async copyManifestContent(src: ImageReference, dst: ImageReference, m: Manifest, stats: CopyStats, onProgress?: (line: string) => void): Promise<void> {
+    if (isIndexMediaType(m.mediaType)) {
+      for (const child of (m.manifest as ImageIndex).manifests) {
+        const childSrc = { registry: src.registry, repository: src.repository, digest: child.digest };
+        const childDst = { registry: dst.registry, repository: dst.repository, digest: child.digest };
+        if (await this.manifestExists(childDst)) continue;
+        const childManifest = await this.getManifest(childSrc);
+        await this.copyManifestContent(childSrc, childDst, childManifest, stats, onProgress);
+        await this.putManifest(childDst, childManifest.bytes, childManifest.mediaType);
+      }
+      return;
+    }
+    const image = m.manifest as ImageManifest;
+    for (const blob of [image.config, ...image.layers]) {
+      await this.copyBlob(src, dst, blob, stats);
+      onProgress?.(`${blob.digest.slice(7, 19)} done (${stats.blobsCopied} copied, ${stats.blobsMounted} mounted, ${stats.blobsSkipped} present)`);
+    }
+  }
+
+  private async copyBlob(src: Repository, dst: Repository, blob: Descriptor, stats: CopyStats): Promise<void> {
+    if (await this.blobExists(dst, blob.digest)) {
+      stats.blobsSkipped++;
+      return;
+    }
+    if (src.registry === dst.registry && (await this.mountBlob(src, dst, blob.digest))) {
+      stats.blobsMounted++;
+      return;
+    }
+    await this.pushBlobStream(dst, () => this.openBlob(src, blob.digest, { size: blob.size }), { digest: blob.digest, size: blob.size });
+    stats.blobsCopied++;
+    stats.bytesCopied += blob.size;
+  }
+
+  /** True when the manifest is there, false when it is not; any other failure throws. */
+  async manifestExists(ref: ImageReference): Promise<boolean> {
+    try {
+      await this.headManifest(ref);
+      return true;
+    } catch (err) {
+      if (err instanceof NotFoundError) return false;
+      throw err;
+    }
+  }
+
+  // ----- upload sessions
+
+  private async startUpload(repo: Repository): Promise<string> {
+    const res = await this.transport.request({
+      registry: repo.registry,
+      method: 'POST',
+      path: `/v2/${repo.repository}/blobs/uploads/`,
+      scopes: [pushScope(repo.repository)],
+      ok: [202],
+      what: `start upload to ${repo.registry}/${repo.repository}`,
+    });
+    await res.body?.cancel();
+    const location = res.headers.get('location');
+    if (!location) throw new RegistryError(`${repo.registry} started an upload without a Location`);
+    return absoluteLocation(location, this.transport.baseUrl(repo.registry));
+  }
+
+  private async cancelUpload(repo: Repository, location: string): Promise<void> {
+    await this.transport
+      .request({ registry: repo.registry, method: 'DELETE', path: location, scopes: [pushScope(repo.repository)], ok: [204, 200, 202, 404], what: 'cancel upload', noRetry: true })
+      .then((res) => res.body?.cancel())
+      .catch(() => undefined);
+  }
+}
+
+function manifestPath(ref: ImageReference): string {
+  const target = ref.digest ?? ref.tag ?? 'latest';
+  return `/v2/${ref.repository}/manifests/${target}`;
+}
+
+/** Upload Locations may be relative and may carry query parameters. */
+function absoluteLocation(location: string, base: string): string {
+  return new URL(location, base).toString();
+}
+
+function withDigest(location: string, digest: string): string {
+  const url = new URL(location);
+  url.searchParams.set('digest', digest);
+  return url.toString();
+}
+
+/** Re-chunk a stream into buffers of exactly `size` bytes (the last may be shorter). */
+async function* chunked(stream: Readable, size: number): AsyncGenerator<Buffer> {
+  let parts: Buffer[] = [];
+  let length = 0;
+  for await (const raw of stream) {
+    let chunk = Buffer.isBuffer(raw) ? raw : Buffer.from(raw as Uint8Array);
+    while (length + chunk.length >= size) {
+      const take = size - length;
+      parts.push(chunk.subarray(0, take));
+      yield Buffer.concat(parts);
+      parts = [];
+      length = 0;
+      chunk = chunk.subarray(take);
+    }
+    if (chunk.length) {
+      parts.push(chunk);
+      length += chunk.length;
+    }
+  }
+  if (length > 0) yield Buffer.concat(parts);
+}

@@ -1,0 +1,220 @@
+/**
+ * HTTP to registries: scheme choice (HTTPS unless loopback or named insecure), the auth handshake (401 ->
+ * challenge -> token for every scope the operation needs), retries with backoff and jitter (429 with
+ * Retry-After, 5xx, dropped connections; a hard cap; never other 4xx), manual redirects that drop Authorization
+ * when the host changes, bounded concurrency, and a debug log that never shows a secret.
+ */
+import pLimit from 'p-limit';
+import { apiHost, isLoopbackRegistry } from '../../core/reference.js';
+import { redact } from '../../util/redact.js';
+import { basicAuth, fetchToken, parseChallenges, TokenCache, type Challenge } from './auth.js';
+import type { CredentialStore } from './credentials.js';
+import { AuthError, describeErrorBody, NOT_FOUND_CODES, NotFoundError, RegistryError } from './errors.js';
+
+export interface TransportOptions {
+  credentials: CredentialStore;
+  /** Hosts (host[:port]) spoken to over plain HTTP although not loopback. */
+  insecureRegistries?: string[];
+  /** Requests in flight at once, across the client. */
+  concurrency?: number;
+  /** Attempts per request, first included. */
+  maxAttempts?: number;
+  /** Base of the exponential backoff, in ms. */
+  backoffMs?: number;
+  /** Longest wait honoured from Retry-After, in ms. */
+  maxRetryAfterMs?: number;
+  debug?: (line: string) => void;
+  fetch?: typeof fetch;
+  userAgent?: string;
+}
+
+export interface RequestSpec {
+  registry: string;
+  method: 'GET' | 'HEAD' | 'PUT' | 'POST' | 'PATCH' | 'DELETE';
+  /** Path below the host, e.g. `/v2/library/debian/manifests/12`, or an absolute URL (upload Location). */
+  path: string;
+  /** Scopes the operation needs, e.g. `repository:x:pull,push`. */
+  scopes: string[];
+  headers?: Record<string, string>;
+  /** A body, or a factory for one so a retried request can send it again. */
+  body?: Uint8Array | string | (() => NonNullable<RequestInit['body']>);
+  /** Statuses that are success for this call; anything else becomes an error. */
+  ok: number[];
+  /** What the request is about, for error messages (e.g. a reference). */
+  what: string;
+  /** Do not retry (a streamed body that cannot be sent twice). */
+  noRetry?: boolean;
+}
+
+type AuthMode = { kind: 'none' } | { kind: 'basic' } | { kind: 'bearer'; challenge: Challenge };
+
+const RETRY_STATUS = new Set([429, 500, 502, 503, 504]);
+const MAX_REDIRECTS = 5;
+
+export class Transport {
+  private readonly tokens = new TokenCache();
+  private readonly authModes = new Map<string, AuthMode>();
+  private readonly limit: ReturnType<typeof pLimit>;
+  private readonly fetcher: typeof fetch;
+  private readonly insecure: Set<string>;
+
+  constructor(private readonly options: TransportOptions) {
+    this.limit = pLimit(options.concurrency ?? 8);
+    this.fetcher = options.fetch ?? fetch;
+    this.insecure = new Set(options.insecureRegistries ?? []);
+  }
+
+  baseUrl(registry: string): string {
+    const scheme = isLoopbackRegistry(registry) || this.insecure.has(registry) ? 'http' : 'https';
+    return `${scheme}://${apiHost(registry)}`;
+  }
+
+  /** Send a request and return the response whose status is in `spec.ok`; the caller reads or cancels its body. */
+  request(spec: RequestSpec): Promise<Response> {
+    return this.limit(() => this.withRetries(spec));
+  }
+
+  private async withRetries(spec: RequestSpec): Promise<Response> {
+    const maxAttempts = spec.noRetry ? 1 : (this.options.maxAttempts ?? 5);
+    for (let attempt = 1; ; attempt++) {
+      let response: Response;
+      try {
+        response = await this.authenticated(spec);
+      } catch (err) {
+        if (err instanceof RegistryError || attempt >= maxAttempts) throw this.networkError(spec, err, attempt);
+        await this.sleep(this.backoff(attempt), spec, `connection failed (${describeCause(err)})`);
+        continue;
+      }
+      if (spec.ok.includes(response.status)) return response;
+      if (RETRY_STATUS.has(response.status) && attempt < maxAttempts) {
+        const wait = this.retryAfter(response) ?? this.backoff(attempt);
+        await response.body?.cancel().catch(() => undefined);
+        await this.sleep(wait, spec, `HTTP ${response.status}`);
+        continue;
+      }
+      throw await this.failure(spec, response, attempt);
+    }
+  }
+
+  /** One attempt, answering one auth challenge. */
+  private async authenticated(spec: RequestSpec): Promise<Response> {
+    let authorization = await this.authorizationFor(spec.registry, spec.scopes, false);
+    let response = await this.send(spec, authorization);
+    if (response.status !== 401) return response;
+    const header = response.headers.get('www-authenticate');
+    await response.body?.cancel().catch(() => undefined);
+    if (!header) throw new AuthError(`${spec.what}: ${spec.registry} answered 401 without a challenge`, 401);
+    this.learnChallenge(spec.registry, header);
+    authorization = await this.authorizationFor(spec.registry, spec.scopes, true);
+    if (authorization === undefined) {
+      throw new AuthError(`${spec.what}: ${spec.registry} requires authentication and no credentials are configured (docker login ${spec.registry}, or DOCKER_CONFIG)`, 401);
+    }
+    response = await this.send(spec, authorization);
+    return response;
+  }
+
+  private learnChallenge(registry: string, header: string): void {
+    const challenges = parseChallenges(header);
+    const bearer = challenges.find((c) => c.scheme === 'bearer');
+    if (bearer) this.authModes.set(registry, { kind: 'bearer', challenge: bearer });
+    else if (challenges.some((c) => c.scheme === 'basic')) this.authModes.set(registry, { kind: 'basic' });
+    else throw new AuthError(`${registry} asks for an unsupported authentication scheme (${challenges.map((c) => c.scheme).join(', ')})`, 401);
+  }
+
+  /** The Authorization value for a registry and scope set, fetching a token when needed and allowed. */
+  private async authorizationFor(registry: string, scopes: string[], fresh: boolean): Promise<string | undefined> {
+    const mode = this.authModes.get(registry);
+    if (!mode || mode.kind === 'none') return undefined;
+    const credential = await this.options.credentials.get(registry);
+    if (mode.kind === 'basic') {
+      if (!credential?.username && !credential?.password) return undefined;
+      return basicAuth(credential);
+    }
+    // After a 401 the cached token is not good enough (expired early, or revoked): always fetch a new one.
+    const cached = fresh ? undefined : this.tokens.get(registry, scopes);
+    if (cached) return `Bearer ${cached}`;
+    // A known Bearer registry: fetch the token for new scopes up front, without a 401 round trip.
+    const token = await fetchToken(this.fetcher, mode.challenge, scopes, credential, registry);
+    this.tokens.set(registry, scopes, token);
+    return `Bearer ${token.token}`;
+  }
+
+  private async send(spec: RequestSpec, authorization: string | undefined): Promise<Response> {
+    let url = spec.path.startsWith('http') ? spec.path : `${this.baseUrl(spec.registry)}${spec.path}`;
+    const origin = new URL(url).host;
+    const body = typeof spec.body === 'function' ? spec.body() : spec.body;
+    for (let hop = 0; ; hop++) {
+      const headers: Record<string, string> = { 'user-agent': this.options.userAgent ?? 'builder-images', ...spec.headers };
+      // Credentials go only to the registry's own host, never across a redirect to another one (a CDN).
+      if (authorization && new URL(url).host === origin) headers.authorization = authorization;
+      const init: RequestInit & { duplex?: 'half' } = { method: spec.method, headers, redirect: 'manual' };
+      if (body !== undefined && hop === 0) {
+        init.body = body as RequestInit['body'];
+        if (isStream(body)) init.duplex = 'half';
+      }
+      this.options.debug?.(redact(`${spec.method} ${url}`));
+      const response = await this.fetcher(url, init);
+      this.options.debug?.(redact(`${response.status} ${spec.method} ${url}`));
+      const location = response.headers.get('location');
+      const isRedirect = [301, 302, 303, 307, 308].includes(response.status) && location;
+      if (!isRedirect || spec.ok.includes(response.status) || (spec.method !== 'GET' && spec.method !== 'HEAD')) return response;
+      if (hop >= MAX_REDIRECTS) throw new RegistryError(`${spec.what}: too many redirects`);
+      await response.body?.cancel().catch(() => undefined);
+      url = new URL(location, url).toString();
+    }
+  }
+
+  private async failure(spec: RequestSpec, response: Response, attempts: number): Promise<RegistryError> {
+    const text = spec.method === 'HEAD' ? '' : await response.text().catch(() => '');
+    const { code, text: detail } = describeErrorBody(text);
+    const suffix = detail ? `: ${redact(detail)}` : '';
+    const tried = attempts > 1 ? ` after ${attempts} attempts` : '';
+    if (response.status === 404 || (code && NOT_FOUND_CODES.has(code))) {
+      return new NotFoundError(`${spec.what}: not found${suffix}`, response.status, code);
+    }
+    if (response.status === 401 || response.status === 403) {
+      return new AuthError(`${spec.what}: ${spec.registry} denied access (HTTP ${response.status})${suffix}; check the credentials and permissions for ${spec.registry}`, response.status, code);
+    }
+    return new RegistryError(`${spec.what}: ${spec.registry} answered HTTP ${response.status}${tried}${suffix}`, response.status, code);
+  }
+
+  private networkError(spec: RequestSpec, err: unknown, attempts: number): RegistryError {
+    if (err instanceof RegistryError) return err;
+    const scheme = this.baseUrl(spec.registry).split(':')[0];
+    return new RegistryError(
+      `${spec.what}: cannot reach ${spec.registry} over ${scheme}${attempts > 1 ? ` after ${attempts} attempts` : ''} (${describeCause(err)})`,
+      undefined,
+      undefined,
+      { cause: err },
+    );
+  }
+
+  private backoff(attempt: number): number {
+    const base = this.options.backoffMs ?? 200;
+    const exp = base * 2 ** (attempt - 1);
+    return exp / 2 + Math.random() * (exp / 2); // "equal jitter": never zero, never in lockstep
+  }
+
+  private retryAfter(response: Response): number | undefined {
+    const header = response.headers.get('retry-after');
+    if (!header) return undefined;
+    const seconds = Number(header);
+    const ms = Number.isFinite(seconds) ? seconds * 1000 : Date.parse(header) - Date.now();
+    if (!Number.isFinite(ms) || ms < 0) return undefined;
+    return Math.min(ms, this.options.maxRetryAfterMs ?? 60_000);
+  }
+
+  private async sleep(ms: number, spec: RequestSpec, why: string): Promise<void> {
+    this.options.debug?.(`retrying ${spec.method} ${spec.what} in ${Math.round(ms)} ms: ${why}`);
+    await new Promise((resolve) => setTimeout(resolve, ms));
+  }
+}
+
+function isStream(body: unknown): boolean {
+  return typeof body === 'object' && body !== null && (typeof (body as ReadableStream).getReader === 'function' || Symbol.asyncIterator in body);
+}
+
+function describeCause(err: unknown): string {
+  const e = err as { cause?: { code?: string; message?: string }; message?: string };
+  return redact(e?.cause?.code ?? e?.cause?.message ?? e?.message ?? String(err));
+}
