@@ -110,9 +110,9 @@ export class CredentialStore {
 
   private async fromConfig(config: DockerConfigFile, registry: string): Promise<Credential | undefined> {
     const helper = Object.entries(config.credHelpers ?? {}).find(([key]) => normalizeAuthKey(key) === registry)?.[1];
-    if (helper) return runHelper(helper, registry);
+    if (helper) return runHelper(helper, registry, this.env);
     if (config.credsStore) {
-      const stored = await runHelper(config.credsStore, registry);
+      const stored = await runHelper(config.credsStore, registry, this.env);
       if (stored) return stored;
     }
     const entry = Object.entries(config.auths ?? {}).find(([key]) => normalizeAuthKey(key) === registry)?.[1];
@@ -134,9 +134,9 @@ export class CredentialStore {
 }
 
 /** `docker-credential-<name> get`, server URL on stdin; JSON {ServerURL, Username, Secret} on stdout. */
-export async function runHelper(name: string, registry: string): Promise<Credential | undefined> {
+export async function runHelper(name: string, registry: string, env: NodeJS.ProcessEnv = process.env): Promise<Credential | undefined> {
   const bin = `docker-credential-${name}`;
-  const result = await execa(bin, ['get'], { input: serverUrlFor(registry), reject: false, timeout: 30_000 });
+  const result = await execa(bin, ['get'], { input: serverUrlFor(registry), reject: false, timeout: 30_000, env, extendEnv: false });
   if (result.failed) {
     const said = `${result.stdout ?? ''} ${result.stderr ?? ''}`;
     if (/credentials not found/i.test(said)) return undefined;
