@@ -13,6 +13,7 @@ declare -A PKG=(
   [debootstrap]=debootstrap           # real Debian base root file systems
   [qemu-aarch64-static]=qemu-user-static  # arm64 RUN steps on amd64
   [openssl]=openssl                   # test certificates for token auth
+  [zstd]=zstd                         # zstd-compressed test layers
 )
 want=()
 for bin in "${!PKG[@]}"; do

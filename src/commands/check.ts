@@ -1,15 +1,203 @@
-import type { Command } from 'commander';
-import { CliError } from '../errors.js';
-import { action, type Streams } from './context.js';
+import { Option, type Command } from 'commander';
+import { builderImages } from '../adapters/fs/images-dir.js';
+import { pickEngine, type EngineName } from '../adapters/engines/detect.js';
+import { RegistryClient } from '../adapters/registry/index.js';
+import { openImageSource, type ImageSource } from '../adapters/sources/index.js';
+import { RegistrySource } from '../adapters/sources/registry.js';
+import { checkSource, execCheck, type Expectation, type ImageCheck } from '../app/check.js';
+import { loadRepo, type Repo } from '../app/repo.js';
+import { formatArchTag, isArch, parseDockerfileName, parseImageTag, type BuilderName } from '../core/names.js';
+import { parsePlatform, type Platform } from '../core/oci.js';
+import { parseReference } from '../core/reference.js';
+import { parseGccVersion } from '../core/version.js';
+import { UsageError } from '../errors.js';
+import { githubAnnotation } from '../util/annotations.js';
+import { formatTable, type Output } from '../util/output.js';
+import { action, collect, type Streams } from './context.js';
 
-// Placeholder until its issue lands: the command is listed so the CLI shape is fixed early.
+interface CheckOptions {
+  all?: boolean;
+  repo?: string;
+  tag?: string;
+  name?: string;
+  gcc?: string[];
+  arch?: string;
+  platform?: string;
+  exec?: boolean;
+  engine?: string;
+  format: 'text' | 'json' | 'github';
+  json?: boolean;
+  insecure?: string[];
+}
+
+/** One thing to check: where the image is, what it must hold, and the Dockerfile that made it. */
+interface Target {
+  spec: string;
+  expect: Expectation;
+  dockerfile?: string;
+}
+
 export function register(program: Command, streams: Streams): void {
   program
     .command('check')
     .description('Prove every declared /usr/bin/gcc-X.Y.Z exists in built images, read from their layers')
+    .argument('[images...]', 'registry reference, oci:DIR[:REF], docker-archive:FILE[:TAG], or docker:/podman:/buildah:IMAGE')
+    .option('--all', 'check every image images/ defines, under the configured repository and tag')
+    .option('--repo <repository>', 'with --all: the repository (default: the first configured one)')
+    .option('--tag <version>', 'with --all: the version tag (default: the first configured version, e.g. latest)')
+    .option('--name <dockerfile>', 'what the image must hold, from a builder Dockerfile name')
+    .option('--gcc <X.Y.Z>', 'a GCC the image must hold, repeatable (when no name says it)', collect)
+    .option('--arch <arch>', 'the arch the image is for: x86_64 or aarch64')
+    .option('--platform <os/arch>', 'which platform of a multi-arch index to check')
+    .option('--exec', 'also run gcc-X.Y.Z -dumpfullversion inside the image through a build engine')
+    .addOption(new Option('--engine <engine>', 'engine for --exec').choices(['auto', 'docker', 'podman', 'buildah']))
+    .addOption(new Option('-f, --format <format>', 'output format').choices(['text', 'json', 'github']).default('text'))
+    .option('--json', 'same as --format json')
+    .option('--insecure <host>', 'registry spoken to over plain HTTP (loopback ones always are), repeatable', collect)
+    .addHelpText(
+      'after',
+      `
+Reads the image straight from its layers (no daemon): every declared /usr/bin/gcc-X.Y.Z must resolve, through
+its symlink chain, to an executable ELF for the image's architecture; undeclared gcc-X.Y.Z links are errors.
+A reference's tag (<target>-<arch>_gcc…-<version>) says what it must hold; otherwise use --name or --gcc.
+Examples:
+  builder-images check 127.0.0.1:5000/builders:any-aarch64_gcc12.0.0-latest
+  builder-images check --all --tag 1a2b3c4
+  builder-images check oci:./out --name builder-any-x86_64_gcc12.0.0.Dockerfile --exec`,
+    )
     .action(
-      action(async () => {
-        throw new CliError('check is not implemented yet');
+      action<CheckOptions>(async (opts, ctx, args) => {
+        const format = opts.json ? 'json' : opts.format;
+        const repo = await loadRepo(ctx.cwd, ctx.configPath);
+        const insecure = [...repo.config.insecureRegistries, ...(opts.insecure ?? [])];
+        const client = new RegistryClient({ insecureRegistries: insecure, debug: ctx.out.debug });
+        const targets = opts.all ? allTargets(repo, opts) : args.map((spec) => explicitTarget(spec, opts, repo));
+        if (targets.length === 0) throw new UsageError('name an image to check, or use --all');
+        const platform = opts.platform ? toPlatform(opts.platform) : undefined;
+        const engine = opts.exec ? await pickEngine((opts.engine ?? repo.config.engine) as EngineName | 'auto') : undefined;
+
+        const checks: (ImageCheck & { dockerfile?: string; error?: string })[] = [];
+        for (const target of targets) {
+          const source = openImageSource(target.spec, client, ctx.cwd);
+          try {
+            const results = await checkSource(source, target.expect, { platform, onProgress: ctx.out.progress });
+            for (const r of results) {
+              if (engine) {
+                const arch = r.report.arch;
+                const runnable = runnableImage(target.spec, source, engine);
+                r.exec = runnable
+                  ? await execCheck(runnable.engine, runnable.image, arch, target.expect.gccVersions, insecure)
+                  : target.expect.gccVersions.map((gcc) => ({ gcc, verdict: 'skipped' as const, message: '--exec needs a registry reference or an engine image (docker:/podman:/buildah:IMAGE)' }));
+                if (r.exec.some((e) => e.verdict === 'error')) r.ok = false;
+              }
+              checks.push({ ...r, dockerfile: target.dockerfile });
+            }
+          } catch (err) {
+            checks.push({ source: target.spec, description: target.spec, digest: '', platform: '', layers: 0, compressedBytes: 0, ok: false, report: { arch: 'x86_64', platform: '', gccs: [], extra: [], ok: false }, dockerfile: target.dockerfile, error: (err as Error).message });
+          } finally {
+            await source.close?.();
+          }
+        }
+        print(ctx.out, checks, format);
+        return checks.every((c) => c.ok) ? 0 : 1;
       }, streams),
     );
+}
+
+/** What an engine can run: a registry reference (pulled), or an image already in that engine. */
+function runnableImage(spec: string, source: ImageSource, engine: EngineName): { engine: EngineName; image: string } | undefined {
+  if (source instanceof RegistrySource) return { engine, image: spec };
+  const local = /^(docker|podman|buildah):(.+)$/.exec(spec);
+  return local ? { engine: local[1] as EngineName, image: local[2]! } : undefined;
+}
+
+function toPlatform(text: string): Platform {
+  try {
+    return parsePlatform(text);
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
+}
+
+function expectationFromFlags(opts: CheckOptions): Expectation | undefined {
+  if (opts.name) {
+    const name = parseDockerfileName(opts.name.split('/').pop()!);
+    if (!name) throw new UsageError(`--name ${opts.name} is not a builder Dockerfile name (builder-<target>-<arch>_gcc<X.Y.Z>….Dockerfile)`);
+    return { gccVersions: name.gccVersions, arch: name.arch };
+  }
+  if (opts.gcc?.length) {
+    const bad = opts.gcc.find((g) => !parseGccVersion(g));
+    if (bad) throw new UsageError(`--gcc ${bad} is not a full X.Y.Z version`);
+    if (opts.arch && !isArch(opts.arch)) throw new UsageError(`--arch must be x86_64 or aarch64 (got "${opts.arch}")`);
+    return { gccVersions: opts.gcc, arch: opts.arch as Expectation['arch'] };
+  }
+  return undefined;
+}
+
+function explicitTarget(spec: string, opts: CheckOptions, repo: Repo): Target {
+  let expect = expectationFromFlags(opts);
+  if (!expect) {
+    let tag;
+    try {
+      tag = parseImageTag(parseReference(spec).tag ?? '');
+    } catch {
+      tag = null;
+    }
+    if (!tag) throw new UsageError(`cannot tell which GCCs ${spec} must hold: its tag is not a builder tag; pass --name or --gcc`);
+    expect = { gccVersions: tag.gccVersions, arch: tag.arch };
+  }
+  const file = builderImages(repo.files).find((f) => f.name.gccVersions.join() === expect.gccVersions.join() && (!expect.arch || f.name.arch === expect.arch));
+  return { spec, expect, dockerfile: file?.path };
+}
+
+function allTargets(repo: Repo, opts: CheckOptions): Target[] {
+  const repository = opts.repo ?? repo.config.repositories[0]!;
+  const version = opts.tag ?? repo.config.versions[0] ?? 'latest';
+  return builderImages(repo.files).map((f) => ({
+    spec: `${repository}:${formatArchTag(f.name as BuilderName, version)}`,
+    expect: { gccVersions: f.name.gccVersions, arch: f.name.arch },
+    dockerfile: f.path,
+  }));
+}
+
+function print(out: Output, checks: (ImageCheck & { dockerfile?: string; error?: string })[], format: 'text' | 'json' | 'github'): void {
+  if (format === 'json') {
+    out.json(
+      checks.map((c) => ({
+        image: c.description,
+        digest: c.digest,
+        platform: c.platform,
+        dockerfile: c.dockerfile ?? null,
+        ok: c.ok,
+        error: c.error ?? null,
+        gccs: c.report.gccs,
+        undeclared: c.report.extra,
+        exec: c.exec ?? null,
+      })),
+    );
+    return;
+  }
+  const failed = checks.filter((c) => !c.ok).length;
+  for (const c of checks) {
+    const problems = [
+      ...(c.error ? [c.error] : []),
+      ...c.report.gccs.filter((g) => g.verdict === 'error').map((g) => g.message!),
+      ...c.report.extra.map((e) => e.message),
+      ...(c.exec ?? []).filter((e) => e.verdict === 'error').map((e) => e.message),
+    ];
+    if (format === 'github') {
+      for (const p of problems) out.result(githubAnnotation('error', `${c.description}: ${p}`, { file: c.dockerfile, line: c.dockerfile ? 1 : undefined, title: 'check' }));
+      continue;
+    }
+    out.result(`== ${c.description}`);
+    if (c.report.gccs.length) {
+      const rows = [['GCC', 'PATH', 'RESOLVES TO', 'VERDICT']];
+      for (const g of c.report.gccs) rows.push([g.gcc, g.path, g.resolved ?? '-', g.verdict]);
+      out.result(formatTable(rows));
+      for (const g of c.report.gccs) if (g.aliases.length) out.result(`  gcc ${g.gcc} is also reached as ${g.aliases.join(', ')}`);
+    }
+    for (const e of c.exec ?? []) out.result(`  exec gcc-${e.gcc}: ${e.verdict}: ${e.message}`);
+    for (const p of problems) out.result(`  error: ${p}`);
+  }
+  out.result(`${checks.length} image(s) checked: ${checks.length - failed} ok, ${failed} failed`);
 }

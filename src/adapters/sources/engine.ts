@@ -1,0 +1,49 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { execa } from 'execa';
+import type { Platform } from '../../core/oci.js';
+import { DockerArchiveSource } from './archive.js';
+import { OciLayoutSource } from './oci-layout.js';
+import type { ImageSource, SourceImage } from './types.js';
+
+export type LocalEngine = 'docker' | 'podman' | 'buildah';
+
+/** buildah's storage options, so it finds the images the build step made (vfs by default here). */
+export function buildahGlobalArgs(env: NodeJS.ProcessEnv = process.env): string[] {
+  return ['--storage-driver', env.BUILDAH_STORAGE_DRIVER ?? 'vfs'];
+}
+
+/** An image in a local engine, exported through the engine itself to a temporary layout, then read like any other. */
+export class EngineSource implements ImageSource {
+  readonly label: string;
+  private tmp?: string;
+  constructor(
+    private readonly engine: LocalEngine,
+    private readonly image: string,
+  ) {
+    this.label = `${engine}:${image}`;
+  }
+
+  async images(platform?: Platform): Promise<SourceImage[]> {
+    this.tmp = await mkdtemp(join(tmpdir(), 'bi-export-'));
+    try {
+      if (this.engine === 'buildah') {
+        const dir = join(this.tmp, 'layout');
+        await execa('buildah', [...buildahGlobalArgs(), 'push', '--quiet', this.image, `oci:${dir}`]);
+        return await new OciLayoutSource(dir).images(platform);
+      }
+      const file = join(this.tmp, 'image.tar');
+      await execa(this.engine, ['save', '-o', file, this.image]);
+      return await new DockerArchiveSource(file).images(platform);
+    } catch (err) {
+      const e = err as { code?: string; shortMessage?: string; stderr?: string };
+      if (e.code === 'ENOENT') throw new Error(`${this.engine} is not installed: cannot read ${this.label}`);
+      throw new Error(`${this.engine} could not export ${this.image}: ${(e.stderr ?? e.shortMessage ?? String(err)).trim().split('\n').pop()}`);
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.tmp) await rm(this.tmp, { recursive: true, force: true });
+  }
+}

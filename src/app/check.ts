@@ -1,0 +1,127 @@
+/**
+ * Check images: stream every layer once into a metadata tree, apply the check rules, and optionally run the
+ * compilers for real (--exec). Works on any image source.
+ */
+import { checkTree, type CheckReport } from '../core/check-rules.js';
+import { FileTree } from '../core/filetree.js';
+import { archOfPlatform, platformString, type Arch } from '../core/names.js';
+import { formatPlatform, type Platform } from '../core/oci.js';
+import { parseGccVersion } from '../core/version.js';
+import { readLayer } from '../adapters/layers/read-layer.js';
+import type { ImageSource, SourceImage } from '../adapters/sources/index.js';
+import { emulationFor, type EngineName } from '../adapters/engines/detect.js';
+import { runInImage } from '../adapters/engines/run.js';
+
+export interface Expectation {
+  gccVersions: string[];
+  /** The arch the name promises; when absent, the image's own platform decides. */
+  arch?: Arch;
+}
+
+export interface ExecResult {
+  gcc: string;
+  verdict: 'ok' | 'error' | 'skipped';
+  version?: string;
+  message: string;
+}
+
+export interface ImageCheck {
+  source: string;
+  description: string;
+  digest: string;
+  platform: string;
+  report: CheckReport;
+  exec?: ExecResult[];
+  layers: number;
+  compressedBytes: number;
+  ok: boolean;
+}
+
+/** Merge an image's layers into a tree, streaming each layer once, in order. */
+export async function buildTree(image: SourceImage, onLayer?: (index: number, total: number) => void): Promise<{ tree: FileTree; compressedBytes: number }> {
+  const tree = new FileTree();
+  let compressedBytes = 0;
+  const layers = image.manifest.layers;
+  for (let i = 0; i < layers.length; i++) {
+    const layer = layers[i]!;
+    onLayer?.(i, layers.length);
+    const read = await readLayer(image.openLayer(layer, i), {
+      digest: image.verifiesLayers || !layer.digest ? undefined : layer.digest,
+      what: `${image.description} layer ${i + 1}/${layers.length} (${layer.digest.slice(0, 19)})`,
+    });
+    compressedBytes += read.compressedBytes;
+    tree.applyLayer(read.entries);
+  }
+  return { tree, compressedBytes };
+}
+
+export interface CheckOptions {
+  platform?: Platform;
+  onProgress?: (line: string) => void;
+}
+
+export async function checkSource(source: ImageSource, expect: Expectation, options: CheckOptions = {}): Promise<ImageCheck[]> {
+  const wanted = options.platform ?? (expect.arch ? platformOf(expect.arch) : undefined);
+  const images = await source.images(wanted);
+  const results: ImageCheck[] = [];
+  for (const image of images) {
+    const imageArch = archOfPlatform(image.platform.architecture);
+    const arch = expect.arch ?? imageArch;
+    options.onProgress?.(`checking ${image.description}`);
+    const { tree, compressedBytes } = await buildTree(image, (i, n) => options.onProgress?.(`  layer ${i + 1}/${n}`));
+    const report = arch
+      ? checkTree(tree, { arch, gccVersions: expect.gccVersions })
+      : { arch: 'x86_64' as Arch, platform: formatPlatform(image.platform), gccs: [], extra: [], ok: false };
+    if (!arch) report.extra.push({ path: '/', message: `the image is ${formatPlatform(image.platform)}, which no builder arch (x86_64, aarch64) matches` });
+    else if (imageArch !== arch) {
+      report.extra.push({ path: '/', message: `the image is ${formatPlatform(image.platform)} but its name says ${arch} (${platformString(arch)}): build it with --platform ${platformString(arch)}` });
+      report.ok = false;
+    }
+    results.push({
+      source: source.label,
+      description: image.description,
+      digest: image.digest,
+      platform: formatPlatform(image.platform),
+      report,
+      layers: image.manifest.layers.length,
+      compressedBytes,
+      ok: report.ok,
+    });
+  }
+  return results;
+}
+
+function platformOf(arch: Arch): Platform {
+  const [os, architecture] = platformString(arch).split('/');
+  return { os: os!, architecture: architecture! };
+}
+
+/**
+ * Run `gcc-X.Y.Z -dumpfullversion` in the image through an engine. The major must match the name, and the
+ * minor too where the name's minor is not 0. A foreign arch without qemu binfmt is skipped, saying why.
+ */
+export async function execCheck(engine: EngineName, imageRef: string, arch: Arch, gccVersions: string[], insecureRegistries: string[] = []): Promise<ExecResult[]> {
+  const emulation = emulationFor(arch);
+  if (emulation.mode === 'none') {
+    return gccVersions.map((gcc) => ({ gcc, verdict: 'skipped' as const, message: `not run: ${platformString(arch)} cannot execute here (${emulation.detail})` }));
+  }
+  const results: ExecResult[] = [];
+  for (const gcc of gccVersions) {
+    const r = await runInImage(engine, imageRef, platformString(arch), [`/usr/bin/gcc-${gcc}`, '-dumpfullversion'], { insecureRegistries });
+    const version = r.stdout.trim().split('\n').pop() ?? '';
+    if (r.exitCode !== 0) {
+      results.push({ gcc, verdict: 'error', message: `gcc-${gcc} -dumpfullversion failed (exit ${r.exitCode}): ${r.stderr.trim().split('\n').pop() ?? ''}` });
+      continue;
+    }
+    const want = parseGccVersion(gcc)!;
+    const got = version.split('.').map(Number);
+    const majorOk = got[0] === want.major;
+    const minorOk = want.minor === 0 || got[1] === want.minor;
+    results.push(
+      majorOk && minorOk
+        ? { gcc, verdict: 'ok', version, message: `runs as GCC ${version} (${emulation.detail})` }
+        : { gcc, verdict: 'error', version, message: `gcc-${gcc} reports version ${version}: the name promises ${want.minor === 0 ? `GCC ${want.major}` : `GCC ${want.major}.${want.minor}`}` },
+    );
+  }
+  return results;
+}
