@@ -1,0 +1,101 @@
+/**
+ * Read-only git: everything here takes no lock on the index (GIT_OPTIONAL_LOCKS=0, no commands that write),
+ * so parallel CI jobs can run it at once in one checkout.
+ */
+import { execa } from 'execa';
+
+const ENV = { GIT_OPTIONAL_LOCKS: '0', GIT_TERMINAL_PROMPT: '0', LC_ALL: 'C' };
+
+export class GitError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'GitError';
+  }
+}
+
+async function git(cwd: string, args: string[], input?: string): Promise<string> {
+  const r = await execa('git', args, { cwd, env: ENV, reject: false, input, stripFinalNewline: false, maxBuffer: 512 * 1024 * 1024 });
+  if (r.exitCode !== 0) {
+    const why = String(r.stderr).trim().split('\n').pop() || `exit ${r.exitCode}`;
+    throw new GitError(`git ${args[0]} failed in ${cwd}: ${why}`);
+  }
+  return String(r.stdout);
+}
+
+export interface TreeEntry {
+  mode: string;
+  blob: string;
+  /** Path relative to the repository root. */
+  path: string;
+}
+
+/** Committed files below `dir` at `rev`, one call. Symlinks have mode 120000 and their target as blob content. */
+export async function listCommitted(root: string, dir: string, rev = 'HEAD'): Promise<TreeEntry[]> {
+  const out = await git(root, ['ls-tree', '-r', '-z', '--full-tree', rev, '--', dir]).catch((err: Error) => {
+    if (/Not a valid object name|unknown revision|bad revision/.test(err.message)) return '';
+    throw err;
+  });
+  return out
+    .split('\0')
+    .filter(Boolean)
+    .map((line) => {
+      const tab = line.indexOf('\t');
+      const [mode, , blob] = line.slice(0, tab).split(' ');
+      return { mode: mode!, blob: blob!, path: line.slice(tab + 1) };
+    });
+}
+
+/** Paths below `dir` whose working copy differs from HEAD, plus untracked files that are not ignored. */
+export async function listDirty(root: string, dir: string): Promise<string[]> {
+  const out = await git(root, ['status', '--porcelain=v2', '-z', '--untracked-files=all', '--no-renames', '--', dir]);
+  const paths: string[] = [];
+  for (const record of out.split('\0').filter(Boolean)) {
+    if (record.startsWith('? ')) paths.push(record.slice(2));
+    else if (record.startsWith('1 ') || record.startsWith('u ')) paths.push(record.split(' ').slice(record.startsWith('1 ') ? 8 : 10).join(' '));
+  }
+  return paths.sort();
+}
+
+/** Blob ids of working-tree files, without writing objects (one call for all paths); missing files give null. */
+export async function hashWorkingFiles(root: string, paths: string[]): Promise<Map<string, string | null>> {
+  const result = new Map<string, string | null>();
+  if (paths.length === 0) return result;
+  const { existsSync, lstatSync } = await import('node:fs');
+  const { join } = await import('node:path');
+  const present = paths.filter((p) => existsSync(join(root, p)) && !lstatSync(join(root, p)).isDirectory());
+  const out = present.length ? await git(root, ['hash-object', '--stdin-paths'], present.join('\n') + '\n') : '';
+  const ids = out.split('\n').filter(Boolean);
+  present.forEach((p, i) => result.set(p, ids[i]!));
+  for (const p of paths) if (!result.has(p)) result.set(p, null);
+  return result;
+}
+
+/** git's blob id of some text (what `git hash-object --stdin` prints), without writing it. */
+export async function blobIdOf(root: string, text: string): Promise<string> {
+  return (await git(root, ['hash-object', '--stdin'], text)).trim();
+}
+
+export async function headCommit(root: string, short = false): Promise<string> {
+  return (await git(root, short ? ['rev-parse', '--short', 'HEAD'] : ['rev-parse', 'HEAD'])).trim();
+}
+
+/** The branch or tag name HEAD is on (CI's GITHUB_REF_NAME wins), or undefined when detached. */
+export async function refName(root: string, env: NodeJS.ProcessEnv = process.env): Promise<string | undefined> {
+  if (env.GITHUB_REF_NAME) return env.GITHUB_REF_NAME;
+  const branch = await git(root, ['symbolic-ref', '--quiet', '--short', 'HEAD']).catch(() => '');
+  if (branch.trim()) return branch.trim();
+  const tag = await git(root, ['describe', '--tags', '--exact-match', 'HEAD']).catch(() => '');
+  return tag.trim() || undefined;
+}
+
+export async function isGitRepo(root: string): Promise<boolean> {
+  return git(root, ['rev-parse', '--git-dir']).then(
+    () => true,
+    () => false,
+  );
+}
+
+/** The URL of a remote (for owner/repo), or undefined. */
+export async function remoteUrl(root: string, remote = 'origin'): Promise<string | undefined> {
+  return (await git(root, ['remote', 'get-url', remote]).catch(() => '')).trim() || undefined;
+}

@@ -1,0 +1,186 @@
+/**
+ * Every image's tags, from git.
+ *
+ *   const all = await computeTags(repo, { scheme: 'tree' });
+ *   all[0].contentTag   // e.g. 'any-x86_64_gcc12.0.0-3f9c2a1b0d4e5f60'
+ *   all[0].tags         // content tag plus one per extra version (latest, the ref name…)
+ *   all[0].inputs       // what went in: path and git blob id, so `git cat-file -p <blob>` shows each
+ *
+ * Scheme `tree` (default): the content id is git's blob id of the image's input list: the Dockerfile's blob
+ * (its target's, for a symlinked aarch64 file), the blob of every context file its COPY/ADD use, the content
+ * tags of the repository's own images it builds FROM, and the configured build args. `tag --explain` prints
+ * that list; `git hash-object --stdin` of it gives the id back. The tag changes exactly when an input does.
+ * Scheme `commit`: the HEAD commit (`short` for the abbreviated form).
+ * Dirty inputs (uncommitted changes, untracked non-ignored files) give `<id>-dirty-<7 hex>`, the 7 hex hashing
+ * the dirty content, so two dirty states never share a tag. Only lock-free git commands are used.
+ */
+import { createHash } from 'node:crypto';
+import { posix } from 'node:path';
+import picomatch from 'picomatch';
+import { extractContextSources, extractImageReferences, parseDockerfile } from '../core/dockerfile.js';
+import { formatArchTag, parseImageTag, type BuilderName } from '../core/names.js';
+import { parseReference, repositoryName } from '../core/reference.js';
+import { blobIdOf, hashWorkingFiles, headCommit, listCommitted, listDirty, refName } from '../adapters/git/read.js';
+import { builderImages, type ImageFile } from '../adapters/fs/images-dir.js';
+import type { Repo } from './repo.js';
+
+export type TagScheme = 'tree' | 'commit';
+
+export interface ImageInput {
+  kind: 'dockerfile' | 'context' | 'base-image' | 'build-arg';
+  path: string;
+  /** git blob id, a content tag for a base image, or the value of a build arg. */
+  id: string;
+}
+
+export interface ImageTags {
+  /** Repository-relative Dockerfile path. */
+  file: string;
+  name: BuilderName;
+  /** The content version: a tree id or a commit, with -dirty-<7 hex> when inputs are dirty. */
+  version: string;
+  contentTag: string;
+  /** Per-arch tags for the content version and every extra version, content tag first. */
+  tags: string[];
+  dirty: boolean;
+  inputs: ImageInput[];
+  /** Files among the inputs with uncommitted changes. */
+  dirtyPaths: string[];
+  /** Own images this one builds FROM (Dockerfile paths). */
+  dependsOn: string[];
+}
+
+export interface TagOptions {
+  scheme?: TagScheme;
+  short?: boolean;
+  /** Extra versions (default: the config's `versions`, e.g. latest). */
+  versions?: string[];
+  /** Add the ref name (branch or tag, `/` and other non-alphanumerics as `-`) as a version. */
+  withRef?: boolean;
+  env?: NodeJS.ProcessEnv;
+}
+
+/** `feature/x` -> `feature-x`: what a ref name may be in a tag. */
+export function sanitizeRef(ref: string): string {
+  return ref.replace(/[^A-Za-z0-9_.-]/g, '-').replace(/^[.-]+/, '').slice(0, 64);
+}
+
+export async function computeTags(repo: Repo, options: TagOptions = {}): Promise<ImageTags[]> {
+  const scheme = options.scheme ?? repo.config.tagScheme;
+  const imagesDir = repo.config.imagesDir;
+  const [committed, dirtyList] = await Promise.all([listCommitted(repo.root, imagesDir), listDirty(repo.root, imagesDir)]);
+  const committedByPath = new Map(committed.map((e) => [e.path, e]));
+  const dirty = new Set(dirtyList);
+  const working = await hashWorkingFiles(repo.root, dirtyList);
+  const commit = scheme === 'commit' ? await headCommit(repo.root, options.short) : '';
+  const extra = [...(options.versions ?? repo.config.versions)];
+  if (options.withRef) {
+    const ref = await refName(repo.root, options.env);
+    if (ref) extra.push(sanitizeRef(ref));
+  }
+
+  const images = builderImages(repo.files);
+  const byFile = new Map(images.map((f) => [f.path, f]));
+  const ownRepos = new Set(repo.config.repositories.map((r) => repositoryName(parseReference(r))));
+  const memo = new Map<string, Promise<ImageTags>>();
+
+  const compute = (file: ImageFile & { name: BuilderName }, stack: string[]): Promise<ImageTags> => {
+    let pending = memo.get(file.path);
+    if (!pending) {
+      pending = tagsFor(file, [...stack, file.path]);
+      memo.set(file.path, pending);
+    }
+    return pending;
+  };
+
+  async function tagsFor(file: ImageFile & { name: BuilderName }, stack: string[]): Promise<ImageTags> {
+    const inputs: ImageInput[] = [];
+    const dirtyPaths: string[] = [];
+    const blobOf = (path: string): string | undefined => {
+      if (dirty.has(path)) {
+        dirtyPaths.push(path);
+        return working.get(path) ?? 'deleted';
+      }
+      return committedByPath.get(path)?.blob;
+    };
+    const dockerfilePath = file.linkTarget ?? file.path;
+    inputs.push({ kind: 'dockerfile', path: dockerfilePath, id: blobOf(dockerfilePath) ?? 'untracked' });
+
+    const parsed = parseDockerfile(file.content ?? '');
+    const contextFiles = [...new Set([...committedByPath.keys(), ...dirty])].sort();
+    for (const source of extractContextSources(parsed).flatMap((s) => s.sources)) {
+      for (const path of matchContext(contextFiles, imagesDir, source)) inputs.push({ kind: 'context', path, id: blobOf(path) ?? 'deleted' });
+    }
+
+    const dependsOn: string[] = [];
+    for (const site of extractImageReferences(parsed)) {
+      if (!site.resolved || site.isScratch || site.isStage) continue;
+      const base = ownImageFor(site.resolved, ownRepos, images);
+      if (!base) continue;
+      if (stack.includes(base.path)) throw new Error(`${file.path} builds FROM ${base.path}, which builds FROM it in turn: break the cycle`);
+      const baseTags = await compute(base, stack);
+      dependsOn.push(base.path);
+      inputs.push({ kind: 'base-image', path: base.path, id: baseTags.contentTag });
+    }
+    for (const [key, value] of Object.entries(repo.config.buildArgs).sort()) inputs.push({ kind: 'build-arg', path: key, id: value });
+
+    const uniqueDirty = [...new Set(dirtyPaths)].sort();
+    const isDirty = uniqueDirty.length > 0 || inputs.some((i) => i.kind === 'base-image' && i.id.includes('-dirty-'));
+    let version = scheme === 'commit' ? commit : (await blobIdOf(repo.root, describeInputs(inputs))).slice(0, 16);
+    if (isDirty) version += `-dirty-${dirtyHash(uniqueDirty.map((p) => `${p} ${working.get(p) ?? 'deleted'}`), inputs)}`;
+    const contentTag = formatArchTag(file.name, version);
+    const tags = [contentTag, ...extra.filter((v) => v !== version).map((v) => formatArchTag(file.name, v))];
+    return { file: file.path, name: file.name, version, contentTag, tags: [...new Set(tags)], dirty: isDirty, inputs, dirtyPaths: uniqueDirty, dependsOn };
+  }
+
+  const results: ImageTags[] = [];
+  for (const image of images) results.push(await compute(image, []));
+  return results;
+}
+
+/** The input list a tree id is the git blob id of: one line per input, stable order. */
+export function describeInputs(inputs: ImageInput[]): string {
+  return inputs.map((i) => `${i.kind} ${i.id} ${i.path}\n`).join('');
+}
+
+function dirtyHash(lines: string[], inputs: ImageInput[]): string {
+  const h = createHash('sha256');
+  for (const line of lines) h.update(`${line}\n`);
+  for (const i of inputs.filter((x) => x.kind === 'base-image')) h.update(`${i.path} ${i.id}\n`);
+  return h.digest('hex').slice(0, 7);
+}
+
+/** Repository files a COPY/ADD source names: the path itself, everything beneath a directory, or a glob. */
+function matchContext(files: string[], contextDir: string, source: string): string[] {
+  const rel = posix.normalize(source.replace(/^\/+/, '')).replace(/\/+$/, '');
+  const full = rel === '.' ? contextDir : posix.join(contextDir, rel);
+  if (/[*?[\]{}]/.test(rel)) {
+    const isMatch = picomatch(full, { dot: true });
+    return files.filter((f) => isMatch(f));
+  }
+  return files.filter((f) => f === full || f.startsWith(`${full}/`));
+}
+
+/** The repository's own image a FROM reference names (same repository, a builder tag), if any. */
+function ownImageFor(reference: string, ownRepos: Set<string>, images: (ImageFile & { name: BuilderName })[]): (ImageFile & { name: BuilderName }) | undefined {
+  let ref;
+  try {
+    ref = parseReference(reference);
+  } catch {
+    return undefined;
+  }
+  if (!ownRepos.has(repositoryName(ref)) || !ref.tag) return undefined;
+  const tag = parseImageTag(ref.tag);
+  if (!tag) return undefined;
+  return images.find((f) => f.name.target === tag.target && f.name.gccVersions.join() === tag.gccVersions.join() && (!tag.arch || f.name.arch === tag.arch));
+}
+
+/** The multi-arch index tag of a set, for a version; for `tree` a content id derived from both children's. */
+export function indexVersion(scheme: TagScheme, children: ImageTags[], version: string): string {
+  if (scheme !== 'tree' || version !== children[0]!.version) return version;
+  const h = createHash('sha1');
+  for (const c of [...children].sort((a, b) => a.name.arch.localeCompare(b.name.arch))) h.update(`${c.name.arch} ${c.version}\n`);
+  const id = h.digest('hex').slice(0, 16);
+  return children.some((c) => c.dirty) ? `${id}-dirty` : id;
+}
+

@@ -1,0 +1,104 @@
+import { execFileSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { loadRepo } from '../../src/app/repo.js';
+import { computeTags, describeInputs, sanitizeRef } from '../../src/app/tags.js';
+import { DIGEST_A, makeRepo, runCli } from '../support/cli.js';
+import { git, gitInitCommit } from '../support/git.js';
+
+const cleanups: (() => void)[] = [];
+afterEach(() => cleanups.splice(0).forEach((c) => c()));
+
+const X86 = 'images/builder-any-x86_64_gcc12.0.0.Dockerfile';
+const ARM = 'images/builder-any-aarch64_gcc12.0.0.Dockerfile';
+const CENTOS = 'images/builder-centos-x86_64_gcc4.8.5.Dockerfile';
+const DEP = 'images/builder-debian-x86_64_gcc12.0.0.Dockerfile';
+
+function setup() {
+  const r = makeRepo({
+    'builder-images.yaml': 'repositories: [127.0.0.1:5000/builders]\n',
+    [X86]: `FROM debian:12@${DIGEST_A}\nCOPY scripts/links.sh /tmp/\nRUN sh /tmp/links.sh\n`,
+    [ARM]: { link: 'builder-any-x86_64_gcc12.0.0.Dockerfile' },
+    [CENTOS]: `FROM centos:7@${DIGEST_A}\nCOPY common/ /opt/common/\n`,
+    [DEP]: 'ARG BASE=127.0.0.1:5000/builders:any-x86_64_gcc12.0.0-latest\nFROM ${BASE}\n',
+    'images/scripts/links.sh': 'ln -s a b\n',
+    'images/common/a.txt': 'a\n',
+    'images/common/sub/b.txt': 'b\n',
+    'images/unrelated.txt': 'x\n',
+    'README.md': 'hi\n',
+  });
+  cleanups.push(r.cleanup);
+  gitInitCommit(r.root);
+  return r.root;
+}
+
+async function tagsOf(root: string, opts: Parameters<typeof computeTags>[1] = {}) {
+  const all = await computeTags(await loadRepo(root), opts);
+  return Object.fromEntries(all.map((t) => [t.file, t]));
+}
+
+describe('tags from git', () => {
+  it('gives a tree id that changes exactly when an input changes', async () => {
+    const root = setup();
+    const before = await tagsOf(root);
+    expect(before[X86]!.contentTag).toMatch(/^any-x86_64_gcc12\.0\.0-[0-9a-f]{16}$/);
+    expect(before[X86]!.tags).toEqual([before[X86]!.contentTag, 'any-x86_64_gcc12.0.0-latest']);
+    expect(before[ARM]!.version).toBe(before[X86]!.version); // one Dockerfile for both arches
+    expect(before[CENTOS]!.inputs.filter((i) => i.kind === 'context').map((i) => i.path)).toEqual(['images/common/a.txt', 'images/common/sub/b.txt']);
+
+    writeFileSync(join(root, 'images/unrelated.txt'), 'changed\n');
+    writeFileSync(join(root, 'README.md'), 'changed\n');
+    git(root, 'commit', '-qam', 'unrelated');
+    const same = await tagsOf(root);
+    expect(same[X86]!.contentTag).toBe(before[X86]!.contentTag);
+
+    writeFileSync(join(root, 'images/scripts/links.sh'), 'ln -s a c\n');
+    git(root, 'commit', '-qam', 'script');
+    const after = await tagsOf(root);
+    expect(after[X86]!.version).not.toBe(before[X86]!.version);
+    expect(after[CENTOS]!.version).toBe(before[CENTOS]!.version);
+    // The dependent image's id follows its base's.
+    expect(after[DEP]!.inputs.find((i) => i.kind === 'base-image')).toEqual({ kind: 'base-image', path: X86, id: after[X86]!.contentTag });
+    expect(after[DEP]!.version).not.toBe(before[DEP]!.version);
+  });
+
+  it('explains the id: git hash-object of the input list gives it back', async () => {
+    const root = setup();
+    const t = (await tagsOf(root))[CENTOS]!;
+    const id = execFileSync('git', ['hash-object', '--stdin'], { cwd: root, input: describeInputs(t.inputs), encoding: 'utf8' }).trim();
+    expect(id.slice(0, 16)).toBe(t.version);
+    const out = await runCli(['tag', '--explain', '--image', 'builder-centos-x86_64_gcc4.8.5.Dockerfile'], root);
+    expect(out.stdout).toContain(`context ${git(root, 'rev-parse', 'HEAD:images/common/a.txt').trim()} images/common/a.txt`);
+  });
+
+  it('marks dirty inputs, and two dirty states never share a tag', async () => {
+    const root = setup();
+    const clean = (await tagsOf(root))[X86]!;
+    writeFileSync(join(root, 'images/scripts/links.sh'), 'dirty one\n');
+    const d1 = (await tagsOf(root))[X86]!;
+    writeFileSync(join(root, 'images/scripts/links.sh'), 'dirty two\n');
+    const d2 = (await tagsOf(root))[X86]!;
+    expect(d1.version).toMatch(new RegExp(`^[0-9a-f]{16}-dirty-[0-9a-f]{7}$`));
+    expect(d1.version).not.toBe(d2.version);
+    expect(d1.dirtyPaths).toEqual(['images/scripts/links.sh']);
+    expect((await tagsOf(root))[CENTOS]!.dirty).toBe(false);
+    expect(clean.dirty).toBe(false);
+    // An untracked file a COPY reads makes the image dirty too.
+    writeFileSync(join(root, 'images/common/new.txt'), 'new\n');
+    expect((await tagsOf(root))[CENTOS]!.dirtyPaths).toEqual(['images/common/new.txt']);
+    expect(git(root, 'status', '--porcelain')).toContain('images/common/new.txt'); // nothing was staged or written by us
+  });
+
+  it('commit scheme, ref names and the JSON output', async () => {
+    const root = setup();
+    const head = git(root, 'rev-parse', 'HEAD').trim();
+    expect((await tagsOf(root, { scheme: 'commit' }))[X86]!.version).toBe(head);
+    expect((await tagsOf(root, { scheme: 'commit', short: true }))[X86]!.version).toBe(git(root, 'rev-parse', '--short', 'HEAD').trim());
+    expect((await tagsOf(root, { withRef: true, env: { GITHUB_REF_NAME: 'feature/x y' } }))[X86]!.tags).toContain('any-x86_64_gcc12.0.0-feature-x-y');
+    expect(sanitizeRef('v1.2.3')).toBe('v1.2.3');
+    const json = JSON.parse((await runCli(['tag', '--json', '--ref'], root)).stdout);
+    expect(json).toHaveLength(4);
+    expect(json[0].tags).toContain(`${json[0].target}-${json[0].arch}_gcc${json[0].gccVersions.join('_gcc')}-main`);
+  });
+});
