@@ -507,17 +507,23 @@ export interface ContextSource {
   external: string[];
 }
 
-/** The build-context paths each COPY/ADD reads (COPY --from reads another image, not the context). */
-export function extractContextSources(parsed: ParsedDockerfile): ContextSource[] {
+/**
+ * The build-context paths each COPY/ADD reads (COPY --from reads another image, not the context).
+ * `builtins` are the values BuildKit gives declared-but-empty ARGs, e.g. { TARGETARCH: 'arm64' }.
+ */
+export function extractContextSources(parsed: ParsedDockerfile, builtins: Record<string, string> = {}): ContextSource[] {
   const out: ContextSource[] = [];
   const global: ArgScope = new Map();
   let stage: ArgScope = new Map();
   let inStage = false;
+  const withBuiltin = (def: ArgDefinition): ArgDefinition =>
+    def.value === undefined && builtins[def.name] !== undefined ? { ...def, value: builtins[def.name] } : def;
   for (const ins of parsed.instructions) {
     if (ins.keyword === 'ARG') {
-      for (const def of parseArgInstruction(ins)) {
+      for (const raw of parseArgInstruction(ins)) {
+        const def = withBuiltin(raw);
         if (!inStage) global.set(def.name, def);
-        else stage.set(def.name, def.value === undefined ? (global.get(def.name) ?? def) : def);
+        else stage.set(def.name, raw.value === undefined ? (global.get(def.name) ?? def) : def);
       }
       continue;
     }

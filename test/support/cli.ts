@@ -24,12 +24,12 @@ export async function runCli(args: string[], cwd?: string): Promise<CliRun> {
 }
 
 /** A temporary repository: files by relative path; a value `{ link: 'target' }` makes a symlink. */
-export function makeRepo(files: Record<string, string | { link: string }>): { root: string; cleanup: () => void } {
+export function makeRepo(files: Record<string, string | Buffer | { link: string }>): { root: string; cleanup: () => void } {
   const root = mkdtempSync(join(tmpdir(), 'bi-repo-'));
   for (const [path, content] of Object.entries(files)) {
     const abs = join(root, path);
     mkdirSync(dirname(abs), { recursive: true });
-    if (typeof content === 'string') writeFileSync(abs, content);
+    if (typeof content === 'string' || Buffer.isBuffer(content)) writeFileSync(abs, content);
     else symlinkSync(content.link, abs);
   }
   return { root, cleanup: () => rmSync(root, { recursive: true, force: true }) };

@@ -182,3 +182,11 @@ describe('applyEdits', () => {
     expect(() => applyEdits('abcdef', [{ start: 0, end: 3, replacement: 'x' }, { start: 2, end: 4, replacement: 'y' }])).toThrow(/overlapping/);
   });
 });
+
+describe('extractContextSources with BuildKit platform ARGs', () => {
+  it('fills declared-but-empty TARGETARCH from the builtins', () => {
+    const text = 'FROM scratch\nARG TARGETARCH\nCOPY bin/${TARGETARCH}/ /usr/bin/\n';
+    expect(extractContextSources(parseDockerfile(text), { TARGETARCH: 'arm64' })[0]!.sources).toEqual(['bin/arm64/']);
+    expect(extractContextSources(parseDockerfile(text))[0]!.external).toEqual(['bin/${TARGETARCH}/']);
+  });
+});

@@ -1,0 +1,53 @@
+/**
+ * Publishing an OCI image layout (what a build exports) to a registry: blobs first, skipping the ones the
+ * registry has, then the exact manifest bytes under each tag.
+ */
+import { createReadStream } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { isIndexMediaType, sha256Digest, type ImageIndex, type ImageManifest } from '../core/oci.js';
+import type { RegistryClient, Repository } from '../adapters/registry/index.js';
+
+export interface LayoutManifest {
+  digest: string;
+  mediaType: string;
+  bytes: Buffer;
+  manifest: ImageManifest;
+}
+
+const blobPath = (dir: string, digest: string) => join(dir, 'blobs', ...digest.split(':'));
+
+/** The single image manifest of a layout a build exported. */
+export async function readLayoutManifest(dir: string): Promise<LayoutManifest> {
+  const index = JSON.parse(await readFile(join(dir, 'index.json'), 'utf8')) as ImageIndex;
+  const desc = index.manifests[0];
+  if (!desc || index.manifests.length !== 1 || isIndexMediaType(desc.mediaType)) {
+    throw new Error(`${dir}: expected exactly one image manifest in the build output`);
+  }
+  const bytes = await readFile(blobPath(dir, desc.digest));
+  if (sha256Digest(bytes) !== desc.digest) throw new Error(`${dir}: manifest ${desc.digest} is corrupt`);
+  return { digest: desc.digest, mediaType: desc.mediaType, bytes, manifest: JSON.parse(bytes.toString('utf8')) as ImageManifest };
+}
+
+export interface UploadStats {
+  blobsUploaded: number;
+  blobsPresent: number;
+  bytesUploaded: number;
+}
+
+/** Upload a layout's image under every tag; returns what moved. The manifest digest never changes. */
+export async function uploadLayout(client: RegistryClient, dir: string, repo: Repository, tags: string[], m?: LayoutManifest): Promise<UploadStats & { digest: string }> {
+  const manifest = m ?? (await readLayoutManifest(dir));
+  const stats: UploadStats = { blobsUploaded: 0, blobsPresent: 0, bytesUploaded: 0 };
+  for (const blob of [manifest.manifest.config, ...manifest.manifest.layers]) {
+    if (await client.blobExists(repo, blob.digest)) {
+      stats.blobsPresent++;
+      continue;
+    }
+    await client.pushBlobStream(repo, () => createReadStream(blobPath(dir, blob.digest), { highWaterMark: 1024 * 1024 }), { digest: blob.digest, size: blob.size });
+    stats.blobsUploaded++;
+    stats.bytesUploaded += blob.size;
+  }
+  for (const tag of tags) await client.putManifest({ ...repo, tag }, manifest.bytes, manifest.mediaType);
+  return { ...stats, digest: manifest.digest };
+}

@@ -1,0 +1,316 @@
+/**
+ * The `make push` pipeline, per image (with bounded concurrency, bases before their dependents):
+ *   1. its content tag exists in the primary repository -> skip the build (only NotFound means absent; any
+ *      other registry error stops that image) and make sure the extra version tags point at it;
+ *   2. build for its platform and export an OCI layout; check the layout; a failing check publishes nothing;
+ *   3. push the per-arch tags;
+ * then, per image set with both arches, an OCI index per version, assembled from children that exist;
+ * then copies by digest to every other repository. Dirty images are refused unless allowed on a loopback registry.
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pLimit from 'p-limit';
+import { formatArchTag, formatIndexTag, platformString, sameImageSet, type BuilderName } from '../core/names.js';
+import { MediaType, platformMatches, type Descriptor, type ImageIndex, type Platform } from '../core/oci.js';
+import { isLoopbackRegistry, parseReference, type ImageReference } from '../core/reference.js';
+import { emulationFor, pickEngine, type EngineName } from '../adapters/engines/detect.js';
+import { buildToLayout, removeLocalImage } from '../adapters/engines/build.js';
+import { headCommit, remoteUrl } from '../adapters/git/read.js';
+import { NotFoundError, type RegistryClient, type Repository } from '../adapters/registry/index.js';
+import { OciLayoutSource } from '../adapters/sources/oci-layout.js';
+import { checkSource } from './check.js';
+import { readLayoutManifest, uploadLayout } from './layout.js';
+import type { Repo } from './repo.js';
+import { computeTags, indexVersion, type ImageTags, type TagScheme } from './tags.js';
+
+export interface PushOptions {
+  /** Repositories to publish to: the first is built and pushed, the others are filled by copy. */
+  repositories: string[];
+  engine: EngineName | 'auto';
+  scheme: TagScheme;
+  versions: string[];
+  withRef: boolean;
+  jobs: number;
+  force: boolean;
+  dryRun: boolean;
+  allowDirty: boolean;
+  /** Skip builds: only assemble indexes (and copies) from what the registry holds. */
+  manifestsOnly: boolean;
+  /** Build and push, but only these Dockerfiles (paths or file names). */
+  only?: string[];
+  buildArgs: Record<string, string>;
+  builders: Record<string, string>;
+  onProgress: (line: string) => void;
+}
+
+export type ImageStatus = 'pushed' | 'skipped' | 'failed' | 'would-build' | 'would-skip';
+
+export interface ImageOutcome {
+  file: string;
+  arch: string;
+  tag: string;
+  /** Every tag of the image (content tag first). */
+  tags: string[];
+  status: ImageStatus;
+  digest?: string;
+  message?: string;
+}
+
+export interface IndexOutcome {
+  tag: string;
+  status: 'pushed' | 'unchanged' | 'skipped' | 'failed' | 'would-push';
+  digest?: string;
+  message?: string;
+}
+
+export interface PushResult {
+  images: ImageOutcome[];
+  indexes: IndexOutcome[];
+  copies: { repository: string; tags: number; blobsCopied: number; blobsMounted: number; failed: string[] }[];
+  ok: boolean;
+}
+
+export async function runPush(repo: Repo, client: RegistryClient, options: PushOptions): Promise<PushResult> {
+  const [primaryName, ...mirrors] = options.repositories;
+  if (!primaryName) throw new Error('no repository to push to: set repositories in builder-images.yaml or pass --repo');
+  const primary = toRepository(primaryName);
+  const log = options.onProgress;
+  const all = await computeTags(repo, { scheme: options.scheme, versions: options.versions, withRef: options.withRef });
+  const selected = options.only?.length ? all.filter((t) => options.only!.some((o) => t.file === o || t.file.endsWith(`/${o}`))) : all;
+
+  const images: ImageOutcome[] = [];
+  if (!options.manifestsOnly) {
+    const engine = options.dryRun ? (options.engine === 'auto' ? 'auto' : options.engine) : await pickEngine(options.engine);
+    if (!options.dryRun) log(`engine: ${engine}`);
+    const provenance = await gitProvenance(repo.root);
+    const limit = pLimit(Math.max(1, options.jobs));
+    const running = new Map<string, Promise<ImageOutcome>>();
+    const start = (t: ImageTags): Promise<ImageOutcome> => {
+      let p = running.get(t.file);
+      if (!p) {
+        // Bases first: a dependent builds FROM the base's freshly pushed tag.
+        p = Promise.all(t.dependsOn.map((d) => selected.find((s) => s.file === d)).filter(Boolean).map((d) => start(d!))).then((deps) =>
+          deps.some((d) => d.status === 'failed')
+            ? { file: t.file, arch: t.name.arch, tag: t.contentTag, tags: t.tags, status: 'failed' as const, message: 'a base image it builds FROM failed' }
+            : limit(() => pushImage(t, engine as EngineName, primary, client, repo, options, provenance)),
+        );
+        running.set(t.file, p);
+      }
+      return p;
+    };
+    images.push(...(await Promise.all(selected.map(start))));
+  }
+
+  const indexes = await pushIndexes(all, selected, primary, client, options);
+  const copies = options.dryRun ? [] : await copyToMirrors(mirrors, primary, client, images, indexes, log);
+  const ok = images.every((i) => i.status !== 'failed') && indexes.every((i) => i.status !== 'failed') && copies.every((c) => c.failed.length === 0);
+  return { images, indexes, copies, ok };
+}
+
+function toRepository(name: string): Repository {
+  const ref = parseReference(name);
+  return { registry: ref.registry, repository: ref.repository };
+}
+
+async function gitProvenance(root: string): Promise<{ source?: string; revision?: string }> {
+  const [revision, source] = await Promise.all([headCommit(root).catch(() => undefined), remoteUrl(root)]);
+  const https = source?.replace(/^git@([^:]+):/, 'https://$1/').replace(/\.git$/, '').replace(/\/\/[^@/]+@/, '//');
+  return { source: https, revision };
+}
+
+async function pushImage(
+  t: ImageTags,
+  engine: EngineName,
+  primary: Repository,
+  client: RegistryClient,
+  repo: Repo,
+  options: PushOptions,
+  provenance: { source?: string; revision?: string },
+): Promise<ImageOutcome> {
+  const label = `[${t.contentTag}]`;
+  const log = (line: string) => options.onProgress(`${label} ${line}`);
+  const outcome = (status: ImageStatus, extra: Partial<ImageOutcome> = {}): ImageOutcome => ({ file: t.file, arch: t.name.arch, tag: t.contentTag, tags: t.tags, status, ...extra });
+  try {
+    if (t.dirty && !(options.allowDirty && isLoopbackRegistry(primary.registry))) {
+      const why = options.allowDirty ? '--allow-dirty only pushes to a loopback registry' : 'commit or stash them, or pass --allow-dirty for a local registry';
+      return outcome('failed', { message: `refusing to push a dirty image (uncommitted: ${t.dirtyPaths.join(', ') || 'a base image'}): ${why}` });
+    }
+    // Only NotFound means "absent": a credential error here must stop the image, never trigger a rebuild.
+    const existing = options.force ? undefined : await client.headManifest({ ...primary, tag: t.contentTag }).catch((err: unknown) => {
+      if (err instanceof NotFoundError) return undefined;
+      throw err;
+    });
+    if (existing) {
+      if (options.dryRun) return outcome('would-skip', { digest: existing.digest, message: 'content tag exists' });
+      await retag(client, primary, t, existing.digest);
+      log(`exists (${existing.digest.slice(0, 19)}): not rebuilt`);
+      return outcome('skipped', { digest: existing.digest, message: 'content tag exists' });
+    }
+    const platform = platformString(t.name.arch);
+    if (options.dryRun) return outcome('would-build', { message: `${platform}, ${t.tags.length} tag(s)` });
+
+    const emulation = emulationFor(t.name.arch);
+    const builder = options.builders[platform];
+    log(`building ${t.file} for ${platform} with ${engine}${builder ? ` on builder ${builder}` : ` (${emulation.detail})`}`);
+    const work = await mkdtemp(join(tmpdir(), 'bi-build-'));
+    const localName = `localhost/builder-images-build:${t.contentTag}`;
+    try {
+      const layoutDir = join(work, 'layout');
+      await buildToLayout(engine, {
+        dockerfile: join(repo.root, t.file),
+        context: join(repo.root, repo.config.imagesDir),
+        platform,
+        localName,
+        labels: labelsFor(t, provenance),
+        buildArgs: { ...repo.config.buildArgs, ...options.buildArgs },
+        builder,
+        layoutDir,
+      });
+      log('checking the built image');
+      const [check] = await checkSource(new OciLayoutSource(layoutDir), { gccVersions: t.name.gccVersions, arch: t.name.arch });
+      const problems = [...(check?.report.gccs ?? []).filter((g) => g.verdict === 'error').map((g) => g.message), ...(check?.report.extra ?? []).map((e) => e.message)];
+      if (!check || problems.length) return outcome('failed', { message: `check failed, nothing published: ${problems.join('; ')}` });
+      const uploaded = await uploadLayout(client, layoutDir, primary, t.tags, await readLayoutManifest(layoutDir));
+      log(`pushed ${uploaded.digest.slice(0, 19)} as ${t.tags.map((x) => x.slice(x.lastIndexOf('-') + 1)).join(', ')} (${uploaded.blobsUploaded} blob(s) uploaded, ${uploaded.blobsPresent} present)`);
+      return outcome('pushed', { digest: uploaded.digest });
+    } finally {
+      await removeLocalImage(engine, localName);
+      await rm(work, { recursive: true, force: true });
+    }
+  } catch (err) {
+    return outcome('failed', { message: (err as Error).message });
+  }
+}
+
+/** Point the extra version tags (latest, the ref name…) at an existing content tag's manifest. */
+async function retag(client: RegistryClient, repo: Repository, t: ImageTags, digest: string): Promise<void> {
+  const others = t.tags.filter((x) => x !== t.contentTag);
+  if (others.length === 0) return;
+  const m = await client.getManifest({ ...repo, digest });
+  for (const tag of others) {
+    const current = await client.headManifest({ ...repo, tag }).catch((err: unknown) => {
+      if (err instanceof NotFoundError) return undefined;
+      throw err;
+    });
+    if (current?.digest !== digest) await client.putManifest({ ...repo, tag }, m.bytes, m.mediaType);
+  }
+}
+
+function labelsFor(t: ImageTags, provenance: { source?: string; revision?: string }): Record<string, string> {
+  const labels: Record<string, string> = {
+    'org.opencontainers.image.created': new Date().toISOString(),
+    'org.opencontainers.image.title': t.file.split('/').pop()!.replace(/\.Dockerfile$/, ''),
+    'org.opencontainers.image.version': t.version,
+    'io.builder-images.target': t.name.target,
+    'io.builder-images.arch': t.name.arch,
+    'io.builder-images.gcc-versions': t.name.gccVersions.join(','),
+  };
+  if (provenance.source) labels['org.opencontainers.image.source'] = provenance.source;
+  if (provenance.revision && !t.dirty) labels['org.opencontainers.image.revision'] = provenance.revision;
+  return labels;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Multi-arch indexes
+
+interface ImageSet {
+  name: Pick<BuilderName, 'target' | 'gccVersions'>;
+  children: ImageTags[];
+}
+
+function imageSets(all: ImageTags[]): ImageSet[] {
+  const sets: ImageSet[] = [];
+  for (const t of all) {
+    const set = sets.find((s) => sameImageSet({ ...s.name, arch: t.name.arch }, t.name));
+    if (set) set.children.push(t);
+    else sets.push({ name: { target: t.name.target, gccVersions: t.name.gccVersions }, children: [t] });
+  }
+  return sets.filter((s) => new Set(s.children.map((c) => c.name.arch)).size >= 2);
+}
+
+async function pushIndexes(all: ImageTags[], selected: ImageTags[], primary: Repository, client: RegistryClient, options: PushOptions): Promise<IndexOutcome[]> {
+  const out: IndexOutcome[] = [];
+  const wanted = new Set(selected.map((s) => s.file));
+  for (const set of imageSets(all)) {
+    if (!set.children.some((c) => wanted.has(c.file)) && !options.manifestsOnly) continue;
+    for (const version of uniqueVersions(set.children[0]!)) {
+      const isContent = version === set.children[0]!.version;
+      const tag = formatIndexTag(set.name, isContent ? indexVersion(options.scheme, set.children, version) : version);
+      const childTags = set.children.map((c) => (isContent ? c.contentTag : formatArchTag(c.name, version)));
+      try {
+        out.push(await assembleIndex(client, primary, tag, childTags, options));
+      } catch (err) {
+        out.push({ tag, status: 'failed', message: (err as Error).message });
+      }
+    }
+  }
+  return out;
+}
+
+/** The versions an image is tagged with: its content version first, then the extra ones. */
+function uniqueVersions(t: ImageTags): string[] {
+  const prefix = formatArchTag(t.name, '');
+  return [...new Set([t.version, ...t.tags.map((tag) => tag.slice(prefix.length))])];
+}
+
+async function assembleIndex(client: RegistryClient, repo: Repository, tag: string, childTags: string[], options: PushOptions): Promise<IndexOutcome> {
+  const children: Descriptor[] = [];
+  for (const childTag of childTags) {
+    const head = await client.headManifest({ ...repo, tag: childTag }).catch((err: unknown) => {
+      if (err instanceof NotFoundError) return undefined;
+      throw err;
+    });
+    if (!head) {
+      if (options.dryRun) return { tag, status: 'would-push', message: `after ${childTag} is pushed` };
+      return { tag, status: 'skipped', message: `${childTag} is not in the registry yet: the index waits for every arch` };
+    }
+    const image = await client.getImage({ ...repo, digest: head.digest });
+    const config = await client.getConfig(repo, image.manifest);
+    const platform: Platform = { os: config.os, architecture: config.architecture };
+    if (config.variant) platform.variant = config.variant;
+    children.push({ mediaType: head.mediaType, digest: head.digest, size: head.size, platform });
+  }
+  const ref: ImageReference = { ...repo, tag };
+  const existing = await client.getManifest(ref).catch((err: unknown) => {
+    if (err instanceof NotFoundError) return undefined;
+    throw err;
+  });
+  // Never drop an entry: keep the existing index's other platforms, replace only those we bring.
+  const kept = existing && 'manifests' in existing.manifest ? (existing.manifest as ImageIndex).manifests.filter((d) => !children.some((c) => c.platform && platformMatches(d.platform, c.platform))) : [];
+  const index: ImageIndex = { schemaVersion: 2, mediaType: MediaType.OciIndex, manifests: [...kept, ...children] };
+  const bytes = Buffer.from(JSON.stringify(index, null, 2));
+  if (existing && Buffer.from(existing.bytes).equals(bytes)) return { tag, status: 'unchanged', digest: existing.digest };
+  if (options.dryRun) return { tag, status: 'would-push' };
+  const digest = await client.putManifest(ref, bytes, MediaType.OciIndex);
+  options.onProgress(`[${tag}] index pushed ${digest.slice(0, 19)} (${index.manifests.length} platform(s))`);
+  return { tag, status: 'pushed', digest };
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Mirrors
+
+async function copyToMirrors(mirrors: string[], primary: Repository, client: RegistryClient, images: ImageOutcome[], indexes: IndexOutcome[], log: (line: string) => void): Promise<PushResult['copies']> {
+  const copies: PushResult['copies'] = [];
+  const tags = [
+    ...images.filter((i) => i.status === 'pushed' || i.status === 'skipped').flatMap((i) => i.tags),
+    ...indexes.filter((i) => i.status === 'pushed' || i.status === 'unchanged').map((i) => i.tag),
+  ];
+  for (const mirror of mirrors) {
+    const target = toRepository(mirror);
+    const result = { repository: mirror, tags: 0, blobsCopied: 0, blobsMounted: 0, failed: [] as string[] };
+    for (const tag of tags) {
+      try {
+        const stats = await client.copy({ ...primary, tag }, { ...target, tag });
+        result.tags++;
+        result.blobsCopied += stats.blobsCopied;
+        result.blobsMounted += stats.blobsMounted;
+      } catch (err) {
+        result.failed.push(`${tag}: ${(err as Error).message}`);
+      }
+    }
+    log(`copied ${result.tags} tag(s) to ${mirror} (${result.blobsCopied} blob(s) copied, ${result.blobsMounted} mounted)`);
+    copies.push(result);
+  }
+  return copies;
+}

@@ -1,0 +1,94 @@
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { MediaType, type ImageIndex } from '../../src/core/oci.js';
+import { parseReference } from '../../src/core/reference.js';
+import { RegistryClient } from '../../src/adapters/registry/index.js';
+import { runCli } from '../support/cli.js';
+import { makeBuilderRepo } from '../support/builder-repo.js';
+import { git } from '../support/git.js';
+import { startRegistry, type TestRegistry } from '../support/registry.js';
+
+describe('push: real buildah builds into the real registry', () => {
+  let reg: TestRegistry;
+  let mirror: TestRegistry;
+  let locked: TestRegistry;
+  let root: string;
+  let cleanup: () => void;
+  const client = new RegistryClient();
+
+  beforeAll(async () => {
+    [reg, mirror, locked] = await Promise.all([startRegistry(), startRegistry(), startRegistry({ auth: 'htpasswd' })]);
+    ({ root, cleanup } = makeBuilderRepo(`${reg.host}/builders`, {
+      // An aarch64 image whose Dockerfile forgets the versioned link: check must stop it.
+      'images/builder-broken-aarch64_gcc12.0.0.Dockerfile': 'FROM scratch\nCOPY bin/arm64/aarch64-linux-gnu-gcc-12 /usr/bin/\n',
+    }));
+  });
+  afterAll(async () => {
+    cleanup?.();
+    await Promise.all([reg?.stop(), mirror?.stop(), locked?.stop()]);
+  });
+
+  it('dry run plans and touches nothing', async () => {
+    const out = await runCli(['push', '--dry-run'], root);
+    expect(out.stdout).toMatch(/plan: 3 to build, 0 up to date, 2 index\(es\) to push/);
+    expect(await client.listTags({ registry: reg.host, repository: 'builders' }).catch(() => [])).toEqual([]);
+  });
+
+  it('builds, checks and pushes per arch, assembles the index, copies to a mirror, and blocks a failing check', async () => {
+    const out = await runCli(['push', '--repo', `${reg.host}/builders`, '--repo', `${mirror.host}/copy`], root);
+    expect(out.code).toBe(1); // the broken image failed
+    expect(out.stdout).toMatch(/broken-aarch64_gcc12\.0\.0-\S+\s+aarch64\s+failed\s+-\s+check failed, nothing published: \/usr\/bin\/gcc-12\.0\.0 is missing/);
+    expect(out.stdout).toMatch(/2 built and pushed, 0 skipped \(up to date\), 1 failed, 2 index\(es\) pushed/);
+
+    const tags = await client.listTags({ registry: reg.host, repository: 'builders' });
+    expect(tags.filter((t) => t.startsWith('broken'))).toEqual([]);
+    expect(tags).toContain('any-x86_64_gcc12.0.0-latest');
+    expect(tags).toContain('any-aarch64_gcc12.0.0-latest');
+    const index = await client.getManifest(parseReference(`${reg.host}/builders:any_gcc12.0.0-latest`));
+    expect(index.mediaType).toBe(MediaType.OciIndex);
+    const platforms = (index.manifest as ImageIndex).manifests.map((m) => `${m.platform!.os}/${m.platform!.architecture}`).sort();
+    expect(platforms).toEqual(['linux/amd64', 'linux/arm64']);
+
+    // Labels readable from the config blob alone.
+    const arm = await client.getImage(parseReference(`${reg.host}/builders:any-aarch64_gcc12.0.0-latest`));
+    const config = await client.getConfig({ registry: reg.host, repository: 'builders' }, arm.manifest);
+    expect(config.architecture).toBe('arm64');
+    expect(config.config?.Labels).toMatchObject({
+      'io.builder-images.target': 'any',
+      'io.builder-images.arch': 'aarch64',
+      'io.builder-images.gcc-versions': '12.0.0',
+      'org.opencontainers.image.revision': git(root, 'rev-parse', 'HEAD').trim(),
+    });
+
+    // The mirror got the same digests by copy.
+    const mirrored = await client.headManifest(parseReference(`${mirror.host}/copy:any_gcc12.0.0-latest`));
+    expect(mirrored.digest).toBe(index.digest);
+  });
+
+  it('re-running builds nothing, changes no digest and drops no index entry', async () => {
+    const before = await client.headManifest(parseReference(`${reg.host}/builders:any_gcc12.0.0-latest`));
+    const out = await runCli(['push', '--json', 'builder-any-x86_64_gcc12.0.0.Dockerfile', 'builder-any-aarch64_gcc12.0.0.Dockerfile'], root);
+    const result = JSON.parse(out.stdout);
+    expect(result.images.map((i: { status: string }) => i.status)).toEqual(['skipped', 'skipped']);
+    expect(result.indexes.map((i: { status: string }) => i.status)).toEqual(['unchanged', 'unchanged']);
+    expect((await client.headManifest(parseReference(`${reg.host}/builders:any_gcc12.0.0-latest`))).digest).toBe(before.digest);
+  });
+
+  it('refuses a dirty image unless allowed on a loopback registry', async () => {
+    writeFileSync(join(root, 'images/bin/amd64/x86_64-linux-gnu-gcc-12'), 'dirty');
+    const out = await runCli(['push', '--json', 'builder-any-x86_64_gcc12.0.0.Dockerfile'], root);
+    expect(out.code).toBe(1);
+    expect(JSON.parse(out.stdout).images[0].message).toMatch(/refusing to push a dirty image .*images\/bin\/amd64\/x86_64-linux-gnu-gcc-12.*commit or stash/);
+    git(root, 'checkout', '--', 'images/bin/amd64/x86_64-linux-gnu-gcc-12');
+  });
+
+  it('an auth error is never read as "absent": nothing is built or pushed', async () => {
+    const out = await runCli(['push', '--json', '--repo', `${locked.host}/builders`, 'builder-any-x86_64_gcc12.0.0.Dockerfile'], root);
+    expect(out.code).toBe(1);
+    const image = JSON.parse(out.stdout).images[0];
+    expect(image.status).toBe('failed');
+    expect(image.message).toMatch(/requires authentication|denied/);
+    expect(out.stderr).not.toContain('building');
+  });
+});
