@@ -3,7 +3,14 @@ SHELL := /bin/bash
 NPM ?= npm
 CLI := node bin/builder-images.js
 
-.PHONY: all deps build typecheck test unit lint index push e2e bench clean
+.PHONY: all deps build typecheck test lint index push plan e2e bench clean
+
+# make push REGISTRY="ghcr.io/org/builders mirror.example/builders" ENGINE=buildah TAGS="latest v1.2.3"
+REGISTRY ?=
+ENGINE ?=
+TAGS ?=
+PUSH_FLAGS ?=
+push_args = $(foreach r,$(REGISTRY),--repo $(r)) $(if $(ENGINE),--engine $(ENGINE)) $(foreach t,$(TAGS),--version $(t)) $(PUSH_FLAGS)
 
 all: test
 
@@ -30,6 +37,13 @@ lint: build
 
 index: build
 	$(CLI) index
+
+# Build what changed, check it, push per arch and multi-arch indexes (config: builder-images.yaml).
+push: build
+	$(CLI) push $(push_args)
+
+plan: build
+	$(CLI) plan --format github-matrix
 
 clean:
 	rm -rf dist node_modules .cache

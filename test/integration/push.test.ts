@@ -91,4 +91,27 @@ describe('push: real buildah builds into the real registry', () => {
     expect(image.message).toMatch(/requires authentication|denied/);
     expect(out.stderr).not.toContain('building');
   });
+
+  it('plan lists what needs building as a matrix; per-arch jobs then --manifests-only assemble the index', async () => {
+    writeFileSync(join(root, 'images/bin/amd64/extra-tool'), 'x');
+    writeFileSync(join(root, 'images/bin/arm64/extra-tool'), 'x');
+    git(root, 'add', '-A');
+    git(root, 'commit', '-qm', 'change both arches');
+    const matrix = JSON.parse((await runCli(['plan', '--format', 'github-matrix'], root)).stdout);
+    const any = matrix.include.filter((m: { image: string }) => m.image.startsWith('builder-any'));
+    expect(any.map((m: { arch: string; platform: string; runner: string }) => [m.arch, m.platform, m.runner]).sort()).toEqual([
+      ['aarch64', 'linux/arm64', 'ubuntu-24.04-arm'],
+      ['x86_64', 'linux/amd64', 'ubuntu-24.04'],
+    ]);
+    const job = async (dockerfile: string) => JSON.parse((await runCli(['push', '--json', dockerfile], root)).stdout);
+    const first = await job('builder-any-x86_64_gcc12.0.0.Dockerfile');
+    expect(first.indexes[0]).toMatchObject({ status: 'skipped', message: expect.stringContaining('waits for every arch') });
+    const second = await job('builder-any-aarch64_gcc12.0.0.Dockerfile');
+    expect(second.indexes.map((i: { status: string }) => i.status)).toEqual(['pushed', 'pushed']);
+    const manifests = JSON.parse((await runCli(['push', '--json', '--manifests-only'], root)).stdout);
+    expect(manifests.images).toEqual([]);
+    expect(manifests.indexes.map((i: { status: string }) => i.status)).toEqual(['unchanged', 'unchanged']);
+    const after = JSON.parse((await runCli(['plan', '--format', 'json'], root)).stdout);
+    expect(after.map((r: { image: string }) => r.image)).toEqual(['builder-broken-aarch64_gcc12.0.0']);
+  });
 });
