@@ -1,15 +1,111 @@
+import { join } from 'node:path';
 import type { Command } from 'commander';
-import { CliError } from '../errors.js';
-import { action, type Streams } from './context.js';
+import { createTwoFilesPatch } from 'diff';
+import { publishBranch } from '../adapters/git/publish.js';
+import { refName, remoteUrl } from '../adapters/git/read.js';
+import { githubClient, repositoryOf, upsertPullRequest } from '../adapters/github/pulls.js';
+import { RegistryClient } from '../adapters/registry/index.js';
+import { planBump, type BumpPlan } from '../app/bump.js';
+import { loadRepo } from '../app/repo.js';
+import { pullRequestBody, updateTable, updateTitle } from '../core/bump.js';
+import { CliError, UsageError } from '../errors.js';
+import { writeFileAtomic } from '../util/atomic-write.js';
+import { formatTable, type Output } from '../util/output.js';
+import { action, collect, type Streams } from './context.js';
 
-// Placeholder until its issue lands: the command is listed so the CLI shape is fixed early.
+interface BumpCliOptions {
+  dryRun?: boolean;
+  pin?: boolean;
+  openPr?: boolean;
+  branch?: string;
+  base?: string;
+  remote: string;
+  json?: boolean;
+  insecure?: string[];
+}
+
 export function register(program: Command, streams: Streams): void {
   program
     .command('bump')
     .description('Move digest-pinned FROM lines to current digests, optionally as a pull request')
+    .option('--dry-run', 'print a unified diff and the update table; write nothing')
+    .option('--pin', 'also add digests to unpinned image:tag references')
+    .option('--open-pr', 'commit on a branch, push it, and open or update its pull request (GITHUB_TOKEN)')
+    .option('--branch <name>', 'branch for --open-pr (default: config bump.branch, i.e. builder-images/digests)')
+    .option('--base <branch>', 'base branch of the pull request (default: the current branch)')
+    .option('--remote <name>', 'git remote to push to', 'origin')
+    .option('--json', 'print the plan as JSON')
+    .option('--insecure <host>', 'registry spoken to over plain HTTP (loopback ones always are), repeatable', collect)
+    .addHelpText(
+      'after',
+      `
+Updates image:tag@sha256 references in FROM, COPY --from and ARG defaults: to the tag's current digest (the index
+digest for a multi-arch tag; a one-platform pin stays on its platform), and the repository's own images to the
+content tag they have now. Only the reference text changes. --open-pr builds the commit without touching the
+checkout, force-pushes the branch, and updates the open pull request instead of opening a second one.`,
+    )
     .action(
-      action(async () => {
-        throw new CliError('bump is not implemented yet');
+      action<BumpCliOptions>(async (opts, ctx) => {
+        const repo = await loadRepo(ctx.cwd, ctx.configPath);
+        const client = new RegistryClient({ insecureRegistries: [...repo.config.insecureRegistries, ...(opts.insecure ?? [])], debug: ctx.out.debug });
+        const plan = await planBump(repo, client, { pin: Boolean(opts.pin), onProgress: ctx.out.progress });
+        for (const p of plan.problems) ctx.out.warn(`${p.file}:${p.line}: ${p.reference}: ${p.message}`);
+        const failed = plan.problems.some((p) => p.severity === 'error') ? 1 : 0;
+
+        if (opts.json) ctx.out.json(plan);
+        if (plan.updates.length === 0) {
+          if (!opts.json) ctx.out.result('nothing to bump');
+          return failed;
+        }
+        if (opts.dryRun) {
+          if (!opts.json) printPlan(ctx.out, plan, streams);
+          return failed;
+        }
+        if (opts.openPr) {
+          await openPullRequest(repo.root, plan, opts, repo.config.bump.branch, ctx.out);
+          return failed;
+        }
+        for (const change of plan.changes) await writeFileAtomic(join(repo.root, change.path), change.after);
+        if (!opts.json) {
+          ctx.out.result(formatTable(updateTable(plan.updates)));
+          ctx.out.result(`updated ${plan.changes.length} file(s): ${plan.changes.map((c) => c.path).join(', ')}`);
+        }
+        return failed;
       }, streams),
     );
+}
+
+function printPlan(out: Output, plan: BumpPlan, streams: Streams): void {
+  for (const c of plan.changes) streams.stdout.write(createTwoFilesPatch(`a/${c.path}`, `b/${c.path}`, c.before, c.after, '', '', { context: 2 }));
+  out.result('');
+  out.result(formatTable(updateTable(plan.updates)));
+  out.result(`\n${plan.updates.length} update(s) in ${plan.changes.length} file(s) (dry run: nothing written)`);
+}
+
+async function openPullRequest(root: string, plan: BumpPlan, opts: BumpCliOptions, configBranch: string, out: Output): Promise<void> {
+  const token = process.env.GITHUB_TOKEN;
+  if (!token) throw new UsageError('--open-pr needs GITHUB_TOKEN in the environment (a token that may push branches and open pull requests)');
+  const url = await remoteUrl(root, opts.remote);
+  const slug = repositoryOf(url);
+  if (!slug) throw new UsageError(`cannot tell the GitHub repository: set GITHUB_REPOSITORY=owner/repo (remote ${opts.remote} is ${url ?? 'missing'})`);
+  const branch = opts.branch ?? configBranch;
+  const base = opts.base ?? process.env.GITHUB_BASE_REF ?? (await refName(root, {}));
+  if (!base) throw new UsageError('cannot tell the base branch (detached HEAD): pass --base');
+  const title = updateTitle(plan.updates);
+  const commit = await publishBranch(root, {
+    branch,
+    remote: opts.remote,
+    token,
+    message: `${title}\n\n${formatTable(updateTable(plan.updates))}\n`,
+    files: plan.changes.map((c) => ({ path: c.path, content: c.after })),
+  });
+  out.progress(`pushed ${commit.slice(0, 12)} to ${opts.remote}/${branch}`);
+  try {
+    const pr = await upsertPullRequest(githubClient(token), { ...slug, head: branch, base, title, body: pullRequestBody(plan.updates, plan.changes.map((c) => c.path)) });
+    out.result(`${pr.action} pull request #${pr.number}: ${pr.url}`);
+    out.result(formatTable(updateTable(plan.updates)));
+  } catch (err) {
+    const e = err as { status?: number; message?: string };
+    throw new CliError(`GitHub refused the pull request for ${slug.owner}/${slug.repo} (HTTP ${e.status ?? '?'}): ${e.message ?? String(err)}; the branch ${branch} was pushed`);
+  }
 }
