@@ -1,0 +1,1 @@
+builder-amazonlinux2-x86_64_gcc10.0.0.Dockerfile

@@ -1,0 +1,1 @@
+builder-any-x86_64_gcc10.0.0_gcc9.0.0.Dockerfile

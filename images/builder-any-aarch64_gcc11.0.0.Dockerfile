@@ -1,0 +1,1 @@
+builder-any-x86_64_gcc11.0.0.Dockerfile

@@ -1,0 +1,1 @@
+builder-any-x86_64_gcc14.0.0_gcc13.0.0_gcc12.0.0.Dockerfile

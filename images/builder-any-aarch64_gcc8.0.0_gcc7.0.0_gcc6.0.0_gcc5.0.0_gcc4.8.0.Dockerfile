@@ -1,0 +1,1 @@
+builder-any-x86_64_gcc8.0.0_gcc7.0.0_gcc6.0.0_gcc5.0.0_gcc4.8.0.Dockerfile

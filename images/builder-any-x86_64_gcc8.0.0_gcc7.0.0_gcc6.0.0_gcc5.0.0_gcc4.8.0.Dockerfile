@@ -1,0 +1,14 @@
+# GCC 4.8, 5, 6, 7 and 8 from Ubuntu 18.04 (bionic carries all five), for x86_64 and aarch64 (the aarch64 file is
+# a symlink to this one; the arm64 image uses the ports archive by itself).
+# Base digest: docker.io/library/ubuntu:18.04 as pinned in public release workflows; `builder-images bump` keeps
+# it current. Needs the Ubuntu archive: not buildable on machines that only reach Debian's mirror.
+ARG BASE_IMAGE=ubuntu:18.04@sha256:152dc042452c496007f07ca9127571cb9c29697f42acbfad72324b2bb2e43c98
+FROM ${BASE_IMAGE}
+ARG TARGETARCH
+ENV DEBIAN_FRONTEND=noninteractive
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends gcc-4.8 gcc-5 gcc-6 gcc-7 gcc-8 libc6-dev make libelf-dev bc flex bison kmod \
+ && rm -rf /var/lib/apt/lists/*
+RUN set -eu; for v in 8 7 6 5 4.8; do test -x "/usr/bin/gcc-$v"; done; \
+    for v in 8 7 6 5; do ln -sf "gcc-$v" "/usr/bin/gcc-$v.0.0"; done; \
+    ln -sf gcc-4.8 /usr/bin/gcc-4.8.0
