@@ -10,5 +10,7 @@ export default defineConfig({
     pool: 'forks',
     // Two cores here: more workers only make the real builds fight.
     maxWorkers: 2,
+    // @actions/workflow-parser imports JSON without an import attribute, which Node 20 refuses: let Vite load it.
+    server: { deps: { inline: ['@actions/workflow-parser'] } },
   },
 });
