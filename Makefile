@@ -45,5 +45,10 @@ push: build
 plan: build
 	$(CLI) plan --format github-matrix
 
+# The whole chain for real on this machine: local registry with auth, debootstrap bases, push, check --exec,
+# index and select, a refused broken image, bump. Needs root (debootstrap, binfmt).
+e2e: deps build
+	bash scripts/e2e.sh
+
 clean:
 	rm -rf dist node_modules .cache

@@ -21,6 +21,7 @@ import { NotFoundError, type RegistryClient, type Repository } from '../adapters
 import { OciLayoutSource } from '../adapters/sources/oci-layout.js';
 import { checkSource } from './check.js';
 import { readLayoutManifest, uploadLayout } from './layout.js';
+import { pullRegistries } from './pull-registries.js';
 import type { Repo } from './repo.js';
 import { computeTags, indexVersion, type ImageTags, type TagScheme } from './tags.js';
 
@@ -166,6 +167,7 @@ async function pushImage(
         buildArgs: { ...repo.config.buildArgs, ...options.buildArgs },
         builder,
         layoutDir,
+        insecureRegistries: pullRegistries(repo.config, options.buildArgs, primary.registry),
       });
       log('checking the built image');
       const [check] = await checkSource(new OciLayoutSource(layoutDir), { gccVersions: t.name.gccVersions, arch: t.name.arch });

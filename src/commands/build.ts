@@ -6,6 +6,7 @@ import { emulationFor, pickEngine, type EngineName } from '../adapters/engines/d
 import { OciLayoutSource } from '../adapters/sources/oci-layout.js';
 import { checkSource } from '../app/check.js';
 import { readLayoutManifest } from '../app/layout.js';
+import { pullRegistries } from '../app/pull-registries.js';
 import { loadRepo } from '../app/repo.js';
 import { computeTags } from '../app/tags.js';
 import { platformString } from '../core/names.js';
@@ -46,6 +47,7 @@ export function register(program: Command, streams: Streams): void {
         const engine = await pickEngine((opts.engine ?? repo.config.engine) as EngineName | 'auto');
         ctx.out.progress(`engine: ${engine}`);
         const builders = { ...repo.config.builders, ...parsePairs(opts.builder, '--builder') };
+        const buildArgs = { ...repo.config.buildArgs, ...parsePairs(opts.buildArg, '--build-arg') };
         const results: { file: string; platform: string; output: string; digest?: string; check: string; error?: string }[] = [];
         for (const t of selected) {
           const platform = platformString(t.name.arch);
@@ -61,9 +63,10 @@ export function register(program: Command, streams: Streams): void {
               platform,
               localName,
               labels: { 'io.builder-images.target': t.name.target, 'io.builder-images.arch': t.name.arch, 'io.builder-images.gcc-versions': t.name.gccVersions.join(',') },
-              buildArgs: { ...repo.config.buildArgs, ...parsePairs(opts.buildArg, '--build-arg') },
+              buildArgs,
               builder: builders[platform],
               layoutDir: output,
+              insecureRegistries: pullRegistries(repo.config, buildArgs),
             });
             const { digest } = await readLayoutManifest(output);
             let check = 'not run';

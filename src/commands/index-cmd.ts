@@ -1,4 +1,4 @@
-import { join, relative } from 'node:path';
+import { join, relative, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { createTwoFilesPatch } from 'diff';
 import { builderImages } from '../adapters/fs/images-dir.js';
@@ -29,7 +29,7 @@ export function register(program: Command, streams: Streams): void {
       action<IndexOptions>(async (opts, ctx) => {
         const repo = await loadRepo(ctx.cwd, ctx.configPath);
         const expected = expectedIndexText(repo.files, repo.config, { repositories: opts.repo, tags: opts.tag });
-        const file = opts.output ? join(ctx.cwd, opts.output) : join(repo.root, repo.config.index.file);
+        const file = opts.output ? resolve(ctx.cwd, opts.output) : join(repo.root, repo.config.index.file);
         const shown = relative(repo.root, file) || file;
         if (opts.stdout) {
           streams.stdout.write(expected);

@@ -114,16 +114,17 @@ function printMatrix(entries: IndexEntry[], opts: SelectOptions, out: import('..
     }
   }
   if (opts.json) {
-    out.json(rows.map((r) => ({ target: r.target, arch: r.arch, kernel: r.kernel, wanted: r.wanted, image: r.pick?.image.name ?? null, gcc: r.pick?.gcc ?? null, reason: r.pick?.reason ?? 'none' })));
+    out.json(rows.map((r) => ({ target: r.target, arch: r.arch, kernel: r.kernel, wanted: r.wanted, image: r.pick?.image.name ?? null, gcc: r.pick?.gcc ?? null, reason: r.pick?.reason ?? 'none', exact: r.pick?.gcc === r.wanted })));
   } else {
     const table = [['TARGET', 'ARCH', 'KERNEL', 'WANTS', 'GETS', 'HOW', 'IMAGE']];
     for (const r of rows) {
-      const mark = r.pick?.reason === 'exact' ? '' : ' *';
+      // A fallback to the "any" image still gives the wanted GCC: only a different GCC is marked.
+      const mark = r.pick?.gcc === r.wanted ? '' : ' *';
       table.push([r.target, r.arch, r.kernel, r.wanted, (r.pick?.gcc ?? '-') + mark, r.pick?.reason ?? 'none', r.pick?.image.name ?? '(no image)']);
     }
     out.result(formatTable(table));
-    const inexact = rows.filter((r) => r.pick?.reason !== 'exact').length;
-    out.result(`\n${rows.length} pick(s), ${inexact} not an exact match (marked *)`);
+    const inexact = rows.filter((r) => r.pick?.gcc !== r.wanted).length;
+    out.result(`\n${rows.length} pick(s), ${inexact} without the wanted GCC (marked *)`);
   }
   return 0;
 }

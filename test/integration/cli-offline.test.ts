@@ -108,7 +108,8 @@ describe('select', () => {
     const matrix = await runCli(['select', '--matrix'], root);
     expect(matrix.stdout).toMatch(/centos\s+x86_64\s+3\.10\.0\s+4\.8\.5\s+4\.8\.5\s+exact/);
     expect(matrix.stdout).toMatch(/any\s+aarch64\s+6\.1\.0\s+12\.0\.0\s+12\.0\.0\s+exact/);
-    expect(matrix.stdout).toMatch(/not an exact match \(marked \*\)/);
+    expect(matrix.stdout).toMatch(/without the wanted GCC \(marked \*\)/);
+    expect(matrix.stdout).toMatch(/any\s+x86_64\s+6\.9\.0\s+14\.0\.0\s+12\.0\.0 \*\s+nearest-lower/);
   });
 
   it('usage errors exit 2 with a clear message', async () => {
@@ -117,5 +118,17 @@ describe('select', () => {
     expect(await runCli(['select', '--target', 'x', '--arch', 'arm64', '--gcc', '12'], root)).toMatchObject({ code: 2, stderr: expect.stringContaining('--arch must be x86_64 or aarch64') });
     expect(await runCli(['select', '--target', 'x', '--arch', 'x86_64'], root)).toMatchObject({ code: 2 });
     expect(await runCli(['select', '--target', 'x', '--arch', 'x86_64', '--gcc', '9', '--index', 'nope.yaml'], root)).toMatchObject({ code: 2, stderr: expect.stringContaining('nope.yaml') });
+  });
+});
+
+describe('index --output', () => {
+  it('writes an absolute path where it says, and a relative one below --cwd', async () => {
+    const root = repo(GOOD);
+    const elsewhere = repo({});
+    const abs = join(elsewhere, 'out', 'index.yaml');
+    expect((await runCli(['index', '--output', abs], root)).code).toBe(0);
+    expect(readFileSync(abs, 'utf8')).toContain('images:');
+    expect((await runCli(['index', '--output', 'sub/i.yaml'], root)).code).toBe(0);
+    expect(readFileSync(join(root, 'sub/i.yaml'), 'utf8')).toContain('images:');
   });
 });

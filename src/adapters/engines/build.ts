@@ -6,6 +6,9 @@
  *   docker:  buildx build --output type=oci,dest=DIR,tar=false (BuildKit; --builder for a remote builder)
  *   podman:  build, push oci:DIR
  */
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { execa } from 'execa';
 import { buildahGlobalArgs } from '../sources/engine.js';
 import type { EngineName } from './detect.js';
@@ -22,6 +25,8 @@ export interface BuildRequest {
   builder?: string;
   /** Directory to export the OCI layout to (must not exist yet). */
   layoutDir: string;
+  /** Registries the build pulls from over plain HTTP (loopback mirrors of the base images). */
+  insecureRegistries?: string[];
   onLine?: (line: string) => void;
   env?: NodeJS.ProcessEnv;
 }
@@ -61,7 +66,30 @@ async function run(bin: string, args: string[], req: BuildRequest): Promise<stri
   return log;
 }
 
+/**
+ * A registries.conf that marks only the given registries insecure (buildah and podman read it from
+ * CONTAINERS_REGISTRIES_CONF), instead of turning TLS verification off for every pull.
+ */
+async function insecureRegistriesEnv(req: BuildRequest, dir: string): Promise<NodeJS.ProcessEnv> {
+  const env = { ...(req.env ?? process.env) };
+  if (!req.insecureRegistries?.length) return env;
+  const file = join(dir, 'registries.conf');
+  const entries = req.insecureRegistries.map((r) => `[[registry]]\nlocation = "${r}"\ninsecure = true\n`).join('\n');
+  await writeFile(file, `unqualified-search-registries = ["docker.io"]\n\n${entries}`);
+  return { ...env, CONTAINERS_REGISTRIES_CONF: file };
+}
+
 export async function buildToLayout(engine: EngineName, req: BuildRequest): Promise<void> {
+  const confDir = await mkdtemp(join(tmpdir(), 'bi-regconf-'));
+  try {
+    const env = await insecureRegistriesEnv(req, confDir);
+    await buildWith(engine, { ...req, env });
+  } finally {
+    await rm(confDir, { recursive: true, force: true });
+  }
+}
+
+async function buildWith(engine: EngineName, req: BuildRequest): Promise<void> {
   if (engine === 'buildah') {
     const g = buildahGlobalArgs(req.env);
     await run('buildah', [...g, 'bud', '--isolation', 'chroot', '--platform', req.platform, '-f', req.dockerfile, '-t', req.localName, ...flags(req), req.context], req);

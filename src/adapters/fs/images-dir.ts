@@ -1,6 +1,7 @@
 import { lstat, readFile, readlink } from 'node:fs/promises';
 import { basename, dirname, join, relative, resolve } from 'node:path';
 import { globby } from 'globby';
+import pLimit from 'p-limit';
 import { parseDockerfileName, type BuilderName } from '../../core/names.js';
 
 /** A file in images/ that is, or looks meant to be, a Dockerfile. */
@@ -20,31 +21,33 @@ export interface ImageFile {
 /** Names that are Dockerfiles or near misses of one (Renovate's patterns, plus any case of `.dockerfile`). */
 const DOCKERFILE_LIKE = /(^|[/.])(dockerfile|containerfile)([^/]*)$|\.dockerfile$/i;
 
-/** Every Dockerfile-like file below `imagesDir`, sorted by path, with its content. */
+/** Every Dockerfile-like file below `imagesDir`, sorted by path, with its content (read concurrently). */
 export async function listImageFiles(root: string, imagesDir: string): Promise<ImageFile[]> {
   const base = resolve(root, imagesDir);
   const paths = await globby('**/*', { cwd: base, dot: false, onlyFiles: false, followSymbolicLinks: false, gitignore: false });
-  const files: ImageFile[] = [];
-  for (const rel of paths.sort()) {
-    const fileName = basename(rel);
-    if (!DOCKERFILE_LIKE.test(fileName)) continue;
-    const absPath = join(base, rel);
-    const stat = await lstat(absPath);
-    if (stat.isDirectory()) continue;
-    const file: ImageFile = {
-      path: relative(root, absPath).split('\\').join('/'),
-      absPath,
-      fileName,
-      name: parseDockerfileName(fileName),
-    };
-    if (stat.isSymbolicLink()) {
-      const target = resolve(dirname(absPath), await readlink(absPath));
-      file.linkTarget = relative(root, target).split('\\').join('/');
-    }
-    file.content = await readFile(absPath, 'utf8').catch(() => undefined);
-    files.push(file);
+  const candidates = paths.filter((rel) => DOCKERFILE_LIKE.test(basename(rel))).sort();
+  const limit = pLimit(64);
+  const files = await Promise.all(candidates.map((rel) => limit(() => readImageFile(root, base, rel))));
+  return files.filter((f): f is ImageFile => f !== undefined);
+}
+
+async function readImageFile(root: string, base: string, rel: string): Promise<ImageFile | undefined> {
+  const absPath = join(base, rel);
+  const stat = await lstat(absPath);
+  if (stat.isDirectory()) return undefined;
+  const fileName = basename(rel);
+  const file: ImageFile = {
+    path: relative(root, absPath).split('\\').join('/'),
+    absPath,
+    fileName,
+    name: parseDockerfileName(fileName),
+  };
+  if (stat.isSymbolicLink()) {
+    const target = resolve(dirname(absPath), await readlink(absPath));
+    file.linkTarget = relative(root, target).split('\\').join('/');
   }
-  return files;
+  file.content = await readFile(absPath, 'utf8').catch(() => undefined);
+  return file;
 }
 
 /** The valid builder images only. */
