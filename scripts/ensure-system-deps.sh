@@ -14,6 +14,7 @@ declare -A PKG=(
   [qemu-aarch64-static]=qemu-user-static  # arm64 RUN steps on amd64
   [openssl]=openssl                   # test certificates for token auth
   [zstd]=zstd                         # zstd-compressed test layers
+  [dockerd]=docker.io                 # the docker engine's tests run a private daemon (vfs, no iptables)
 )
 want=()
 for bin in "${!PKG[@]}"; do

@@ -372,8 +372,11 @@ interface ScopeState {
   stages: string[];
 }
 
-/** Every image the Dockerfile reads, in file order. */
-export function extractImageReferences(parsed: ParsedDockerfile): ImageRefSite[] {
+/**
+ * Every image the Dockerfile reads, in file order. `buildArgs` (as --build-arg passes them) replace ARG defaults
+ * in `resolved`; edits still point at the defaults written in the file.
+ */
+export function extractImageReferences(parsed: ParsedDockerfile, buildArgs: Record<string, string> = {}): ImageRefSite[] {
   const sites: ImageRefSite[] = [];
   const state: ScopeState = { global: new Map(), stage: new Map(), stages: [] };
   let inStage = false;
@@ -381,7 +384,7 @@ export function extractImageReferences(parsed: ParsedDockerfile): ImageRefSite[]
   for (const ins of parsed.instructions) {
     switch (ins.keyword) {
       case 'ARG':
-        for (const def of parseArgInstruction(ins)) declareArg(state, inStage, def);
+        for (const def of parseArgInstruction(ins)) declareArg(state, inStage, def.name in buildArgs ? { ...def, value: buildArgs[def.name] } : def);
         break;
       case 'FROM': {
         const site = fromSite(parsed, ins, state);

@@ -91,6 +91,16 @@ describe('expand', () => {
 });
 
 describe('extractImageReferences', () => {
+  it('resolves with build args over ARG defaults (what a build really pulls), edits still aim at the default', () => {
+    const text = `ARG BASE_IMAGE=debian:bookworm@${D1}\nFROM \${BASE_IMAGE}\nARG TARGETARCH\nCOPY --from=tools:\${TARGETARCH} /t /t\n`;
+    const [from, copy] = extractImageReferences(parseDockerfile(text), { BASE_IMAGE: `mirror:5000/debian:bookworm@${D2}`, TARGETARCH: 'arm64' });
+    expect(from!.resolved).toBe(`mirror:5000/debian:bookworm@${D2}`);
+    expect(copy!.resolved).toBe('tools:arm64');
+    expect(from!.edit).toMatchObject({ via: 'arg', argName: 'BASE_IMAGE' });
+    expect(text.slice(from!.edit!.start, from!.edit!.end)).toBe(`debian:bookworm@${D1}`);
+    expect(extractImageReferences(parseDockerfile(text))[0]!.resolved).toBe(`debian:bookworm@${D1}`);
+  });
+
   it('finds FROM, COPY --from and RUN --mount=from, and tells images from stages and scratch', () => {
     const sites = refs(
       [

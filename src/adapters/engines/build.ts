@@ -3,14 +3,17 @@
  * the exact bytes that get published, whatever the engine. Argument arrays only.
  *
  *   buildah: bud --isolation chroot (storage driver from BUILDAH_STORAGE_DRIVER, vfs by default), push oci:DIR
- *   docker:  buildx build --output type=oci,dest=DIR,tar=false (BuildKit; --builder for a remote builder)
+ *   docker:  buildx build --output type=oci,dest=DIR,tar=false (BuildKit; --builder for a remote builder);
+ *            without buildx: the classic builder (TARGET* args passed by hand), docker save, converted to a layout
  *   podman:  build, push oci:DIR
  */
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { execa } from 'execa';
+import { extractImageReferences, parseDockerfile } from '../../core/dockerfile.js';
 import { buildahGlobalArgs } from '../sources/engine.js';
+import { dockerArchiveToLayout } from './docker-save-layout.js';
 import type { EngineName } from './detect.js';
 
 export interface BuildRequest {
@@ -97,17 +100,86 @@ async function buildWith(engine: EngineName, req: BuildRequest): Promise<void> {
     return;
   }
   if (engine === 'docker') {
-    const builder = req.builder ? ['--builder', req.builder] : [];
-    await run('docker', ['buildx', 'build', ...builder, '--platform', req.platform, '-f', req.dockerfile, '-t', req.localName, ...flags(req), '--output', `type=oci,dest=${req.layoutDir},tar=false`, req.context], req);
+    if (await hasBuildx(req.env)) {
+      const builder = req.builder ? ['--builder', req.builder] : [];
+      await run('docker', ['buildx', 'build', ...builder, '--platform', req.platform, '-f', req.dockerfile, '-t', req.localName, ...flags(req), '--output', `type=oci,dest=${req.layoutDir},tar=false`, req.context], req);
+      return;
+    }
+    if (req.builder) throw new BuildError(`--builder ${req.builder} needs docker buildx, which is not installed here`, '');
+    await classicDockerBuild(req);
     return;
   }
   await run('podman', ['build', '--platform', req.platform, '-f', req.dockerfile, '-t', req.localName, ...flags(req), req.context], req);
   await run('podman', ['push', req.localName, `oci:${req.layoutDir}`], req);
 }
 
+let buildx: Promise<boolean> | undefined;
+/** Whether `docker buildx` is there (asked once per process). */
+export function hasBuildx(env: NodeJS.ProcessEnv = process.env): Promise<boolean> {
+  buildx ??= execa('docker', ['buildx', 'version'], { reject: false, env, timeout: 20_000 }).then((r) => r.exitCode === 0);
+  return buildx;
+}
+
+/** The build args BuildKit sets by itself and the classic builder does not (TARGETARCH-aware Dockerfiles need them). */
+function targetArgPairs(platform: string): [string, string][] {
+  const [os = 'linux', arch = 'amd64', variant = ''] = platform.split('/');
+  return [['TARGETPLATFORM', platform], ['TARGETOS', os], ['TARGETARCH', arch], ['TARGETVARIANT', variant]];
+}
+
+function targetArgs(platform: string): string[] {
+  return targetArgPairs(platform).flatMap(([k, v]) => ['--build-arg', `${k}=${v}`]);
+}
+
+// The classic builder shares one reference store per daemon: builds of two platforms at once race on it.
+let classicQueue: Promise<unknown> = Promise.resolve();
+
+function classicDockerBuild(req: BuildRequest): Promise<void> {
+  const mine = classicQueue.then(() => classicDockerBuildNow(req));
+  classicQueue = mine.catch(() => undefined);
+  return mine;
+}
+
+async function classicDockerBuildNow(req: BuildRequest): Promise<void> {
+  const env = { ...(req.env ?? process.env), DOCKER_BUILDKIT: '0' };
+  const archive = join(dirname(req.layoutDir), 'docker-save.tar');
+  await dropOtherPlatformBases(req, env);
+  await run('docker', ['build', '--platform', req.platform, '-f', req.dockerfile, '-t', req.localName, ...targetArgs(req.platform), ...flags(req), req.context], { ...req, env }).catch((err: unknown) => {
+    // A known limit of the classic builder: steps after FROM scratch commit images of the host's platform.
+    if (err instanceof BuildError && /does not match the specified platform/.test(err.message)) {
+      throw new BuildError(`${err.message}\nthe classic docker builder (no buildx here) cannot build FROM scratch for a foreign platform: install docker buildx, or use --engine buildah`, err.log);
+    }
+    throw err;
+  });
+  try {
+    await run('docker', ['save', '-o', archive, req.localName], { ...req, env });
+    await dockerArchiveToLayout(archive, req.layoutDir);
+  } finally {
+    await rm(archive, { force: true });
+  }
+}
+
+/**
+ * The classic builder takes a FROM image that is already local whatever its platform (so the arm64 build after an
+ * amd64 one of the same `base@sha256:index` would get amd64 layers). Untag such a base when its platform is not
+ * the one wanted, so the build pulls the right one; images of the wanted platform are left alone.
+ */
+async function dropOtherPlatformBases(req: BuildRequest, env: NodeJS.ProcessEnv): Promise<void> {
+  const text = await readFile(req.dockerfile, 'utf8');
+  const bases = extractImageReferences(parseDockerfile(text), { ...Object.fromEntries(targetArgPairs(req.platform)), ...req.buildArgs })
+    .filter((site) => site.kind === 'from' && site.resolved && !site.isScratch && !site.isStage)
+    .map((site) => site.resolved!);
+  for (const base of new Set(bases)) {
+    const r = await execa('docker', ['image', 'inspect', '--format', '{{.Os}}/{{.Architecture}}', base], { reject: false, env });
+    if (r.exitCode === 0 && r.stdout.trim() !== req.platform.split('/').slice(0, 2).join('/')) {
+      req.onLine?.(`${base} is local as ${r.stdout.trim()}; untagging it so the build pulls ${req.platform}`);
+      await execa('docker', ['image', 'rm', '--no-prune', base], { reject: false, env });
+    }
+  }
+}
+
 /** Remove the local image the build left in the engine (best effort). */
 export async function removeLocalImage(engine: EngineName, localName: string, env?: NodeJS.ProcessEnv): Promise<void> {
   const args = engine === 'buildah' ? [...buildahGlobalArgs(env), 'rmi', '-f', localName] : ['rmi', '-f', localName];
-  if (engine === 'docker') return; // buildx with an OCI output leaves nothing in the daemon
+  if (engine === 'docker' && (await hasBuildx(env))) return; // buildx with an OCI output leaves nothing in the daemon
   await execa(engine, args, { reject: false, env: env ?? process.env });
 }
