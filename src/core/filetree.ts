@@ -10,11 +10,8 @@
 
 export type EntryType = 'file' | 'dir' | 'symlink' | 'other';
 
-/** One tar header, as the layer reader hands it over. */
-export interface LayerEntry {
-  /** Path as in the tar (any of `./usr/bin/x`, `usr/bin/x`, `/usr/bin/x`). */
-  path: string;
-  type: EntryType | 'hardlink';
+/** What a tar header says of a file, kept both for an entry and for the node it becomes. */
+interface FileMeta {
   mode: number;
   size: number;
   uid: number;
@@ -25,14 +22,15 @@ export interface LayerEntry {
   head?: Uint8Array;
 }
 
-export interface Node {
+/** One tar header, as the layer reader hands it over. */
+export interface LayerEntry extends FileMeta {
+  /** Path as in the tar (any of `./usr/bin/x`, `usr/bin/x`, `/usr/bin/x`). */
+  path: string;
+  type: EntryType | 'hardlink';
+}
+
+export interface Node extends FileMeta {
   type: EntryType;
-  mode: number;
-  size: number;
-  uid: number;
-  gid: number;
-  linkname?: string;
-  head?: Uint8Array;
   /** Index of the layer that last wrote it. */
   layer: number;
   /** Set when this entry came from a hard link to that path. */

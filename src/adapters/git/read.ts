@@ -2,6 +2,7 @@
  * Read-only git: everything here takes no lock on the index (GIT_OPTIONAL_LOCKS=0, no commands that write),
  * so parallel CI jobs can run it at once in one checkout.
  */
+import { createHash } from 'node:crypto';
 import { execa } from 'execa';
 
 const ENV = { GIT_OPTIONAL_LOCKS: '0', GIT_TERMINAL_PROMPT: '0', LC_ALL: 'C' };
@@ -70,9 +71,31 @@ export async function hashWorkingFiles(root: string, paths: string[]): Promise<M
   return result;
 }
 
-/** git's blob id of some text (what `git hash-object --stdin` prints), without writing it. */
+const objectFormats = new Map<string, Promise<'sha1' | 'sha256'>>();
+
+/** The repository's object hash (sha1, or sha256 for repositories made with --object-format=sha256); asked once. */
+function objectFormat(root: string): Promise<'sha1' | 'sha256'> {
+  let format = objectFormats.get(root);
+  if (!format) {
+    format = git(root, ['rev-parse', '--show-object-format']).then(
+      (out) => (out.trim() === 'sha256' ? 'sha256' : 'sha1'),
+      () => 'sha1' as const,
+    );
+    objectFormats.set(root, format);
+  }
+  return format;
+}
+
+/**
+ * git's blob id of some text (what `git hash-object --stdin` prints), computed here: a process per image
+ * would dominate `tag` and `plan` on large repositories.
+ */
 export async function blobIdOf(root: string, text: string): Promise<string> {
-  return (await git(root, ['hash-object', '--stdin'], text)).trim();
+  const body = Buffer.from(text, 'utf8');
+  return createHash(await objectFormat(root))
+    .update(`blob ${body.length}\0`)
+    .update(body)
+    .digest('hex');
 }
 
 export async function headCommit(root: string, short = false): Promise<string> {

@@ -94,16 +94,13 @@ export class RegistryClient {
 
   // ----- manifests
 
+  private manifestRequest(ref: ImageReference, method: 'GET' | 'HEAD') {
+    const accept = MANIFEST_ACCEPT.join(', ');
+    return this.transport.request({ registry: ref.registry, method, path: manifestPath(ref), scopes: [pullScope(ref.repository)], headers: { accept }, ok: [200], what: formatReference(ref) });
+  }
+
   async headManifest(ref: ImageReference): Promise<ManifestHead> {
-    const res = await this.transport.request({
-      registry: ref.registry,
-      method: 'HEAD',
-      path: manifestPath(ref),
-      scopes: [pullScope(ref.repository)],
-      headers: { accept: MANIFEST_ACCEPT.join(', ') },
-      ok: [200],
-      what: formatReference(ref),
-    });
+    const res = await this.manifestRequest(ref, 'HEAD');
     const digest = res.headers.get('docker-content-digest');
     const mediaType = res.headers.get('content-type')?.split(';')[0]?.trim();
     if (!digest || !mediaType) {
@@ -116,15 +113,7 @@ export class RegistryClient {
   }
 
   async getManifest(ref: ImageReference): Promise<Manifest> {
-    const res = await this.transport.request({
-      registry: ref.registry,
-      method: 'GET',
-      path: manifestPath(ref),
-      scopes: [pullScope(ref.repository)],
-      headers: { accept: MANIFEST_ACCEPT.join(', ') },
-      ok: [200],
-      what: formatReference(ref),
-    });
+    const res = await this.manifestRequest(ref, 'GET');
     const bytes = new Uint8Array(await res.arrayBuffer());
     const digest = sha256Digest(bytes);
     // The digest is always computed from the bytes; a named or announced digest must agree with it.
