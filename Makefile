@@ -50,5 +50,10 @@ plan: build
 e2e: deps build
 	bash scripts/e2e.sh
 
+# Every benchmark, each printing ratios against a peer measured in the same run (BENCH=plan runs one).
+BENCH ?= lint-index plan registry check-scan push-overhead
+bench: build
+	@for b in $(BENCH); do echo "### bench/$$b.ts"; npx tsx bench/$$b.ts || exit 1; done
+
 clean:
 	rm -rf dist node_modules .cache

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import tar from 'tar-stream';
-import { MediaType, type Descriptor } from '../src/core/oci.js';
+import { MediaType, sha256Digest, type Descriptor } from '../src/core/oci.js';
 import { parseReference } from '../src/core/reference.js';
 import { RegistryClient } from '../src/adapters/registry/index.js';
 import { startRegistry } from '../test/support/registry.js';
@@ -64,14 +64,17 @@ try {
   const repo = { registry: ref.registry, repository: ref.repository };
   const layers: Descriptor[] = [];
   const files: string[] = [];
+  const diffIds: string[] = [];
   for (let i = 0; i < LAYERS; i++) {
-    const gz = gzipSync(await layerTar(i), { level: 6 });
+    const raw = await layerTar(i);
+    diffIds.push(sha256Digest(raw));
+    const gz = gzipSync(raw, { level: 6 });
     const file = join(work, `layer${i}.gz`);
     writeFileSync(file, gz);
     files.push(file);
     layers.push(await client.pushBlob(repo, gz, MediaType.OciLayerGzip));
   }
-  const config = Buffer.from(JSON.stringify({ architecture: 'amd64', os: 'linux', rootfs: { type: 'layers', diff_ids: [] } }));
+  const config = Buffer.from(JSON.stringify({ architecture: 'amd64', os: 'linux', rootfs: { type: 'layers', diff_ids: diffIds } }));
   const manifest = { schemaVersion: 2, mediaType: MediaType.OciManifest, config: await client.pushBlob(repo, config, MediaType.OciConfig), layers };
   await client.putManifest(ref, Buffer.from(JSON.stringify(manifest)), MediaType.OciManifest);
   const compressed = layers.reduce((n, l) => n + l.size, 0);

@@ -7,6 +7,7 @@ import { FileTree } from '../core/filetree.js';
 import { archOfPlatform, platformString, type Arch } from '../core/names.js';
 import { formatPlatform, type Platform } from '../core/oci.js';
 import { parseGccVersion } from '../core/version.js';
+import pLimit from 'p-limit';
 import { readLayer } from '../adapters/layers/read-layer.js';
 import type { ImageSource, SourceImage } from '../adapters/sources/index.js';
 import { emulationFor, type EngineName } from '../adapters/engines/detect.js';
@@ -37,22 +38,27 @@ export interface ImageCheck {
   ok: boolean;
 }
 
-/** Merge an image's layers into a tree, streaming each layer once, in order. */
+/** Layers decompressed at once: zlib runs on the thread pool, so two use both cores of a small runner. */
+const LAYER_READS = 2;
+
+/** Merge an image's layers into a tree, streaming each layer once; layers are read at once, applied in order. */
 export async function buildTree(image: SourceImage, onLayer?: (index: number, total: number) => void): Promise<{ tree: FileTree; compressedBytes: number }> {
-  const tree = new FileTree();
-  let compressedBytes = 0;
   const layers = image.manifest.layers;
-  for (let i = 0; i < layers.length; i++) {
-    const layer = layers[i]!;
-    onLayer?.(i, layers.length);
-    const read = await readLayer(image.openLayer(layer, i), {
-      digest: image.verifiesLayers || !layer.digest ? undefined : layer.digest,
-      what: `${image.description} layer ${i + 1}/${layers.length} (${layer.digest.slice(0, 19)})`,
-    });
-    compressedBytes += read.compressedBytes;
-    tree.applyLayer(read.entries);
-  }
-  return { tree, compressedBytes };
+  const limit = pLimit(LAYER_READS);
+  const reads = await Promise.all(
+    layers.map((layer, i) =>
+      limit(() => {
+        onLayer?.(i, layers.length);
+        return readLayer(image.openLayer(layer, i), {
+          digest: image.verifiesLayers || !layer.digest ? undefined : layer.digest,
+          what: `${image.description} layer ${i + 1}/${layers.length} (${layer.digest.slice(0, 19)})`,
+        });
+      }),
+    ),
+  );
+  const tree = new FileTree();
+  for (const read of reads) tree.applyLayer(read.entries);
+  return { tree, compressedBytes: reads.reduce((n, r) => n + r.compressedBytes, 0) };
 }
 
 export interface CheckOptions {

@@ -39,15 +39,18 @@ export interface UploadStats {
 export async function uploadLayout(client: RegistryClient, dir: string, repo: Repository, tags: string[], m?: LayoutManifest): Promise<UploadStats & { digest: string }> {
   const manifest = m ?? (await readLayoutManifest(dir));
   const stats: UploadStats = { blobsUploaded: 0, blobsPresent: 0, bytesUploaded: 0 };
-  for (const blob of [manifest.manifest.config, ...manifest.manifest.layers]) {
-    if (await client.blobExists(repo, blob.digest)) {
-      stats.blobsPresent++;
-      continue;
-    }
-    await client.pushBlobStream(repo, () => createReadStream(blobPath(dir, blob.digest), { highWaterMark: 1024 * 1024 }), { digest: blob.digest, size: blob.size });
-    stats.blobsUploaded++;
-    stats.bytesUploaded += blob.size;
-  }
+  // Blobs at once (the client bounds the concurrency); the manifest only after every blob is in.
+  await Promise.all(
+    [...new Map([manifest.manifest.config, ...manifest.manifest.layers].map((b) => [b.digest, b])).values()].map(async (blob) => {
+      if (await client.blobExists(repo, blob.digest)) {
+        stats.blobsPresent++;
+        return;
+      }
+      await client.pushBlobStream(repo, () => createReadStream(blobPath(dir, blob.digest), { highWaterMark: 1024 * 1024 }), { digest: blob.digest, size: blob.size });
+      stats.blobsUploaded++;
+      stats.bytesUploaded += blob.size;
+    }),
+  );
   for (const tag of tags) await client.putManifest({ ...repo, tag }, manifest.bytes, manifest.mediaType);
   return { ...stats, digest: manifest.digest };
 }

@@ -77,14 +77,19 @@ export async function runPush(repo: Repo, client: RegistryClient, options: PushO
   if (!primaryName) throw new Error('no repository to push to: set repositories in builder-images.yaml or pass --repo');
   const primary = toRepository(primaryName);
   const log = options.onProgress;
-  const all = await computeTags(repo, { scheme: options.scheme, versions: options.versions, withRef: options.withRef });
+  const building = !options.manifestsOnly && !options.dryRun;
+  // Independent start-up work at once: tags from git, the engine probe, the provenance labels.
+  const [all, pickedEngine, provenance] = await Promise.all([
+    computeTags(repo, { scheme: options.scheme, versions: options.versions, withRef: options.withRef }),
+    building ? pickEngine(options.engine) : undefined,
+    building ? gitProvenance(repo.root) : {},
+  ]);
   const selected = options.only?.length ? all.filter((t) => options.only!.some((o) => t.file === o || t.file.endsWith(`/${o}`))) : all;
 
   const images: ImageOutcome[] = [];
   if (!options.manifestsOnly) {
-    const engine = options.dryRun ? (options.engine === 'auto' ? 'auto' : options.engine) : await pickEngine(options.engine);
-    if (!options.dryRun) log(`engine: ${engine}`);
-    const provenance = await gitProvenance(repo.root);
+    const engine = pickedEngine ?? options.engine;
+    if (building) log(`engine: ${engine}`);
     const limit = pLimit(Math.max(1, options.jobs));
     const running = new Map<string, Promise<ImageOutcome>>();
     const start = (t: ImageTags): Promise<ImageOutcome> => {
@@ -156,6 +161,7 @@ async function pushImage(
     log(`building ${t.file} for ${platform} with ${engine}${builder ? ` on builder ${builder}` : ` (${emulation.detail})`}`);
     const work = await mkdtemp(join(tmpdir(), 'bi-build-'));
     const localName = `localhost/builder-images-build:${t.contentTag}`;
+    let removal: Promise<void> | undefined;
     try {
       const layoutDir = join(work, 'layout');
       await buildToLayout(engine, {
@@ -169,6 +175,8 @@ async function pushImage(
         layoutDir,
         insecureRegistries: pullRegistries(repo.config, options.buildArgs, primary.registry),
       });
+      // The layout holds everything from here on: drop the engine's copy while check and upload run.
+      removal = removeLocalImage(engine, localName);
       log('checking the built image');
       const [check] = await checkSource(new OciLayoutSource(layoutDir), { gccVersions: t.name.gccVersions, arch: t.name.arch });
       const problems = [...(check?.report.gccs ?? []).filter((g) => g.verdict === 'error').map((g) => g.message), ...(check?.report.extra ?? []).map((e) => e.message)];
@@ -177,7 +185,7 @@ async function pushImage(
       log(`pushed ${uploaded.digest.slice(0, 19)} as ${t.tags.map((x) => x.slice(x.lastIndexOf('-') + 1)).join(', ')} (${uploaded.blobsUploaded} blob(s) uploaded, ${uploaded.blobsPresent} present)`);
       return outcome('pushed', { digest: uploaded.digest });
     } finally {
-      await removeLocalImage(engine, localName);
+      await (removal ?? removeLocalImage(engine, localName));
       await rm(work, { recursive: true, force: true });
     }
   } catch (err) {

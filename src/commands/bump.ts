@@ -3,7 +3,6 @@ import type { Command } from 'commander';
 import { createTwoFilesPatch } from 'diff';
 import { publishBranch } from '../adapters/git/publish.js';
 import { refName, remoteUrl } from '../adapters/git/read.js';
-import { githubClient, repositoryOf, upsertPullRequest } from '../adapters/github/pulls.js';
 import { RegistryClient } from '../adapters/registry/index.js';
 import { planBump, type BumpPlan } from '../app/bump.js';
 import { loadRepo } from '../app/repo.js';
@@ -83,6 +82,8 @@ function printPlan(out: Output, plan: BumpPlan, streams: Streams): void {
 }
 
 async function openPullRequest(root: string, plan: BumpPlan, opts: BumpCliOptions, configBranch: string, out: Output): Promise<void> {
+  // Loaded here only: octokit is the heaviest module, and every other command starts faster without it.
+  const { githubClient, repositoryOf, upsertPullRequest } = await import('../adapters/github/pulls.js');
   const token = process.env.GITHUB_TOKEN;
   if (!token) throw new UsageError('--open-pr needs GITHUB_TOKEN in the environment (a token that may push branches and open pull requests)');
   const url = await remoteUrl(root, opts.remote);

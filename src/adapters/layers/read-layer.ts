@@ -10,6 +10,7 @@ import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
 import { Decompress as ZstdDecompress } from 'fzstd';
 import tar from 'tar-stream';
+import { asBuffer } from '../../util/bytes.js';
 import { ELF_HEAD_BYTES } from '../../core/elf.js';
 import type { EntryType, LayerEntry } from '../../core/filetree.js';
 
@@ -31,7 +32,7 @@ export function detectCompression(first: Uint8Array): Compression {
 /** fzstd's streaming decoder as a Node Transform (Node 20's zlib has no zstd). */
 class ZstdTransform extends Transform {
   private readonly decoder = new ZstdDecompress((chunk) => {
-    this.push(Buffer.from(chunk));
+    this.push(Buffer.from(chunk)); // a copy: the decoder may reuse its output buffer
   });
   override _transform(chunk: Buffer, _enc: BufferEncoding, done: TransformCallback): void {
     try {
@@ -91,7 +92,7 @@ export async function readLayer(blob: Readable, options: ReadLayerOptions = {}):
   let uncompressedBytes = 0;
 
   const first = await iterator.next();
-  const firstChunk: Buffer | undefined = first.done ? undefined : Buffer.from(first.value as Uint8Array);
+  const firstChunk: Buffer | undefined = first.done ? undefined : asBuffer(first.value as Uint8Array);
   const compression = firstChunk ? detectCompression(firstChunk) : 'none';
 
   async function* hashed(): AsyncGenerator<Buffer> {
@@ -103,7 +104,7 @@ export async function readLayer(blob: Readable, options: ReadLayerOptions = {}):
     for (;;) {
       const next = await iterator.next();
       if (next.done) return;
-      const chunk = Buffer.from(next.value as Uint8Array);
+      const chunk = asBuffer(next.value as Uint8Array);
       blobHash?.update(chunk);
       compressedBytes += chunk.length;
       yield chunk;
@@ -155,7 +156,7 @@ export async function readLayer(blob: Readable, options: ReadLayerOptions = {}):
     await pipeline(Readable.from(hashed()), decompressor(compression), countTar, extract);
     // Should the pipeline stop at the tar's end-of-archive blocks, hash any padding that follows too.
     for (let next = await iterator.next(); !next.done; next = await iterator.next()) {
-      const chunk = Buffer.from(next.value as Uint8Array);
+      const chunk = asBuffer(next.value as Uint8Array);
       blobHash?.update(chunk);
       compressedBytes += chunk.length;
     }

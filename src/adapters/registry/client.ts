@@ -36,6 +36,7 @@ import { pullScope, pushScope } from './auth.js';
 import { CredentialStore, type CredentialSourceOptions } from './credentials.js';
 import { DigestMismatchError, NotFoundError, RegistryError } from './errors.js';
 import { Transport, type TransportOptions } from './transport.js';
+import { asBuffer } from '../../util/bytes.js';
 
 export type Repository = Pick<ImageReference, 'registry' | 'repository'>;
 
@@ -269,7 +270,7 @@ export class RegistryClient {
         let skip = offset > 0 && res.status === 200 ? offset : 0;
         try {
           for await (const raw of res.body as unknown as AsyncIterable<Uint8Array>) {
-            let chunk = Buffer.from(raw);
+            let chunk = asBuffer(raw);
             if (skip > 0) {
               const drop = Math.min(skip, chunk.length);
               chunk = chunk.subarray(drop);
@@ -479,7 +480,7 @@ async function* chunked(stream: Readable, size: number): AsyncGenerator<Buffer> 
   let parts: Buffer[] = [];
   let length = 0;
   for await (const raw of stream) {
-    let chunk = Buffer.isBuffer(raw) ? raw : Buffer.from(raw as Uint8Array);
+    let chunk = asBuffer(raw as Uint8Array);
     while (length + chunk.length >= size) {
       const take = size - length;
       parts.push(chunk.subarray(0, take));
