@@ -31,20 +31,33 @@ export async function readLayoutManifest(dir: string): Promise<LayoutManifest> {
 
 export interface UploadStats {
   blobsUploaded: number;
+  blobsMounted: number;
   blobsPresent: number;
   bytesUploaded: number;
 }
 
-/** Upload a layout's image under every tag; returns what moved. The manifest digest never changes. */
-export async function uploadLayout(client: RegistryClient, dir: string, repo: Repository, tags: string[], m?: LayoutManifest): Promise<UploadStats & { digest: string }> {
+/**
+ * Upload a layout's image under every tag; returns what moved. The manifest digest never changes. A blob the
+ * registry lacks is first mounted from `mountFrom` (the base images' repositories on the same registry, as
+ * `docker push` does), then uploaded.
+ */
+export async function uploadLayout(client: RegistryClient, dir: string, repo: Repository, tags: string[], m?: LayoutManifest, mountFrom: Repository[] = []): Promise<UploadStats & { digest: string }> {
   const manifest = m ?? (await readLayoutManifest(dir));
-  const stats: UploadStats = { blobsUploaded: 0, blobsPresent: 0, bytesUploaded: 0 };
+  const stats: UploadStats = { blobsUploaded: 0, blobsMounted: 0, blobsPresent: 0, bytesUploaded: 0 };
+  const blobs = [...new Map([manifest.manifest.config, ...manifest.manifest.layers].map((b) => [b.digest, b])).values()];
   // Blobs at once (the client bounds the concurrency); the manifest only after every blob is in.
   await Promise.all(
-    [...new Map([manifest.manifest.config, ...manifest.manifest.layers].map((b) => [b.digest, b])).values()].map(async (blob) => {
+    blobs.map(async (blob) => {
       if (await client.blobExists(repo, blob.digest)) {
         stats.blobsPresent++;
         return;
+      }
+      for (const source of mountFrom) {
+        // A refused or failed mount (no pull right on the base, say) just means: upload it.
+        if (await client.mountBlob(source, repo, blob.digest).catch(() => false)) {
+          stats.blobsMounted++;
+          return;
+        }
       }
       await client.pushBlobStream(repo, () => createReadStream(blobPath(dir, blob.digest), { highWaterMark: 1024 * 1024 }), { digest: blob.digest, size: blob.size });
       stats.blobsUploaded++;

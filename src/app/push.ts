@@ -14,14 +14,10 @@ import pLimit from 'p-limit';
 import { formatArchTag, formatIndexTag, platformString, sameImageSet, type BuilderName } from '../core/names.js';
 import { MediaType, platformMatches, type Descriptor, type ImageIndex, type Platform } from '../core/oci.js';
 import { isLoopbackRegistry, parseReference, type ImageReference } from '../core/reference.js';
-import { emulationFor, pickEngine, type EngineName } from '../adapters/engines/detect.js';
-import { buildToLayout, removeLocalImage } from '../adapters/engines/build.js';
-import { headCommit, remoteUrl } from '../adapters/git/read.js';
+import { pickEngine, type EngineName } from '../adapters/engines/detect.js';
 import { NotFoundError, type RegistryClient, type Repository } from '../adapters/registry/index.js';
-import { OciLayoutSource } from '../adapters/sources/oci-layout.js';
-import { checkSource } from './check.js';
 import { readLayoutManifest, uploadLayout } from './layout.js';
-import { pullRegistries } from './pull-registries.js';
+import { buildImage, gitProvenance } from './build-image.js';
 import type { Repo } from './repo.js';
 import { computeTags, indexVersion, type ImageTags, type TagScheme } from './tags.js';
 
@@ -119,12 +115,6 @@ function toRepository(name: string): Repository {
   return { registry: ref.registry, repository: ref.repository };
 }
 
-async function gitProvenance(root: string): Promise<{ source?: string; revision?: string }> {
-  const [revision, source] = await Promise.all([headCommit(root).catch(() => undefined), remoteUrl(root)]);
-  const https = source?.replace(/^git@([^:]+):/, 'https://$1/').replace(/\.git$/, '').replace(/\/\/[^@/]+@/, '//');
-  return { source: https, revision };
-}
-
 async function pushImage(
   t: ImageTags,
   engine: EngineName,
@@ -156,41 +146,33 @@ async function pushImage(
     const platform = platformString(t.name.arch);
     if (options.dryRun) return outcome('would-build', { message: `${platform}, ${t.tags.length} tag(s)` });
 
-    const emulation = emulationFor(t.name.arch);
-    const builder = options.builders[platform];
-    log(`building ${t.file} for ${platform} with ${engine}${builder ? ` on builder ${builder}` : ` (${emulation.detail})`}`);
     const work = await mkdtemp(join(tmpdir(), 'bi-build-'));
-    const localName = `localhost/builder-images-build:${t.contentTag}`;
-    let removal: Promise<void> | undefined;
     try {
       const layoutDir = join(work, 'layout');
-      await buildToLayout(engine, {
-        dockerfile: join(repo.root, t.file),
-        context: join(repo.root, repo.config.imagesDir),
-        platform,
-        localName,
-        labels: labelsFor(t, provenance),
-        buildArgs: { ...repo.config.buildArgs, ...options.buildArgs },
-        builder,
-        layoutDir,
-        insecureRegistries: pullRegistries(repo.config, options.buildArgs, primary.registry),
-      });
-      // The layout holds everything from here on: drop the engine's copy while check and upload run.
-      removal = removeLocalImage(engine, localName);
-      log('checking the built image');
-      const [check] = await checkSource(new OciLayoutSource(layoutDir), { gccVersions: t.name.gccVersions, arch: t.name.arch });
-      const problems = [...(check?.report.gccs ?? []).filter((g) => g.verdict === 'error').map((g) => g.message), ...(check?.report.extra ?? []).map((e) => e.message)];
-      if (!check || problems.length) return outcome('failed', { message: `check failed, nothing published: ${problems.join('; ')}` });
-      const uploaded = await uploadLayout(client, layoutDir, primary, t.tags, await readLayoutManifest(layoutDir));
-      log(`pushed ${uploaded.digest.slice(0, 19)} as ${t.tags.map((x) => x.slice(x.lastIndexOf('-') + 1)).join(', ')} (${uploaded.blobsUploaded} blob(s) uploaded, ${uploaded.blobsPresent} present)`);
+      const built = await buildImage(repo, t, { engine, layoutDir, buildArgs: options.buildArgs, builders: options.builders, provenance, targetRegistry: primary.registry, check: true, onProgress: log });
+      if (built.problems?.length) return outcome('failed', { message: `check failed, nothing published: ${built.problems.join('; ')}` });
+      const uploaded = await uploadLayout(client, layoutDir, primary, t.tags, await readLayoutManifest(layoutDir), mountSources(built.pulled, primary));
+      const moved = `${uploaded.blobsUploaded} blob(s) uploaded${uploaded.blobsMounted ? `, ${uploaded.blobsMounted} mounted` : ''}, ${uploaded.blobsPresent} present`;
+      log(`pushed ${uploaded.digest.slice(0, 19)} as ${t.tags.map((x) => x.slice(x.lastIndexOf('-') + 1)).join(', ')} (${moved})`);
       return outcome('pushed', { digest: uploaded.digest });
     } finally {
-      await (removal ?? removeLocalImage(engine, localName));
       await rm(work, { recursive: true, force: true });
     }
   } catch (err) {
     return outcome('failed', { message: (err as Error).message });
   }
+}
+
+/** Repositories of the images a build pulled that live on the target's registry: their blobs can be mounted. */
+function mountSources(pulled: string[], target: Repository): Repository[] {
+  const refs = pulled.flatMap((image) => {
+    try {
+      return [parseReference(image)];
+    } catch {
+      return [];
+    }
+  });
+  return refs.filter((r) => r.registry === target.registry && r.repository !== target.repository).map((r) => ({ registry: r.registry, repository: r.repository }));
 }
 
 /** Point the extra version tags (latest, the ref name…) at an existing content tag's manifest. */
@@ -205,20 +187,6 @@ async function retag(client: RegistryClient, repo: Repository, t: ImageTags, dig
     });
     if (current?.digest !== digest) await client.putManifest({ ...repo, tag }, m.bytes, m.mediaType);
   }
-}
-
-function labelsFor(t: ImageTags, provenance: { source?: string; revision?: string }): Record<string, string> {
-  const labels: Record<string, string> = {
-    'org.opencontainers.image.created': new Date().toISOString(),
-    'org.opencontainers.image.title': t.file.split('/').pop()!.replace(/\.Dockerfile$/, ''),
-    'org.opencontainers.image.version': t.version,
-    'io.builder-images.target': t.name.target,
-    'io.builder-images.arch': t.name.arch,
-    'io.builder-images.gcc-versions': t.name.gccVersions.join(','),
-  };
-  if (provenance.source) labels['org.opencontainers.image.source'] = provenance.source;
-  if (provenance.revision && !t.dirty) labels['org.opencontainers.image.revision'] = provenance.revision;
-  return labels;
 }
 
 // ---------------------------------------------------------------------------------------------------------------

@@ -17,7 +17,7 @@
 import { createHash } from 'node:crypto';
 import { posix } from 'node:path';
 import picomatch from 'picomatch';
-import { extractContextSources, extractImageReferences, parseDockerfile } from '../core/dockerfile.js';
+import { extractContextSources, platformBuildArgs, extractImageReferences, parseDockerfile } from '../core/dockerfile.js';
 import { formatArchTag, parseImageTag, platformOfArch, type BuilderName } from '../core/names.js';
 import { parseReference, repositoryName } from '../core/reference.js';
 import { blobIdOf, hashWorkingFiles, headCommit, listCommitted, listDirty, refName } from '../adapters/git/read.js';
@@ -109,7 +109,7 @@ export async function computeTags(repo: Repo, options: TagOptions = {}): Promise
     const parsed = parseDockerfile(file.content ?? '');
     const contextFiles = [...new Set([...committedByPath.keys(), ...dirty])].sort();
     const platform = platformOfArch(file.name.arch);
-    const builtins = { TARGETARCH: platform.architecture, TARGETOS: platform.os, TARGETPLATFORM: `${platform.os}/${platform.architecture}`, TARGETVARIANT: '' };
+    const builtins = platformBuildArgs(`${platform.os}/${platform.architecture}`);
     for (const source of extractContextSources(parsed, builtins).flatMap((s) => s.sources)) {
       for (const path of matchContext(contextFiles, imagesDir, source)) inputs.push({ kind: 'context', path, id: blobOf(path) ?? 'deleted' });
     }

@@ -1,12 +1,8 @@
 import { mkdir, rm } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { Option, type Command } from 'commander';
-import { buildToLayout, removeLocalImage } from '../adapters/engines/build.js';
-import { emulationFor, pickEngine, type EngineName } from '../adapters/engines/detect.js';
-import { OciLayoutSource } from '../adapters/sources/oci-layout.js';
-import { checkSource } from '../app/check.js';
-import { readLayoutManifest } from '../app/layout.js';
-import { pullRegistries } from '../app/pull-registries.js';
+import { pickEngine, type EngineName } from '../adapters/engines/detect.js';
+import { buildImage, gitProvenance } from '../app/build-image.js';
 import { loadRepo } from '../app/repo.js';
 import { computeTags } from '../app/tags.js';
 import { platformString } from '../core/names.js';
@@ -47,38 +43,29 @@ export function register(program: Command, streams: Streams): void {
         const engine = await pickEngine((opts.engine ?? repo.config.engine) as EngineName | 'auto');
         ctx.out.progress(`engine: ${engine}`);
         const builders = { ...repo.config.builders, ...parsePairs(opts.builder, '--builder') };
-        const buildArgs = { ...repo.config.buildArgs, ...parsePairs(opts.buildArg, '--build-arg') };
+        const buildArgs = parsePairs(opts.buildArg, '--build-arg');
+        const provenance = await gitProvenance(repo.root);
         const results: { file: string; platform: string; output: string; digest?: string; check: string; error?: string }[] = [];
         for (const t of selected) {
           const platform = platformString(t.name.arch);
           const output = resolve(ctx.cwd, opts.output, t.contentTag);
-          ctx.out.progress(`[${t.contentTag}] building for ${platform} (${builders[platform] ? `builder ${builders[platform]}` : emulationFor(t.name.arch).detail})`);
-          const localName = `localhost/builder-images-build:${t.contentTag}`;
           try {
             await rm(output, { recursive: true, force: true });
             await mkdir(resolve(ctx.cwd, opts.output), { recursive: true });
-            await buildToLayout(engine, {
-              dockerfile: join(repo.root, t.file),
-              context: join(repo.root, repo.config.imagesDir),
-              platform,
-              localName,
-              labels: { 'io.builder-images.target': t.name.target, 'io.builder-images.arch': t.name.arch, 'io.builder-images.gcc-versions': t.name.gccVersions.join(',') },
-              buildArgs,
-              builder: builders[platform],
+            const built = await buildImage(repo, t, {
+              engine,
               layoutDir: output,
-              insecureRegistries: pullRegistries(repo.config, buildArgs),
+              buildArgs,
+              builders,
+              provenance,
+              check: opts.check,
+              keep: opts.keep,
+              onProgress: (line) => ctx.out.progress(`[${t.contentTag}] ${line}`),
             });
-            const { digest } = await readLayoutManifest(output);
-            let check = 'not run';
-            if (opts.check) {
-              const [r] = await checkSource(new OciLayoutSource(output), { gccVersions: t.name.gccVersions, arch: t.name.arch });
-              check = r?.ok ? 'ok' : `failed: ${[...(r?.report.gccs ?? []).filter((g) => g.verdict === 'error').map((g) => g.message), ...(r?.report.extra ?? []).map((e) => e.message)].join('; ')}`;
-            }
-            results.push({ file: t.file, platform, output, digest, check });
+            const check = built.problems === undefined ? 'not run' : built.problems.length ? `failed: ${built.problems.join('; ')}` : 'ok';
+            results.push({ file: t.file, platform, output, digest: built.digest, check });
           } catch (err) {
             results.push({ file: t.file, platform, output, check: 'not run', error: (err as Error).message });
-          } finally {
-            if (!opts.keep) await removeLocalImage(engine, localName);
           }
         }
         if (opts.json) ctx.out.json(results);

@@ -514,6 +514,18 @@ export interface ContextSource {
  * The build-context paths each COPY/ADD reads (COPY --from reads another image, not the context).
  * `builtins` are the values BuildKit gives declared-but-empty ARGs, e.g. { TARGETARCH: 'arm64' }.
  */
+/** The build args BuildKit sets for a target platform (`linux/arm64/v8` -> TARGETARCH=arm64, …). */
+export function platformBuildArgs(platform: string): Record<string, string> {
+  const [os = 'linux', arch = 'amd64', variant = ''] = platform.split('/');
+  return { TARGETPLATFORM: platform, TARGETOS: os, TARGETARCH: arch, TARGETVARIANT: variant };
+}
+
+/** The images a build of this Dockerfile pulls (FROM, COPY --from, RUN --mount from), with build args applied. */
+export function pulledImages(text: string, buildArgs: Record<string, string> = {}): string[] {
+  const sites = extractImageReferences(parseDockerfile(text), buildArgs);
+  return [...new Set(sites.filter((s) => s.resolved && !s.isScratch && !s.isStage).map((s) => s.resolved!))];
+}
+
 export function extractContextSources(parsed: ParsedDockerfile, builtins: Record<string, string> = {}): ContextSource[] {
   const out: ContextSource[] = [];
   const global: ArgScope = new Map();

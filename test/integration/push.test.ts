@@ -1,4 +1,5 @@
-import { writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MediaType, type ImageIndex } from '../../src/core/oci.js';
@@ -113,5 +114,33 @@ describe('push: real buildah builds into the real registry', () => {
     expect(manifests.indexes.map((i: { status: string }) => i.status)).toEqual(['unchanged', 'unchanged']);
     const after = JSON.parse((await runCli(['plan', '--format', 'json'], root)).stdout);
     expect(after.map((r: { image: string }) => r.image)).toEqual(['builder-broken-aarch64_gcc12.0.0']);
+  });
+
+  it('pulls a base named in an ARG default from a loopback registry and mounts its layers instead of uploading', async () => {
+    // A base made by buildah itself, so the build's export compresses its layer to the same bytes.
+    const storage = ['--storage-driver', process.env.BUILDAH_STORAGE_DRIVER ?? 'vfs'];
+    const ctr = execFileSync('buildah', [...storage, 'from', '--quiet', 'scratch'], { encoding: 'utf8' }).trim();
+    execFileSync('buildah', [...storage, 'copy', ctr, join(root, 'images/bin/amd64'), '/usr/bin/']);
+    execFileSync('buildah', [...storage, 'commit', '--quiet', ctr, 'localhost/bi-test-base:1']);
+    execFileSync('buildah', [...storage, 'rm', ctr]);
+    execFileSync('buildah', [...storage, 'push', '--quiet', '--tls-verify=false', 'localhost/bi-test-base:1', `docker://${reg.host}/base:1`]);
+    execFileSync('buildah', [...storage, 'rmi', 'localhost/bi-test-base:1']);
+    const { digest } = await client.headManifest(parseReference(`${reg.host}/base:1`));
+    writeFileSync(join(root, 'images/builder-based-x86_64_gcc12.0.0.Dockerfile'), `ARG BASE_IMAGE=${reg.host}/base:1@${digest}\nFROM \${BASE_IMAGE}\nLABEL based=yes\n`);
+    git(root, 'add', '-A');
+    git(root, 'commit', '-qm', 'an image on a local base');
+    const out = await runCli(['push', 'builder-based-x86_64_gcc12.0.0.Dockerfile'], root);
+    expect(out.code, out.stderr).toBe(0);
+    expect(out.stderr).toMatch(/based-x86_64_gcc12\.0\.0-\S+\] pushed sha256:\S+ as [^(]+\(\d+ blob\(s\) uploaded, 1 mounted, 0 present\)/);
+    const pushed = await client.getImage(parseReference(`${reg.host}/builders:based-x86_64_gcc12.0.0-latest`));
+    const base = await client.getImage(parseReference(`${reg.host}/base:1`));
+    expect(pushed.manifest.layers[0]!.digest).toBe(base.manifest.layers[0]!.digest);
+
+    // From another loopback registry than the target (plain HTTP only because the Dockerfile names it).
+    await client.copy(parseReference(`${reg.host}/base:1`), parseReference(`${mirror.host}/base:1`));
+    writeFileSync(join(root, 'images/builder-mirrored-x86_64_gcc12.0.0.Dockerfile'), `ARG BASE_IMAGE=${mirror.host}/base:1@${digest}\nFROM \${BASE_IMAGE}\n`);
+    const built = await runCli(['build', '--json', '--output', join(root, '.cache/test-build'), 'builder-mirrored-x86_64_gcc12.0.0.Dockerfile'], root);
+    expect(JSON.parse(built.stdout)).toMatchObject([{ file: 'images/builder-mirrored-x86_64_gcc12.0.0.Dockerfile', check: 'ok' }]);
+    rmSync(join(root, 'images/builder-mirrored-x86_64_gcc12.0.0.Dockerfile'));
   });
 });

@@ -11,7 +11,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { execa } from 'execa';
-import { extractImageReferences, parseDockerfile } from '../../core/dockerfile.js';
+import { platformBuildArgs, pulledImages } from '../../core/dockerfile.js';
 import { buildahGlobalArgs } from '../sources/engine.js';
 import { dockerArchiveToLayout } from './docker-save-layout.js';
 import type { EngineName } from './detect.js';
@@ -121,13 +121,8 @@ export function hasBuildx(env: NodeJS.ProcessEnv = process.env): Promise<boolean
 }
 
 /** The build args BuildKit sets by itself and the classic builder does not (TARGETARCH-aware Dockerfiles need them). */
-function targetArgPairs(platform: string): [string, string][] {
-  const [os = 'linux', arch = 'amd64', variant = ''] = platform.split('/');
-  return [['TARGETPLATFORM', platform], ['TARGETOS', os], ['TARGETARCH', arch], ['TARGETVARIANT', variant]];
-}
-
 function targetArgs(platform: string): string[] {
-  return targetArgPairs(platform).flatMap(([k, v]) => ['--build-arg', `${k}=${v}`]);
+  return Object.entries(platformBuildArgs(platform)).flatMap(([k, v]) => ['--build-arg', `${k}=${v}`]);
 }
 
 // The classic builder shares one reference store per daemon: builds of two platforms at once race on it.
@@ -165,10 +160,7 @@ async function classicDockerBuildNow(req: BuildRequest): Promise<void> {
  */
 async function dropOtherPlatformBases(req: BuildRequest, env: NodeJS.ProcessEnv): Promise<void> {
   const text = await readFile(req.dockerfile, 'utf8');
-  const bases = extractImageReferences(parseDockerfile(text), { ...Object.fromEntries(targetArgPairs(req.platform)), ...req.buildArgs })
-    .filter((site) => site.kind === 'from' && site.resolved && !site.isScratch && !site.isStage)
-    .map((site) => site.resolved!);
-  for (const base of new Set(bases)) {
+  for (const base of pulledImages(text, { ...platformBuildArgs(req.platform), ...req.buildArgs })) {
     const r = await execa('docker', ['image', 'inspect', '--format', '{{.Os}}/{{.Architecture}}', base], { reject: false, env });
     if (r.exitCode === 0 && r.stdout.trim() !== req.platform.split('/').slice(0, 2).join('/')) {
       req.onLine?.(`${base} is local as ${r.stdout.trim()}; untagging it so the build pulls ${req.platform}`);
