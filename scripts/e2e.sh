@@ -18,6 +18,9 @@ cleanup() {
   [ "${E2E_KEEP:-}" = 1 ] && echo "work dir kept: $work" || rm -rf "$work"
 }
 trap cleanup EXIT
+# Everything buildah builds or pulls here lives in this run's own containers storage, removed with the work dir.
+printf '[storage]\ndriver = "vfs"\ngraphroot = "%s/containers/storage"\nrunroot = "%s/containers/run"\n' "$work" "$work" > "$work/storage.conf"
+export CONTAINERS_STORAGE_CONF="$work/storage.conf"
 step_start=$SECONDS
 step() { # name: closes the previous step
   summary+=("$(printf '%-58s %4ss' "$1" $((SECONDS - step_start)))")
