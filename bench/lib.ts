@@ -3,6 +3,9 @@
  * Run a bench with `npx tsx bench/<name>.ts` (or `make bench`).
  */
 import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 
 export async function timeIt<T>(fn: () => Promise<T> | T): Promise<{ ms: number; value: T }> {
@@ -40,4 +43,13 @@ export function row(label: string, ms: number, extra = ''): void {
 
 export function verdict(name: string, ok: boolean, detail: string): void {
   console.log(`${ok ? 'MET ' : 'MISS'} ${name}: ${detail}`);
+}
+
+/** A containers storage of the bench's own (buildah and children inherit it); the returned function removes it. */
+export function privateContainersStorage(): () => void {
+  const dir = mkdtempSync(join(tmpdir(), 'bench-storage-'));
+  const conf = join(dir, 'storage.conf');
+  writeFileSync(conf, `[storage]\ndriver = "vfs"\ngraphroot = "${dir}/storage"\nrunroot = "${dir}/run"\n`);
+  process.env.CONTAINERS_STORAGE_CONF = conf;
+  return () => rmSync(dir, { recursive: true, force: true });
 }

@@ -17,10 +17,11 @@ import { join } from 'node:path';
 import { startRegistry } from '../test/support/registry.js';
 import { makeBuilderRepo } from '../test/support/builder-repo.js';
 import { git } from '../test/support/git.js';
-import { row, run, verdict } from './lib.js';
+import { privateContainersStorage, row, run, verdict } from './lib.js';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
 const PAYLOAD_MB = Number(process.env.BENCH_PAYLOAD_MB ?? 200);
+const dropStorage = privateContainersStorage();
 const reg = await startRegistry();
 const { root, cleanup } = makeBuilderRepo(`${reg.host}/builders`);
 const cli = join(import.meta.dirname, '../bin/builder-images.js');
@@ -108,4 +109,5 @@ try {
 } finally {
   cleanup();
   await reg.stop();
+  dropStorage();
 }
