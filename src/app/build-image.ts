@@ -6,7 +6,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { platformBuildArgs, pulledImages } from '../core/dockerfile.js';
 import { platformString } from '../core/names.js';
-import { isLoopbackRegistry, parseReference } from '../core/reference.js';
+import { isLoopbackRegistry, tryParseReference } from '../core/reference.js';
 import type { Config } from '../core/config.js';
 import { emulationFor, type EngineName } from '../adapters/engines/detect.js';
 import { buildToLayout, removeLocalImage } from '../adapters/engines/build.js';
@@ -108,14 +108,6 @@ export async function gitProvenance(root: string): Promise<Provenance> {
  */
 export function plainHttpRegistries(config: Config, pulled: string[], targetRegistry?: string): string[] {
   const hosts = new Set(config.insecureRegistries);
-  for (const host of [targetRegistry, ...pulled.map(registryOf)]) if (host && isLoopbackRegistry(host)) hosts.add(host);
+  for (const host of [targetRegistry, ...pulled.map((image) => tryParseReference(image)?.registry)]) if (host && isLoopbackRegistry(host)) hosts.add(host);
   return [...hosts];
-}
-
-function registryOf(image: string): string | undefined {
-  try {
-    return parseReference(image).registry;
-  } catch {
-    return undefined; // an unresolvable reference: the build will say so
-  }
 }

@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import pLimit from 'p-limit';
 import { formatArchTag, formatIndexTag, platformString, sameImageSet, type BuilderName } from '../core/names.js';
 import { MediaType, platformMatches, type Descriptor, type ImageIndex, type Platform } from '../core/oci.js';
-import { isLoopbackRegistry, parseReference, type ImageReference } from '../core/reference.js';
+import { isLoopbackRegistry, parseReference, tryParseReference, type ImageReference } from '../core/reference.js';
 import { pickEngine, type EngineName } from '../adapters/engines/detect.js';
 import { NotFoundError, type RegistryClient, type Repository } from '../adapters/registry/index.js';
 import { readLayoutManifest, uploadLayout } from './layout.js';
@@ -165,14 +165,10 @@ async function pushImage(
 
 /** Repositories of the images a build pulled that live on the target's registry: their blobs can be mounted. */
 function mountSources(pulled: string[], target: Repository): Repository[] {
-  const refs = pulled.flatMap((image) => {
-    try {
-      return [parseReference(image)];
-    } catch {
-      return [];
-    }
-  });
-  return refs.filter((r) => r.registry === target.registry && r.repository !== target.repository).map((r) => ({ registry: r.registry, repository: r.repository }));
+  return pulled
+    .map((image) => tryParseReference(image))
+    .filter((r): r is ImageReference => r !== undefined && r.registry === target.registry && r.repository !== target.repository)
+    .map((r) => ({ registry: r.registry, repository: r.repository }));
 }
 
 /** Point the extra version tags (latest, the ref name…) at an existing content tag's manifest. */

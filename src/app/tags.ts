@@ -19,7 +19,7 @@ import { posix } from 'node:path';
 import picomatch from 'picomatch';
 import { extractContextSources, platformBuildArgs, extractImageReferences, parseDockerfile } from '../core/dockerfile.js';
 import { formatArchTag, parseImageTag, platformOfArch, type BuilderName } from '../core/names.js';
-import { parseReference, repositoryName } from '../core/reference.js';
+import { parseReference, repositoryName, tryParseReference } from '../core/reference.js';
 import { blobIdOf, hashWorkingFiles, headCommit, listCommitted, listDirty, refName } from '../adapters/git/read.js';
 import { builderImages, type ImageFile } from '../adapters/fs/images-dir.js';
 import type { Repo } from './repo.js';
@@ -165,13 +165,8 @@ function matchContext(files: string[], contextDir: string, source: string): stri
 
 /** The repository's own image a FROM reference names (same repository, a builder tag), if any. */
 function ownImageFor(reference: string, ownRepos: Set<string>, images: (ImageFile & { name: BuilderName })[]): (ImageFile & { name: BuilderName }) | undefined {
-  let ref;
-  try {
-    ref = parseReference(reference);
-  } catch {
-    return undefined;
-  }
-  if (!ownRepos.has(repositoryName(ref)) || !ref.tag) return undefined;
+  const ref = tryParseReference(reference);
+  if (!ref || !ownRepos.has(repositoryName(ref)) || !ref.tag) return undefined;
   const tag = parseImageTag(ref.tag);
   if (!tag) return undefined;
   return images.find((f) => f.name.target === tag.target && f.name.gccVersions.join() === tag.gccVersions.join() && (!tag.arch || f.name.arch === tag.arch));

@@ -89,6 +89,15 @@ export function parseReference(input: string): ImageReference {
 }
 
 /** `registry/repository`, the name without tag or digest. */
+/** The reference, or undefined when the text is not one (a Dockerfile value that is not an image, say). */
+export function tryParseReference(input: string): ImageReference | undefined {
+  try {
+    return parseReference(input);
+  } catch {
+    return undefined;
+  }
+}
+
 export function repositoryName(ref: Pick<ImageReference, 'registry' | 'repository'>): string {
   return `${ref.registry}/${ref.repository}`;
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { apiHost, formatReference, isLoopbackRegistry, parseReference } from '../../src/core/reference.js';
+import { apiHost, formatReference, isLoopbackRegistry, parseReference, tryParseReference } from '../../src/core/reference.js';
 
 const D = 'sha256:' + 'c'.repeat(64);
 
@@ -42,5 +42,13 @@ describe('image references, the way Docker parses them', () => {
     expect(isLoopbackRegistry('localhost')).toBe(true);
     expect(isLoopbackRegistry('[::1]:5000')).toBe(true);
     expect(isLoopbackRegistry('10.0.0.1:5000')).toBe(false);
+  });
+});
+
+describe('tryParseReference', () => {
+  it('gives the reference, or undefined for text that is not one', () => {
+    expect(tryParseReference('127.0.0.1:5000/debian:bookworm')).toMatchObject({ registry: '127.0.0.1:5000', repository: 'debian', tag: 'bookworm' });
+    expect(tryParseReference('Not An Image')).toBeUndefined();
+    expect(tryParseReference('')).toBeUndefined();
   });
 });
