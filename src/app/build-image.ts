@@ -13,7 +13,7 @@ import { buildToLayout, removeLocalImage } from '../adapters/engines/build.js';
 import { headCommit, remoteUrl } from '../adapters/git/read.js';
 import { OciLayoutSource } from '../adapters/sources/oci-layout.js';
 import { checkSource } from './check.js';
-import { readLayoutManifest } from './layout.js';
+import { readLayoutManifest, type LayoutManifest } from './layout.js';
 import type { Repo } from './repo.js';
 import type { ImageTags } from './tags.js';
 
@@ -38,7 +38,8 @@ export interface BuildImageOptions {
 }
 
 export interface BuiltImage {
-  digest: string;
+  /** The layout's image manifest (its digest is what gets published). */
+  manifest: LayoutManifest;
   /** Images the build pulled (FROM, COPY --from…), resolved with its build args: blob mount sources. */
   pulled: string[];
   /** Check errors; empty when the check passed, undefined when it did not run. */
@@ -64,18 +65,19 @@ export async function buildImage(repo: Repo, t: ImageTags, options: BuildImageOp
       buildArgs,
       builder,
       layoutDir: options.layoutDir,
+      pulls: pulled,
       insecureRegistries: plainHttpRegistries(repo.config, pulled, options.targetRegistry),
     });
     // The layout holds everything from here on: drop the engine's copy while the check runs.
     if (!options.keep) removal = removeLocalImage(options.engine, localName);
-    const { digest } = await readLayoutManifest(options.layoutDir);
-    if (!options.check) return { digest, pulled };
+    const manifest = await readLayoutManifest(options.layoutDir);
+    if (!options.check) return { manifest, pulled };
     options.onProgress?.('checking the built image');
     const [check] = await checkSource(new OciLayoutSource(options.layoutDir), { gccVersions: t.name.gccVersions, arch: t.name.arch });
     const problems = check
       ? [...check.report.gccs.filter((g) => g.verdict === 'error').map((g) => g.message ?? `gcc ${g.gcc}: error`), ...check.report.extra.map((e) => e.message)]
       : ['the build output holds no image'];
-    return { digest, pulled, problems };
+    return { manifest, pulled, problems };
   } finally {
     if (!options.keep) await (removal ?? removeLocalImage(options.engine, localName));
   }

@@ -16,7 +16,7 @@ import { MediaType, platformMatches, type Descriptor, type ImageIndex, type Plat
 import { isLoopbackRegistry, parseReference, tryParseReference, type ImageReference } from '../core/reference.js';
 import { pickEngine, type EngineName } from '../adapters/engines/detect.js';
 import { NotFoundError, type RegistryClient, type Repository } from '../adapters/registry/index.js';
-import { readLayoutManifest, uploadLayout } from './layout.js';
+import { uploadLayout } from './layout.js';
 import { buildImage, gitProvenance } from './build-image.js';
 import type { Repo } from './repo.js';
 import { computeTags, indexVersion, type ImageTags, type TagScheme } from './tags.js';
@@ -151,7 +151,7 @@ async function pushImage(
       const layoutDir = join(work, 'layout');
       const built = await buildImage(repo, t, { engine, layoutDir, buildArgs: options.buildArgs, builders: options.builders, provenance, targetRegistry: primary.registry, check: true, onProgress: log });
       if (built.problems?.length) return outcome('failed', { message: `check failed, nothing published: ${built.problems.join('; ')}` });
-      const uploaded = await uploadLayout(client, layoutDir, primary, t.tags, await readLayoutManifest(layoutDir), mountSources(built.pulled, primary));
+      const uploaded = await uploadLayout(client, layoutDir, primary, t.tags, built.manifest, mountSources(built.pulled, primary));
       const moved = `${uploaded.blobsUploaded} blob(s) uploaded${uploaded.blobsMounted ? `, ${uploaded.blobsMounted} mounted` : ''}, ${uploaded.blobsPresent} present`;
       log(`pushed ${uploaded.digest.slice(0, 19)} as ${t.tags.map((x) => x.slice(x.lastIndexOf('-') + 1)).join(', ')} (${moved})`);
       return outcome('pushed', { digest: uploaded.digest });

@@ -63,7 +63,7 @@ export function register(program: Command, streams: Streams): void {
               onProgress: (line) => ctx.out.progress(`[${t.contentTag}] ${line}`),
             });
             const check = built.problems === undefined ? 'not run' : built.problems.length ? `failed: ${built.problems.join('; ')}` : 'ok';
-            results.push({ file: t.file, platform, output, digest: built.digest, check });
+            results.push({ file: t.file, platform, output, digest: built.manifest.digest, check });
           } catch (err) {
             results.push({ file: t.file, platform, output, check: 'not run', error: (err as Error).message });
           }

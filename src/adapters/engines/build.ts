@@ -7,11 +7,11 @@
  *            without buildx: the classic builder (TARGET* args passed by hand), docker save, converted to a layout
  *   podman:  build, push oci:DIR
  */
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { execa } from 'execa';
-import { platformBuildArgs, pulledImages } from '../../core/dockerfile.js';
+import { platformBuildArgs } from '../../core/dockerfile.js';
 import { buildahGlobalArgs } from '../sources/engine.js';
 import { dockerArchiveToLayout } from './docker-save-layout.js';
 import type { EngineName } from './detect.js';
@@ -28,6 +28,8 @@ export interface BuildRequest {
   builder?: string;
   /** Directory to export the OCI layout to (must not exist yet). */
   layoutDir: string;
+  /** The images the build pulls (FROM, COPY --from…), resolved with its build args. */
+  pulls?: string[];
   /** Registries the build pulls from over plain HTTP (loopback mirrors of the base images). */
   insecureRegistries?: string[];
   onLine?: (line: string) => void;
@@ -159,8 +161,7 @@ async function classicDockerBuildNow(req: BuildRequest): Promise<void> {
  * the one wanted, so the build pulls the right one; images of the wanted platform are left alone.
  */
 async function dropOtherPlatformBases(req: BuildRequest, env: NodeJS.ProcessEnv): Promise<void> {
-  const text = await readFile(req.dockerfile, 'utf8');
-  for (const base of pulledImages(text, { ...platformBuildArgs(req.platform), ...req.buildArgs })) {
+  for (const base of req.pulls ?? []) {
     const r = await execa('docker', ['image', 'inspect', '--format', '{{.Os}}/{{.Architecture}}', base], { reject: false, env });
     if (r.exitCode === 0 && r.stdout.trim() !== req.platform.split('/').slice(0, 2).join('/')) {
       req.onLine?.(`${base} is local as ${r.stdout.trim()}; untagging it so the build pulls ${req.platform}`);
