@@ -20,9 +20,11 @@ want=()
 for bin in "${!PKG[@]}"; do
   command -v "$bin" >/dev/null 2>&1 || want+=("${PKG[$bin]}")
 done
-# buildah's vfs storage on a fresh machine needs these policy files; the package ships them.
-[ -f /etc/containers/policy.json ] || want+=(containers-common)
-[ ${#want[@]} -eq 0 ] && exit 0
+# buildah and skopeo refuse to pull without /etc/containers/policy.json: containers-common ships it on newer
+# Debian and Ubuntu, golang-github-containers-image on Debian 12 (checked against the package lists below).
+need_policy=0
+[ -f /etc/containers/policy.json ] || need_policy=1
+[ ${#want[@]} -eq 0 ] && [ $need_policy -eq 0 ] && exit 0
 
 if ! command -v apt-get >/dev/null 2>&1; then
   echo "missing system packages: ${want[*]} (install them with your package manager)" >&2
@@ -30,7 +32,12 @@ if ! command -v apt-get >/dev/null 2>&1; then
 fi
 SUDO=""
 [ "$(id -u)" -eq 0 ] || SUDO="sudo"
-echo "installing system packages: ${want[*]}" >&2
 export DEBIAN_FRONTEND=noninteractive
 $SUDO apt-get update -qq >/dev/null
+if [ $need_policy -eq 1 ]; then
+  for pkg in containers-common golang-github-containers-image; do
+    if apt-cache show "$pkg" >/dev/null 2>&1; then want+=("$pkg"); break; fi
+  done
+fi
+echo "installing system packages: ${want[*]}" >&2
 $SUDO apt-get install -y -qq --no-install-recommends "${want[@]}" >/dev/null
