@@ -8,6 +8,7 @@ declare -A PKG=(
   [docker-registry]=docker-registry   # CNCF distribution registry, the real registry the tests run
   [htpasswd]=apache2-utils            # htpasswd files for Basic auth tests
   [buildah]=buildah                   # daemonless build engine
+  [podman]=podman                     # podman image mount: push checks a buildah image's root without a copy
   [skopeo]=skopeo                     # peer for benchmarks
   [umoci]=umoci                       # peer for benchmarks
   [debootstrap]=debootstrap           # real Debian base root file systems

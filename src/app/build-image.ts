@@ -1,6 +1,9 @@
 /**
- * One image, built for its platform into an OCI layout and checked there: the part `build` and `push` share.
- * The layout holds exactly the bytes that get published, so check reads what the registry will serve.
+ * One image, built for its platform and checked before anything is published: the part `build` and `push` share.
+ *  - into an OCI layout (every engine): the layout holds exactly the bytes that get published, so check reads
+ *    what the registry will serve, and our client uploads it;
+ *  - into a daemonless engine's storage (buildah, podman): check reads the image's mounted root, and the engine
+ *    pushes it (compressing while it uploads), which spares an export, a second read and a second upload pass.
  */
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -9,10 +12,12 @@ import { platformString } from '../core/names.js';
 import { isLoopbackRegistry, tryParseReference } from '../core/reference.js';
 import type { Config } from '../core/config.js';
 import { emulationFor, type EngineName } from '../adapters/engines/detect.js';
-import { buildToLayout, removeLocalImage } from '../adapters/engines/build.js';
+import { buildInStorage, buildToLayout, removeLocalImage, type BuildRequest } from '../adapters/engines/build.js';
+import { inspectLocalImage, mountLocalImage, type LocalImageInfo, type StorageEngine } from '../adapters/engines/local-image.js';
+import { DirectoryTree } from '../adapters/rootfs/directory-tree.js';
 import { headCommit, remoteUrl } from '../adapters/git/read.js';
 import { OciLayoutSource } from '../adapters/sources/oci-layout.js';
-import { checkSource } from './check.js';
+import { checkSource, judgeTree, reportProblems } from './check.js';
 import { readLayoutManifest, type LayoutManifest } from './layout.js';
 import type { Repo } from './repo.js';
 import type { ImageTags } from './tags.js';
@@ -46,40 +51,80 @@ export interface BuiltImage {
   problems?: string[];
 }
 
-export async function buildImage(repo: Repo, t: ImageTags, options: BuildImageOptions): Promise<BuiltImage> {
+/** What every build of `t` needs whatever the output: the request for the engine and the images it pulls. */
+async function prepareBuild(repo: Repo, t: ImageTags, options: Omit<BuildImageOptions, 'layoutDir' | 'check'>): Promise<{ request: BuildRequest; pulled: string[] }> {
   const platform = platformString(t.name.arch);
   const dockerfile = join(repo.root, t.file);
   const buildArgs = { ...repo.config.buildArgs, ...options.buildArgs };
   const pulled = pulledImages(await readFile(dockerfile, 'utf8'), { ...platformBuildArgs(platform), ...buildArgs });
   const builder = options.builders[platform];
   options.onProgress?.(`building ${t.file} for ${platform} with ${options.engine}${builder ? ` on builder ${builder}` : ` (${emulationFor(t.name.arch).detail})`}`);
-  const localName = `localhost/builder-images-build:${t.contentTag}`;
+  const request: BuildRequest = {
+    dockerfile,
+    context: join(repo.root, repo.config.imagesDir),
+    platform,
+    localName: `localhost/builder-images-build:${t.contentTag}`,
+    labels: imageLabels(t, options.provenance),
+    buildArgs,
+    builder,
+    pulls: pulled,
+    insecureRegistries: plainHttpRegistries(repo.config, pulled, options.targetRegistry),
+  };
+  return { request, pulled };
+}
+
+export async function buildImage(repo: Repo, t: ImageTags, options: BuildImageOptions): Promise<BuiltImage> {
+  const { request, pulled } = await prepareBuild(repo, t, options);
   let removal: Promise<void> | undefined;
   try {
-    await buildToLayout(options.engine, {
-      dockerfile,
-      context: join(repo.root, repo.config.imagesDir),
-      platform,
-      localName,
-      labels: imageLabels(t, options.provenance),
-      buildArgs,
-      builder,
-      layoutDir: options.layoutDir,
-      pulls: pulled,
-      insecureRegistries: plainHttpRegistries(repo.config, pulled, options.targetRegistry),
-    });
+    await buildToLayout(options.engine, { ...request, layoutDir: options.layoutDir });
     // The layout holds everything from here on: drop the engine's copy while the check runs.
-    if (!options.keep) removal = removeLocalImage(options.engine, localName);
+    if (!options.keep) removal = removeLocalImage(options.engine, request.localName);
     const manifest = await readLayoutManifest(options.layoutDir);
     if (!options.check) return { manifest, pulled };
     options.onProgress?.('checking the built image');
     const [check] = await checkSource(new OciLayoutSource(options.layoutDir), { gccVersions: t.name.gccVersions, arch: t.name.arch });
-    const problems = check
-      ? [...check.report.gccs.filter((g) => g.verdict === 'error').map((g) => g.message ?? `gcc ${g.gcc}: error`), ...check.report.extra.map((e) => e.message)]
-      : ['the build output holds no image'];
-    return { manifest, pulled, problems };
+    return { manifest, pulled, problems: check ? reportProblems(check.report) : ['the build output holds no image'] };
   } finally {
-    if (!options.keep) await (removal ?? removeLocalImage(options.engine, localName));
+    if (!options.keep) await (removal ?? removeLocalImage(options.engine, request.localName));
+  }
+}
+
+export interface StoredImage extends LocalImageInfo {
+  engine: StorageEngine;
+  /** The image's name in the engine's storage. */
+  localName: string;
+  pulled: string[];
+  /** Check errors; empty when the check passed. */
+  problems: string[];
+  /** Remove the image from the engine's storage. */
+  remove(): Promise<void>;
+}
+
+/**
+ * Build into a daemonless engine's storage and check the image's mounted root there, before anything leaves the
+ * machine; the caller pushes it with the engine (see publish-stored.ts) and then removes it.
+ */
+export async function buildAndCheckInStorage(repo: Repo, t: ImageTags, options: Omit<BuildImageOptions, 'layoutDir' | 'check' | 'keep' | 'engine'> & { engine: StorageEngine }): Promise<StoredImage> {
+  const { request, pulled } = await prepareBuild(repo, t, options);
+  const remove = () => removeLocalImage(options.engine, request.localName);
+  try {
+    await buildInStorage(options.engine, request);
+    const [inspected, mounted] = await Promise.allSettled([inspectLocalImage(options.engine, request.localName), mountLocalImage(options.engine, request.localName)]);
+    if (mounted.status === 'rejected') throw mounted.reason;
+    const root = mounted.value;
+    try {
+      if (inspected.status === 'rejected') throw inspected.reason;
+      const info = inspected.value;
+      options.onProgress?.(`checking the built image (${root.how})`);
+      const report = judgeTree(new DirectoryTree(root.dir), info.platform, { gccVersions: t.name.gccVersions, arch: t.name.arch });
+      return { ...info, engine: options.engine, localName: request.localName, pulled, problems: reportProblems(report), remove };
+    } finally {
+      await root.release();
+    }
+  } catch (err) {
+    await remove();
+    throw err;
   }
 }
 

@@ -3,7 +3,7 @@
  * compilers for real (--exec). Works on any image source.
  */
 import { checkTree, type CheckReport } from '../core/check-rules.js';
-import { FileTree } from '../core/filetree.js';
+import { FileTree, type TreeView } from '../core/filetree.js';
 import { archOfPlatform, platformString, type Arch } from '../core/names.js';
 import { formatPlatform, type Platform } from '../core/oci.js';
 import { parseGccVersion } from '../core/version.js';
@@ -71,18 +71,9 @@ export async function checkSource(source: ImageSource, expect: Expectation, opti
   const images = await source.images(wanted);
   const results: ImageCheck[] = [];
   for (const image of images) {
-    const imageArch = archOfPlatform(image.platform.architecture);
-    const arch = expect.arch ?? imageArch;
     options.onProgress?.(`checking ${image.description}`);
     const { tree, compressedBytes } = await buildTree(image, (i, n) => options.onProgress?.(`  layer ${i + 1}/${n}`));
-    const report = arch
-      ? checkTree(tree, { arch, gccVersions: expect.gccVersions })
-      : { arch: 'x86_64' as Arch, platform: formatPlatform(image.platform), gccs: [], extra: [], ok: false };
-    if (!arch) report.extra.push({ path: '/', message: `the image is ${formatPlatform(image.platform)}, which no builder arch (x86_64, aarch64) matches` });
-    else if (imageArch !== arch) {
-      report.extra.push({ path: '/', message: `the image is ${formatPlatform(image.platform)} but its name says ${arch} (${platformString(arch)}): build it with --platform ${platformString(arch)}` });
-      report.ok = false;
-    }
+    const report = judgeTree(tree, image.platform, expect);
     results.push({
       source: source.label,
       description: image.description,
@@ -95,6 +86,24 @@ export async function checkSource(source: ImageSource, expect: Expectation, opti
     });
   }
   return results;
+}
+
+/** The check rules on an image's file system (merged from layers, or a mounted root), platform included. */
+export function judgeTree(tree: TreeView, platform: Platform, expect: Expectation): CheckReport {
+  const imageArch = archOfPlatform(platform.architecture);
+  const arch = expect.arch ?? imageArch;
+  const report = arch ? checkTree(tree, { arch, gccVersions: expect.gccVersions }) : { arch: 'x86_64' as Arch, platform: formatPlatform(platform), gccs: [], extra: [], ok: false };
+  if (!arch) report.extra.push({ path: '/', message: `the image is ${formatPlatform(platform)}, which no builder arch (x86_64, aarch64) matches` });
+  else if (imageArch !== arch) {
+    report.extra.push({ path: '/', message: `the image is ${formatPlatform(platform)} but its name says ${arch} (${platformString(arch)}): build it with --platform ${platformString(arch)}` });
+    report.ok = false;
+  }
+  return report;
+}
+
+/** A report's errors as sentences (empty when it passed). */
+export function reportProblems(report: CheckReport): string[] {
+  return [...report.gccs.filter((g) => g.verdict === 'error').map((g) => g.message ?? `gcc ${g.gcc}: error`), ...report.extra.map((e) => e.message)];
 }
 
 function platformOf(arch: Arch): Platform {

@@ -2,7 +2,9 @@
  * The `make push` pipeline, per image (with bounded concurrency, bases before their dependents):
  *   1. its content tag exists in the primary repository -> skip the build (only NotFound means absent; any
  *      other registry error stops that image) and make sure the extra version tags point at it;
- *   2. build for its platform and export an OCI layout; check the layout; a failing check publishes nothing;
+ *   2. build for its platform and check it; a failing check publishes nothing. buildah and podman: check the
+ *      image's mounted root in the engine's storage, then the engine pushes it and our client verifies that the
+ *      registry holds the checked config; docker: export an OCI layout, check its layers, upload it ourselves;
  *   3. push the per-arch tags;
  * then, per image set with both arches, an OCI index per version, assembled from children that exist;
  * then copies by digest to every other repository. Dirty images are refused unless allowed on a loopback registry.
@@ -15,9 +17,11 @@ import { formatArchTag, formatIndexTag, platformString, sameImageSet, type Build
 import { MediaType, platformMatches, type Descriptor, type ImageIndex, type Platform } from '../core/oci.js';
 import { isLoopbackRegistry, parseReference, tryParseReference, type ImageReference } from '../core/reference.js';
 import { pickEngine, type EngineName } from '../adapters/engines/detect.js';
+import { isStorageEngine, type StorageEngine } from '../adapters/engines/local-image.js';
 import { NotFoundError, type RegistryClient, type Repository } from '../adapters/registry/index.js';
 import { uploadLayout } from './layout.js';
-import { buildImage, gitProvenance } from './build-image.js';
+import { buildAndCheckInStorage, buildImage, gitProvenance, type Provenance } from './build-image.js';
+import { publishStored } from './publish-stored.js';
 import type { Repo } from './repo.js';
 import { computeTags, indexVersion, type ImageTags, type TagScheme } from './tags.js';
 
@@ -122,7 +126,7 @@ async function pushImage(
   client: RegistryClient,
   repo: Repo,
   options: PushOptions,
-  provenance: { source?: string; revision?: string },
+  provenance: Provenance,
 ): Promise<ImageOutcome> {
   const label = `[${t.contentTag}]`;
   const log = (line: string) => options.onProgress(`${label} ${line}`);
@@ -146,6 +150,7 @@ async function pushImage(
     const platform = platformString(t.name.arch);
     if (options.dryRun) return outcome('would-build', { message: `${platform}, ${t.tags.length} tag(s)` });
 
+    if (isStorageEngine(engine)) return await pushThroughEngine(t, engine, primary, client, repo, options, provenance, log, outcome);
     const work = await mkdtemp(join(tmpdir(), 'bi-build-'));
     try {
       const layoutDir = join(work, 'layout');
@@ -160,6 +165,30 @@ async function pushImage(
     }
   } catch (err) {
     return outcome('failed', { message: (err as Error).message });
+  }
+}
+
+/** buildah and podman: check the image in the engine's storage, then let the engine push it. */
+async function pushThroughEngine(
+  t: ImageTags,
+  engine: StorageEngine,
+  primary: Repository,
+  client: RegistryClient,
+  repo: Repo,
+  options: PushOptions,
+  provenance: Provenance,
+  log: (line: string) => void,
+  outcome: (status: ImageStatus, extra?: Partial<ImageOutcome>) => ImageOutcome,
+): Promise<ImageOutcome> {
+  const built = await buildAndCheckInStorage(repo, t, { engine, buildArgs: options.buildArgs, builders: options.builders, provenance, targetRegistry: primary.registry, onProgress: log });
+  try {
+    if (built.problems.length) return outcome('failed', { message: `check failed, nothing published: ${built.problems.join('; ')}` });
+    log(`pushing with ${engine}`);
+    const { digest } = await publishStored(client, built, primary, t.contentTag, t.tags);
+    log(`pushed ${digest.slice(0, 19)} as ${t.tags.map((x) => x.slice(x.lastIndexOf('-') + 1)).join(', ')} (by ${engine}; config ${built.configDigest.slice(0, 19)} as checked)`);
+    return outcome('pushed', { digest });
+  } finally {
+    await built.remove();
   }
 }
 

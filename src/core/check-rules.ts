@@ -1,5 +1,5 @@
 /**
- * What `check` proves about a built image, given its merged file tree. Pure.
+ * What `check` proves about a built image, given its merged file tree (or a view of its mounted root). Pure.
  *
  * For every GCC X.Y.Z the name declares: /usr/bin/gcc-X.Y.Z exists; a symlink chain resolves (relative links
  * against their directory, absolute ones against the image root, at most 40 hops) to a regular file with an
@@ -7,7 +7,7 @@
  * the name does not declare is an error (the name lies). Shorter names leading to the same compiler are info.
  */
 import { ARCH_MACHINE, isExecutableElf, readElfHeader } from './elf.js';
-import { resolvePath, type FileTree, type Resolution } from './filetree.js';
+import { resolvePath, type Resolution, type TreeView } from './filetree.js';
 import { platformString, type Arch } from './names.js';
 import { parseGccVersion } from './version.js';
 
@@ -44,7 +44,7 @@ export interface CheckReport {
 const FULL_GCC = /^gcc-(\d+\.\d+\.\d+)$/;
 const SHORT_GCC = /^gcc-?\d+(?:\.\d+)?$/;
 
-export function checkTree(tree: FileTree, expect: CheckExpectation): CheckReport {
+export function checkTree(tree: TreeView, expect: CheckExpectation): CheckReport {
   const platform = platformString(expect.arch);
   const binNames = tree.list('/usr/bin');
   const resolvedAliases = new Map<string, string[]>();
@@ -69,7 +69,7 @@ export function checkTree(tree: FileTree, expect: CheckExpectation): CheckReport
   return { arch: expect.arch, platform, gccs, extra, ok: gccs.every((g) => g.verdict === 'ok') && extra.length === 0 };
 }
 
-function checkOne(tree: FileTree, gcc: string, arch: Arch, platform: string, binNames: string[], aliases: Map<string, string[]>): GccCheck {
+function checkOne(tree: TreeView, gcc: string, arch: Arch, platform: string, binNames: string[], aliases: Map<string, string[]>): GccCheck {
   const path = `/usr/bin/gcc-${gcc}`;
   const r = resolvePath(tree, path);
   const fail = (message: string, resolution: Resolution = r): GccCheck => ({

@@ -56,9 +56,18 @@ export function joinPath(parts: string[]): string {
   return `/${parts.join('/')}`;
 }
 
+/**
+ * What path resolution and the check rules need of an image's file system: an entry by exact components (no
+ * symlink followed) and a directory's names. A tree merged from layers is one; a mounted root file system is another.
+ */
+export interface TreeView {
+  lookup(parts: string[]): Node | undefined;
+  list(path: string): string[];
+}
+
 const newDir = (layer: number): Node => ({ type: 'dir', mode: 0o755, size: 0, uid: 0, gid: 0, layer, children: new Map() });
 
-export class FileTree {
+export class FileTree implements TreeView {
   readonly root: Node = newDir(-1);
   private layers = 0;
 
@@ -152,7 +161,7 @@ export const MAX_SYMLINK_HOPS = 40;
  * absolute links against the image root, at most 40 hops. Climbing above the root is reported as an escape.
  * `chain` lists the path and every link target followed, for messages.
  */
-export function resolvePath(tree: FileTree, path: string): Resolution {
+export function resolvePath(tree: TreeView, path: string): Resolution {
   const chain = [path];
   let pending = path.split('/');
   let current: string[] = [];

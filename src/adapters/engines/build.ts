@@ -1,6 +1,7 @@
 /**
  * Build one image for one platform and export it as an OCI image layout directory, so check and push read
- * the exact bytes that get published, whatever the engine. Argument arrays only.
+ * the exact bytes that get published, whatever the engine; or, for buildah and podman, into the engine's storage
+ * only (push checks the image's root there and lets the engine push it). Argument arrays only.
  *
  *   buildah: bud --isolation chroot (storage driver from BUILDAH_STORAGE_DRIVER, vfs by default), push oci:DIR
  *   docker:  buildx build --output type=oci,dest=DIR,tar=false (BuildKit; --builder for a remote builder);
@@ -15,6 +16,7 @@ import { platformBuildArgs } from '../../core/dockerfile.js';
 import { buildahGlobalArgs } from '../sources/engine.js';
 import { dockerArchiveToLayout } from './docker-save-layout.js';
 import type { EngineName } from './detect.js';
+import type { StorageEngine } from './local-image.js';
 
 export interface BuildRequest {
   dockerfile: string;
@@ -26,8 +28,8 @@ export interface BuildRequest {
   buildArgs: Record<string, string>;
   /** docker: a remote BuildKit builder (docker buildx --builder NAME). */
   builder?: string;
-  /** Directory to export the OCI layout to (must not exist yet). */
-  layoutDir: string;
+  /** Directory to export the OCI layout to (must not exist yet); unset when the image stays in the engine. */
+  layoutDir?: string;
   /** The images the build pulls (FROM, COPY --from…), resolved with its build args. */
   pulls?: string[];
   /** Registries the build pulls from over plain HTTP (loopback mirrors of the base images). */
@@ -84,21 +86,37 @@ async function insecureRegistriesEnv(req: BuildRequest, dir: string): Promise<No
   return { ...env, CONTAINERS_REGISTRIES_CONF: file };
 }
 
-export async function buildToLayout(engine: EngineName, req: BuildRequest): Promise<void> {
+/** Run `fn` with the request's environment plus a registries.conf for its plain-HTTP registries. */
+async function withRegistriesConf(req: BuildRequest, fn: (req: BuildRequest) => Promise<void>): Promise<void> {
   const confDir = await mkdtemp(join(tmpdir(), 'bi-regconf-'));
   try {
-    const env = await insecureRegistriesEnv(req, confDir);
-    await buildWith(engine, { ...req, env });
+    await fn({ ...req, env: await insecureRegistriesEnv(req, confDir) });
   } finally {
     await rm(confDir, { recursive: true, force: true });
   }
 }
 
-async function buildWith(engine: EngineName, req: BuildRequest): Promise<void> {
+export function buildToLayout(engine: EngineName, req: BuildRequest & { layoutDir: string }): Promise<void> {
+  return withRegistriesConf(req, (r) => buildWith(engine, { ...r, layoutDir: req.layoutDir }));
+}
+
+/** Build into a daemonless engine's storage only (as `localName`): no export; see local-image.ts for what follows. */
+export function buildInStorage(engine: StorageEngine, req: BuildRequest): Promise<void> {
+  return withRegistriesConf(req, (r) => buildLocal(engine, r));
+}
+
+async function buildLocal(engine: StorageEngine, req: BuildRequest): Promise<void> {
   if (engine === 'buildah') {
-    const g = buildahGlobalArgs(req.env);
-    await run('buildah', [...g, 'bud', '--isolation', 'chroot', '--platform', req.platform, '-f', req.dockerfile, '-t', req.localName, ...flags(req), req.context], req);
-    await run('buildah', [...g, 'push', '--quiet', req.localName, `oci:${req.layoutDir}`], req);
+    await run('buildah', [...buildahGlobalArgs(req.env), 'bud', '--isolation', 'chroot', '--platform', req.platform, '-f', req.dockerfile, '-t', req.localName, ...flags(req), req.context], req);
+  } else {
+    await run('podman', ['build', '--platform', req.platform, '-f', req.dockerfile, '-t', req.localName, ...flags(req), req.context], req);
+  }
+}
+
+async function buildWith(engine: EngineName, req: BuildRequest & { layoutDir: string }): Promise<void> {
+  if (engine === 'buildah') {
+    await buildLocal(engine, req);
+    await run('buildah', [...buildahGlobalArgs(req.env), 'push', '--quiet', req.localName, `oci:${req.layoutDir}`], req);
     return;
   }
   if (engine === 'docker') {
@@ -111,7 +129,7 @@ async function buildWith(engine: EngineName, req: BuildRequest): Promise<void> {
     await classicDockerBuild(req);
     return;
   }
-  await run('podman', ['build', '--platform', req.platform, '-f', req.dockerfile, '-t', req.localName, ...flags(req), req.context], req);
+  await buildLocal(engine, req);
   await run('podman', ['push', req.localName, `oci:${req.layoutDir}`], req);
 }
 
@@ -130,13 +148,13 @@ function targetArgs(platform: string): string[] {
 // The classic builder shares one reference store per daemon: builds of two platforms at once race on it.
 let classicQueue: Promise<unknown> = Promise.resolve();
 
-function classicDockerBuild(req: BuildRequest): Promise<void> {
+function classicDockerBuild(req: BuildRequest & { layoutDir: string }): Promise<void> {
   const mine = classicQueue.then(() => classicDockerBuildNow(req));
   classicQueue = mine.catch(() => undefined);
   return mine;
 }
 
-async function classicDockerBuildNow(req: BuildRequest): Promise<void> {
+async function classicDockerBuildNow(req: BuildRequest & { layoutDir: string }): Promise<void> {
   const env = { ...(req.env ?? process.env), DOCKER_BUILDKIT: '0' };
   const archive = join(dirname(req.layoutDir), 'docker-save.tar');
   await dropOtherPlatformBases(req, env);

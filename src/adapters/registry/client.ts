@@ -33,7 +33,7 @@ import {
 } from '../../core/oci.js';
 import { formatReference, type ImageReference } from '../../core/reference.js';
 import { pullScope, pushScope } from './auth.js';
-import { CredentialStore, type CredentialSourceOptions } from './credentials.js';
+import { CredentialStore, type Credential, type CredentialSourceOptions } from './credentials.js';
 import { DigestMismatchError, NotFoundError, RegistryError } from './errors.js';
 import { Transport, type TransportOptions } from './transport.js';
 import { asBuffer } from '../../util/bytes.js';
@@ -85,6 +85,14 @@ export class RegistryClient {
     const credentials = options.credentials instanceof CredentialStore ? options.credentials : new CredentialStore(options.credentials);
     this.transport = new Transport({ ...options, credentials });
     this.chunkSize = options.chunkSize ?? 16 * 1024 * 1024;
+  }
+
+  /**
+   * How this client reaches a registry, for a build engine that must push there as it would: the same
+   * credentials (resolved from the same Docker config and helpers) and the same choice of plain HTTP.
+   */
+  engineAccess(registry: string): Promise<{ credential?: Credential; plainHttp: boolean }> {
+    return this.transport.credentialFor(registry).then((credential) => ({ credential, plainHttp: this.transport.isPlainHttp(registry) }));
   }
 
   /** Check that the registry answers the v2 API (authenticating when it asks). */

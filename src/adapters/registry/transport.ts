@@ -8,7 +8,7 @@ import pLimit from 'p-limit';
 import { apiHost, isLoopbackRegistry } from '../../core/reference.js';
 import { redact } from '../../util/redact.js';
 import { basicAuth, fetchToken, parseChallenges, TokenCache, type Challenge } from './auth.js';
-import type { CredentialStore } from './credentials.js';
+import type { Credential, CredentialStore } from './credentials.js';
 import { AuthError, describeErrorBody, NOT_FOUND_CODES, NotFoundError, RegistryError } from './errors.js';
 
 export interface TransportOptions {
@@ -64,9 +64,17 @@ export class Transport {
     this.insecure = new Set(options.insecureRegistries ?? []);
   }
 
+  /** Spoken to over plain HTTP: loopback registries and the ones named insecure. */
+  isPlainHttp(registry: string): boolean {
+    return isLoopbackRegistry(registry) || this.insecure.has(registry);
+  }
+
   baseUrl(registry: string): string {
-    const scheme = isLoopbackRegistry(registry) || this.insecure.has(registry) ? 'http' : 'https';
-    return `${scheme}://${apiHost(registry)}`;
+    return `${this.isPlainHttp(registry) ? 'http' : 'https'}://${apiHost(registry)}`;
+  }
+
+  credentialFor(registry: string): Promise<Credential | undefined> {
+    return this.options.credentials.get(registry);
   }
 
   /** Send a request and return the response whose status is in `spec.ok`; the caller reads or cancels its body. */

@@ -1,0 +1,117 @@
+/**
+ * An image a build left in a daemonless engine's storage (buildah, podman; containers/storage): what it is, its
+ * root file system without an export, and a push by the engine itself, which compresses and uploads in one
+ * pipelined pass and mounts blobs it knows from its pulls.
+ *
+ * Root file system: `podman image mount` (no copy, whatever the storage driver) when podman is installed,
+ * else `buildah from` + `buildah mount` (free on overlay; the vfs driver copies the image once).
+ */
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { execa } from 'execa';
+import type { Platform } from '../../core/oci.js';
+import { registerSecret } from '../../util/redact.js';
+import type { Credential } from '../registry/credentials.js';
+import { buildahGlobalArgs } from '../sources/engine.js';
+
+export type StorageEngine = 'buildah' | 'podman';
+
+export const isStorageEngine = (engine: string): engine is StorageEngine => engine === 'buildah' || engine === 'podman';
+
+/**
+ * Run `bin` on the storage `builtBy` wrote: buildah's storage driver is set by flag (vfs by default here), so
+ * podman reading a buildah-built image takes the same flag; podman's own builds use its configured driver.
+ */
+async function engineOutput(bin: StorageEngine, builtBy: StorageEngine, args: string[], env: NodeJS.ProcessEnv, what: string): Promise<string> {
+  const storage = builtBy === 'buildah' ? buildahGlobalArgs(env) : [];
+  const r = await execa(bin, [...storage, ...args], { env, reject: false });
+  if ((r as { code?: string }).code === 'ENOENT') throw new Error(`${bin} is not installed: cannot ${what}`);
+  if (r.exitCode !== 0) throw new Error(`${bin} could not ${what}: ${String(r.stderr).trim().split('\n').pop() ?? `exit ${r.exitCode}`}`);
+  return String(r.stdout).trim();
+}
+
+export interface LocalImageInfo {
+  /** The config blob's digest (containers/storage names an image by it). */
+  configDigest: string;
+  platform: Platform;
+}
+
+export async function inspectLocalImage(engine: StorageEngine, name: string, env: NodeJS.ProcessEnv = process.env): Promise<LocalImageInfo> {
+  const format = engine === 'buildah' ? '{{.FromImageID}} {{.OCIv1.OS}} {{.OCIv1.Architecture}} {{.OCIv1.Variant}}' : '{{.Id}} {{.Os}} {{.Architecture}}';
+  const args = engine === 'buildah' ? ['inspect', '--type', 'image', '--format', format, name] : ['image', 'inspect', '--format', format, name];
+  const [id, os, architecture, variant] = (await engineOutput(engine, engine, args, env, `inspect ${name}`)).split(/\s+/);
+  if (!id || !/^[a-f0-9]{64}$/.test(id.replace(/^sha256:/, ''))) throw new Error(`${engine} inspect ${name} gave no image id`);
+  const platform: Platform = { os: os || 'linux', architecture: architecture || 'unknown' };
+  if (variant) platform.variant = variant;
+  return { configDigest: `sha256:${id.replace(/^sha256:/, '')}`, platform };
+}
+
+export interface MountedRoot {
+  dir: string;
+  /** How it was mounted, for progress lines. */
+  how: string;
+  release(): Promise<void>;
+}
+
+let podmanThere: Promise<boolean> | undefined;
+const hasPodman = (env: NodeJS.ProcessEnv) => (podmanThere ??= execa('podman', ['--version'], { env, reject: false }).then((r) => r.exitCode === 0));
+
+/**
+ * The image's merged root file system, read-only by intent; `release` unmounts it (and drops a working container).
+ * `via` forces a way (tests use it to cover the buildah one where podman is installed).
+ */
+export async function mountLocalImage(engine: StorageEngine, name: string, env: NodeJS.ProcessEnv = process.env, via?: 'podman' | 'buildah'): Promise<MountedRoot> {
+  if (engine === 'podman' || via === 'podman' || (via === undefined && (await hasPodman(env)))) {
+    // Rootless podman can only mount inside `podman unshare`: a buildah build then falls back to buildah mount.
+    const dir = await engineOutput('podman', engine, ['image', 'mount', name], env, `mount ${name}`).catch((err: unknown) => {
+      if (engine === 'podman') throw err;
+      return undefined;
+    });
+    const release = () => engineOutput('podman', engine, ['image', 'unmount', name], env, `unmount ${name}`).then(() => undefined);
+    if (dir) return { dir, how: 'podman image mount', release };
+  }
+  const container = (await engineOutput('buildah', engine, ['from', '--pull=never', '--quiet', name], env, `open ${name}`)).split('\n').pop()!;
+  const release = () => engineOutput('buildah', engine, ['rm', container], env, `remove the working container ${container}`).then(() => undefined);
+  try {
+    return { dir: await engineOutput('buildah', engine, ['mount', container], env, `mount ${name}`), how: 'buildah mount', release };
+  } catch (err) {
+    await release().catch(() => undefined);
+    throw err;
+  }
+}
+
+export interface EnginePushOptions {
+  credential?: Credential;
+  plainHttp: boolean;
+  env?: NodeJS.ProcessEnv;
+}
+
+/**
+ * Push a local image to `destination` (registry/repository:tag) with the engine; returns the manifest digest.
+ * The credentials go in a private auth file (never on the command line), removed afterwards.
+ */
+export async function pushLocalImage(engine: StorageEngine, name: string, destination: string, options: EnginePushOptions): Promise<string> {
+  const env = options.env ?? process.env;
+  const dir = await mkdtemp(join(tmpdir(), 'bi-push-'));
+  try {
+    const authFile = join(dir, 'auth.json');
+    const digestFile = join(dir, 'digest');
+    const registry = destination.split('/')[0]!;
+    await writeFile(authFile, JSON.stringify({ auths: options.credential ? { [registry]: authEntry(options.credential) } : {} }), { mode: 0o600 });
+    const args = ['push', '--quiet', '--authfile', authFile, '--digestfile', digestFile, `--tls-verify=${!options.plainHttp}`, name, `docker://${destination}`];
+    await engineOutput(engine, engine, args, env, `push ${name} to ${destination}`);
+    const digest = (await readFile(digestFile, 'utf8')).trim();
+    if (!/^sha256:[a-f0-9]{64}$/.test(digest)) throw new Error(`${engine} push to ${destination} reported no manifest digest`);
+    return digest;
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+/** A containers auth.json entry (Docker's config.json shape). */
+function authEntry(c: Credential): { auth: string; identitytoken?: string } {
+  const auth = Buffer.from(`${c.username ?? ''}:${c.identityToken ? '' : (c.password ?? '')}`).toString('base64');
+  registerSecret(auth);
+  return c.identityToken ? { auth, identitytoken: c.identityToken } : { auth };
+}

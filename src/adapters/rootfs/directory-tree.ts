@@ -1,0 +1,58 @@
+/**
+ * A mounted image root (an engine's `image mount`, an unpacked root file system) seen as the check rules see a
+ * tree merged from layers. Read lazily: a check looks at /usr/bin and a few link chains, not at every file.
+ *
+ * Nothing on the host is ever followed: each component is lstat'ed and must be a real directory before the
+ * next is looked at, so a link in the image (absolute, or climbing with ..) cannot lead outside `root`;
+ * resolution of links is the core's job, inside the image.
+ */
+import { closeSync, lstatSync, openSync, readSync, readdirSync, readlinkSync, type Stats } from 'node:fs';
+import { join } from 'node:path';
+import { ELF_HEAD_BYTES } from '../../core/elf.js';
+import { normalizePath, type EntryType, type Node, type TreeView } from '../../core/filetree.js';
+
+export class DirectoryTree implements TreeView {
+  constructor(readonly root: string) {}
+
+  lookup(parts: string[]): Node | undefined {
+    let host = this.root;
+    let stats: Stats | undefined = lstatSync(host, { throwIfNoEntry: false });
+    for (const part of parts) {
+      if (!stats?.isDirectory()) return undefined;
+      host = join(host, part);
+      stats = lstatSync(host, { throwIfNoEntry: false });
+    }
+    return stats ? toNode(host, stats) : undefined;
+  }
+
+  list(path: string): string[] {
+    const dir = this.lookup(normalizePath(path));
+    if (dir?.type !== 'dir') return [];
+    return readdirSync(join(this.root, ...normalizePath(path))).sort();
+  }
+}
+
+function typeOf(stats: Stats): EntryType {
+  if (stats.isFile()) return 'file';
+  if (stats.isDirectory()) return 'dir';
+  if (stats.isSymbolicLink()) return 'symlink';
+  return 'other';
+}
+
+function toNode(host: string, stats: Stats): Node {
+  const node: Node = { type: typeOf(stats), mode: stats.mode & 0o7777, size: stats.size, uid: stats.uid, gid: stats.gid, layer: 0 };
+  if (node.type === 'symlink') node.linkname = readlinkSync(host);
+  // Like the layer reader: the first bytes of files that may be executables, for the ELF check.
+  if (node.type === 'file' && (node.mode & 0o111) !== 0 && node.size > 0) node.head = readHead(host);
+  return node;
+}
+
+function readHead(host: string): Uint8Array {
+  const fd = openSync(host, 'r');
+  try {
+    const buf = Buffer.alloc(ELF_HEAD_BYTES);
+    return buf.subarray(0, readSync(fd, buf, 0, ELF_HEAD_BYTES, 0));
+  } finally {
+    closeSync(fd);
+  }
+}
