@@ -1,5 +1,12 @@
 #!/usr/bin/env node
-// Thin launcher: the CLI is compiled to dist/ by `npm ci` (prepare) or `npm run build`.
+// Thin launcher: the CLI is bundled into dist/ by `npm ci` (prepare) or `npm run build` (scripts/build.mjs).
 import { main } from '../dist/cli.js';
 
+// A reader that stops early (`| head`) is not an error of ours.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (err) => {
+    if (err.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+    throw err;
+  });
+}
 process.exitCode = await main(process.argv);

@@ -9,7 +9,7 @@ import { join } from 'node:path';
  * its own (CONTAINERS_STORAGE_CONF) for every image buildah builds or pulls. Workers and children inherit both.
  */
 export default function setup(): () => void {
-  execFileSync('npx', ['tsc', '-p', 'tsconfig.build.json'], { stdio: 'inherit' });
+  execFileSync('node', ['scripts/build.mjs'], { stdio: 'inherit' });
   const runTmp = mkdtempSync(join(tmpdir(), 'bi-test-run-'));
   const storageConf = join(runTmp, 'storage.conf');
   writeFileSync(storageConf, `[storage]\ndriver = "vfs"\ngraphroot = "${runTmp}/containers/storage"\nrunroot = "${runTmp}/containers/run"\n`);
