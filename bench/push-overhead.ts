@@ -1,32 +1,36 @@
 /**
  * The push pipeline's own overhead per image: `builder-images push --force` of one image (tags, build through
- * buildah, export, check of every layer, upload, summary) vs `buildah bud` + `buildah push` of the same Dockerfile
- * and context to the same registry, each run into a fresh repository so every blob moves. Target: under 10%.
+ * buildah, check, push, tags, removal of the built image, summary) vs `buildah bud` + `buildah push` of the same
+ * Dockerfile and context to the same registry, each run into a fresh repository. Target: under 10%.
  *
  * Two images:
  *  - real: a builder image as this repository has them: a debootstrap Debian bookworm base (cached by
- *    `make e2e` in .cache/bases; made here when missing, which needs root and debootstrap) plus `apt-get install
- *    gcc-12` from the Debian mirror and the versioned link. The verdict is on this one.
+ *    `make e2e` in .cache/bases; made here when missing, which needs root and debootstrap) plus a real
+ *    `apt-get install gcc-12` and the versioned link. The verdict is on this one. The packages come from an apt
+ *    cache baked into the base (downloaded once per bench run), so the mirror's speed, which varied from 16 s to
+ *    28 s between two identical builds here, does not decide the ratio; BENCH_NETWORK=1 installs from the mirror.
  *  - worst case: FROM scratch + COPY of a 200 MB payload, so the build is nearly free and the pipeline's fixed
- *    costs (process start, git, reading every layer for check, upload after export) show at their largest.
- * BENCH_ONLY=real|copy runs one of them.
+ *    costs (process start, git, check, verification, removal of the built image) show at their largest.
+ * BENCH_ONLY=real|copy runs one of them; BENCH_RUNS (5) pairs each, alternating which goes first.
  */
-import { execFileSync } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawn } from 'node:child_process';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startRegistry } from '../test/support/registry.js';
 import { makeBuilderRepo } from '../test/support/builder-repo.js';
 import { git } from '../test/support/git.js';
 import { privateContainersStorage, row, run, verdict } from './lib.js';
 
-const RUNS = Number(process.env.BENCH_RUNS ?? 3);
+const RUNS = Number(process.env.BENCH_RUNS ?? 5);
 const PAYLOAD_MB = Number(process.env.BENCH_PAYLOAD_MB ?? 200);
 const dropStorage = privateContainersStorage();
 const reg = await startRegistry();
 const { root, cleanup } = makeBuilderRepo(`${reg.host}/builders`);
 const cli = join(import.meta.dirname, '../bin/builder-images.js');
 const dockerfile = 'images/builder-any-x86_64_gcc12.0.0.Dockerfile';
-const buildah = (...args: string[]) => run('buildah', ['--storage-driver', process.env.BUILDAH_STORAGE_DRIVER ?? 'vfs', ...args], { cwd: root });
+const storage = ['--storage-driver', process.env.BUILDAH_STORAGE_DRIVER ?? 'vfs'];
+const buildah = (...args: string[]) => run('buildah', [...storage, ...args], { cwd: root });
+const PACKAGES = 'gcc-12 libc6-dev';
 
 function payload(): void {
   const dir = join(root, 'images/bin/amd64/payload');
@@ -45,7 +49,42 @@ function payload(): void {
   git(root, 'commit', '-qm', 'payload');
 }
 
-async function time(fn: () => void): Promise<number> {
+/** Phases of our run, from its progress lines: when building started, checking started, pushing started, pushed. */
+const PHASES = ['building ', 'checking the built image', 'pushing with ', '] pushed '] as const;
+
+interface OursRun {
+  total: number;
+  /** Seconds from start to each phase line, then to exit. */
+  marks: number[];
+}
+
+/** Our CLI as a child process, its progress lines time-stamped as they arrive. */
+function runOurs(args: string[]): Promise<OursRun> {
+  const start = performance.now();
+  const marks: number[] = [];
+  return new Promise((resolve, reject) => {
+    const child = spawn('node', [cli, ...args], { cwd: root, stdio: ['ignore', 'ignore', 'pipe'] });
+    let pending = '';
+    let log = '';
+    child.stderr.on('data', (chunk: Buffer) => {
+      pending += chunk.toString();
+      log += chunk.toString();
+      for (let nl = pending.indexOf('\n'); nl >= 0; nl = pending.indexOf('\n')) {
+        const line = pending.slice(0, nl);
+        pending = pending.slice(nl + 1);
+        const phase = PHASES.findIndex((p) => line.includes(p));
+        if (phase >= 0 && marks[phase] === undefined) marks[phase] = performance.now() - start;
+      }
+    });
+    child.on('close', (code) => {
+      const total = performance.now() - start;
+      if (code !== 0) reject(new Error(`builder-images push failed (exit ${code}):\n${log}`));
+      else resolve({ total, marks: [...marks, total] });
+    });
+  });
+}
+
+function timeSync(fn: () => void): number {
   const start = performance.now();
   fn();
   return performance.now() - start;
@@ -53,54 +92,90 @@ async function time(fn: () => void): Promise<number> {
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
-/** Run ours and the peer RUNS times each, alternating which goes first; returns the two medians. */
-async function compare(label: string, file: string, context: string): Promise<{ ours: number; peer: number }> {
-  const ours: number[] = [];
-  const peer: number[] = [];
-  for (let i = 0; i < RUNS; i++) {
-    const runOurs = async () =>
-      ours.push(await time(() => run('node', [cli, 'push', '--quiet', '--force', '--engine', 'buildah', '--jobs', '1', '--repo', `${reg.host}/${label}-ours${i}`, file], { cwd: root })));
-    const runPeer = async () => {
-      peer.push(
-        await time(() => {
-          buildah('bud', '--quiet', '--isolation', 'chroot', '--tls-verify=false', '--platform', 'linux/amd64', '-f', file, '-t', `${label}-peer${i}`, context);
-          buildah('push', '--quiet', '--tls-verify=false', `${label}-peer${i}`, `docker://${reg.host}/${label}-peer${i}:t`);
-        }),
-      );
-      buildah('rmi', '-f', `${label}-peer${i}`);
-    };
-    if (i % 2 === 0) {
-      await runOurs();
-      await runPeer();
-    } else {
-      await runPeer();
-      await runOurs();
-    }
-  }
-  return { ours: median(ours), peer: median(peer) };
+interface Comparison {
+  ours: number;
+  peer: number;
+  peerBuild: number;
+  peerPush: number;
+  /** Medians of our phases: start-up, build, check, push, after the push (tags, removal, summary, exit). */
+  phases: number[];
 }
 
-function report(title: string, r: { ours: number; peer: number }, withVerdict: boolean): void {
+/** Run ours and the peer RUNS times each, alternating which goes first, after pulling the base for both. */
+async function compare(label: string, file: string, context: string, base?: string): Promise<Comparison> {
+  // Without this the first build of the first pair also pulls the base, and that pair's first runner pays it.
+  if (base) buildah('pull', '--quiet', '--tls-verify=false', base);
+  const ours: OursRun[] = [];
+  const peer: { build: number; push: number }[] = [];
+  for (let i = 0; i < RUNS; i++) {
+    const oursOnce = async () => {
+      ours.push(await runOurs(['push', '--force', '--engine', 'buildah', '--jobs', '1', '--repo', `${reg.host}/${label}-ours${i}`, file]));
+    };
+    const peerOnce = () => {
+      const image = `${label}-peer${i}`;
+      const build = timeSync(() => buildah('bud', '--quiet', '--isolation', 'chroot', '--tls-verify=false', '--platform', 'linux/amd64', '-f', file, '-t', image, context));
+      const push = timeSync(() => buildah('push', '--quiet', '--tls-verify=false', image, `docker://${reg.host}/${image}:t`));
+      peer.push({ build, push });
+      buildah('rmi', '-f', image);
+    };
+    if (i % 2 === 0) {
+      await oursOnce();
+      peerOnce();
+    } else {
+      peerOnce();
+      await oursOnce();
+    }
+  }
+  // marks: building, checking, pushing, pushed, exit -> start-up, build, check, push, the rest.
+  const phase = (k: number) => median(ours.map((o) => o.marks[k]! - (k === 0 ? 0 : o.marks[k - 1]!)));
+  if (process.env.BENCH_VERBOSE) {
+    ours.forEach((o, i) => console.log(`  run ${i + 1}: ours ${(o.total / 1000).toFixed(2)} s [${o.marks.map((m) => (m / 1000).toFixed(2)).join(' ')}], peer bud ${(peer[i]!.build / 1000).toFixed(2)} s + push ${(peer[i]!.push / 1000).toFixed(2)} s`));
+  }
+  return {
+    ours: median(ours.map((o) => o.total)),
+    peer: median(peer.map((p) => p.build + p.push)),
+    peerBuild: median(peer.map((p) => p.build)),
+    peerPush: median(peer.map((p) => p.push)),
+    phases: [0, 1, 2, 3, 4].map(phase),
+  };
+}
+
+function report(title: string, r: Comparison, withVerdict: boolean): void {
   const overhead = ((r.ours - r.peer) / r.peer) * 100;
   console.log(`\n${title}, median of ${RUNS} runs each, fresh repository per run`);
-  row('buildah bud + buildah push (peer)', r.peer);
-  row('builder-images push --force (build, check, upload)', r.ours, `${overhead.toFixed(1)}% overhead (${((r.ours - r.peer) / 1000).toFixed(2)} s)`);
+  row('buildah bud + buildah push (peer)', r.peer, `(bud ${(r.peerBuild / 1000).toFixed(2)} s, push ${(r.peerPush / 1000).toFixed(2)} s)`);
+  row('builder-images push --force', r.ours, `${overhead.toFixed(1)}% overhead (${((r.ours - r.peer) / 1000).toFixed(2)} s)`);
+  const [startup, build, check, push, after] = r.phases.map((ms) => `${(ms / 1000).toFixed(2)} s`);
+  console.log(`  ours by phase (medians): start-up ${startup}, build ${build}, check ${check}, push ${push}, tags + removal + exit ${after}`);
   if (withVerdict) verdict('pipeline overhead under 10%', overhead < 10, `${overhead.toFixed(1)}%`);
+}
+
+/** The debootstrap base, plus (unless BENCH_NETWORK) the gcc packages and apt lists downloaded into it once. */
+function realBase(): string {
+  const digest = execFileSync('bash', ['scripts/make-bases.sh', 'bookworm', reg.host, 'amd64'], { cwd: join(import.meta.dirname, '..'), encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+  const base = `${reg.host}/debian:bookworm@${digest}`;
+  if (process.env.BENCH_NETWORK) return base;
+  writeFileSync(join(root, 'prefetch.Dockerfile'), `FROM ${base}\nRUN apt-get update && apt-get install -y --download-only --no-install-recommends ${PACKAGES}\n`);
+  buildah('bud', '--quiet', '--isolation', 'chroot', '--tls-verify=false', '-f', 'prefetch.Dockerfile', '-t', 'bench-prefetch', '.');
+  const digestFile = join(root, 'prefetch.digest');
+  buildah('push', '--quiet', '--tls-verify=false', '--digestfile', digestFile, 'bench-prefetch', `docker://${reg.host}/debian:bookworm-gcc12-debs`);
+  buildah('rmi', '-f', 'bench-prefetch');
+  return `${reg.host}/debian:bookworm-gcc12-debs@${readFileSync(digestFile, 'utf8').trim()}`;
 }
 
 try {
   const only = process.env.BENCH_ONLY;
   if (only !== 'copy') {
-    // The base as make e2e makes it (cached root file system), pushed to this run's registry.
-    const digest = execFileSync('bash', ['scripts/make-bases.sh', 'bookworm', reg.host, 'amd64'], { cwd: join(import.meta.dirname, '..'), encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
-    const base = `${reg.host}/debian:bookworm@${digest}`;
+    const base = realBase();
+    const install = process.env.BENCH_NETWORK ? `apt-get update && apt-get install -y --no-install-recommends ${PACKAGES}` : `apt-get install -y --no-install-recommends ${PACKAGES}`;
     writeFileSync(
       join(root, 'images/builder-debian-x86_64_gcc12.0.0.Dockerfile'),
-      `ARG BASE_IMAGE=${base}\nFROM \${BASE_IMAGE}\nRUN apt-get update && apt-get install -y --no-install-recommends gcc-12 libc6-dev && rm -rf /var/lib/apt/lists/* && ln -s gcc-12 /usr/bin/gcc-12.0.0\n`,
+      `ARG BASE_IMAGE=${base}\nFROM \${BASE_IMAGE}\nRUN ${install} && rm -rf /var/lib/apt/lists/* /var/cache/apt/archives/*.deb && ln -s gcc-12 /usr/bin/gcc-12.0.0\n`,
     );
-    git(root, 'add', '-A');
+    git(root, 'add', 'images');
     git(root, 'commit', '-qm', 'real image');
-    report('real builder image: debootstrap bookworm + apt-get install gcc-12', await compare('real', 'images/builder-debian-x86_64_gcc12.0.0.Dockerfile', 'images'), true);
+    const source = process.env.BENCH_NETWORK ? 'from the Debian mirror' : 'from a local apt cache';
+    report(`real builder image: debootstrap bookworm + apt-get install gcc-12 (${source})`, await compare('real', 'images/builder-debian-x86_64_gcc12.0.0.Dockerfile', 'images', base), true);
   }
   if (only !== 'real') {
     payload();

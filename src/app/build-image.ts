@@ -107,7 +107,9 @@ export interface StoredImage extends LocalImageInfo {
  */
 export async function buildAndCheckInStorage(repo: Repo, t: ImageTags, options: Omit<BuildImageOptions, 'layoutDir' | 'check' | 'keep' | 'engine'> & { engine: StorageEngine }): Promise<StoredImage> {
   const { request, pulled } = await prepareBuild(repo, t, options);
-  const remove = () => removeLocalImage(options.engine, request.localName);
+  // The mount is released while the caller pushes (nothing needs it then); removal waits for the release.
+  let released: Promise<unknown> = Promise.resolve();
+  const remove = () => released.then(() => removeLocalImage(options.engine, request.localName));
   try {
     await buildInStorage(options.engine, request);
     const [inspected, mounted] = await Promise.allSettled([inspectLocalImage(options.engine, request.localName), mountLocalImage(options.engine, request.localName)]);
@@ -120,7 +122,7 @@ export async function buildAndCheckInStorage(repo: Repo, t: ImageTags, options: 
       const report = judgeTree(new DirectoryTree(root.dir), info.platform, { gccVersions: t.name.gccVersions, arch: t.name.arch });
       return { ...info, engine: options.engine, localName: request.localName, pulled, problems: reportProblems(report), remove };
     } finally {
-      await root.release();
+      released = root.release().catch((err: unknown) => options.onProgress?.(`warning: ${(err as Error).message}`));
     }
   } catch (err) {
     await remove();

@@ -20,7 +20,7 @@ import picomatch from 'picomatch';
 import { extractContextSources, platformBuildArgs, extractImageReferences, parseDockerfile } from '../core/dockerfile.js';
 import { formatArchTag, parseImageTag, platformOfArch, type BuilderName } from '../core/names.js';
 import { parseReference, repositoryName, tryParseReference } from '../core/reference.js';
-import { blobIdOf, hashWorkingFiles, headCommit, listCommitted, listDirty, refName } from '../adapters/git/read.js';
+import { blobIdOf, hashWorkingFiles, headCommit, listCommitted, listDirty, objectFormat, refName } from '../adapters/git/read.js';
 import { builderImages, type ImageFile } from '../adapters/fs/images-dir.js';
 import type { Repo } from './repo.js';
 
@@ -68,7 +68,8 @@ export function sanitizeRef(ref: string): string {
 export async function computeTags(repo: Repo, options: TagOptions = {}): Promise<ImageTags[]> {
   const scheme = options.scheme ?? repo.config.tagScheme;
   const imagesDir = repo.config.imagesDir;
-  const [committed, dirtyList] = await Promise.all([listCommitted(repo.root, imagesDir), listDirty(repo.root, imagesDir)]);
+  // The object format is asked alongside: every blob id computed below needs it.
+  const [committed, dirtyList] = await Promise.all([listCommitted(repo.root, imagesDir), listDirty(repo.root, imagesDir), objectFormat(repo.root)]);
   const committedByPath = new Map(committed.map((e) => [e.path, e]));
   const dirty = new Set(dirtyList);
   const working = await hashWorkingFiles(repo.root, dirtyList);

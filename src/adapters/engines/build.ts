@@ -13,9 +13,8 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { execa } from 'execa';
 import { platformBuildArgs } from '../../core/dockerfile.js';
-import { buildahGlobalArgs } from '../sources/engine.js';
 import { dockerArchiveToLayout } from './docker-save-layout.js';
-import type { EngineName } from './detect.js';
+import { buildahGlobalArgs, type EngineName } from './detect.js';
 import type { StorageEngine } from './local-image.js';
 
 export interface BuildRequest {

@@ -10,8 +10,13 @@ import type { Arch } from '../../core/names.js';
 export type EngineName = 'docker' | 'buildah' | 'podman';
 export const ENGINE_ORDER: EngineName[] = ['docker', 'podman', 'buildah'];
 
+/** buildah's storage options, so it finds the images the build step made (vfs by default here). */
+export function buildahGlobalArgs(env: NodeJS.ProcessEnv = process.env): string[] {
+  return ['--storage-driver', env.BUILDAH_STORAGE_DRIVER ?? 'vfs'];
+}
+
 export async function engineWorks(engine: EngineName, env: NodeJS.ProcessEnv = process.env): Promise<boolean> {
-  const args = engine === 'docker' ? ['version', '--format', '{{.Server.Version}}'] : engine === 'podman' ? ['info', '--format', '{{.Host.Arch}}'] : ['--storage-driver', env.BUILDAH_STORAGE_DRIVER ?? 'vfs', 'version'];
+  const args = engine === 'docker' ? ['version', '--format', '{{.Server.Version}}'] : engine === 'podman' ? ['info', '--format', '{{.Host.Arch}}'] : [...buildahGlobalArgs(env), 'version'];
   const r = await execa(engine, args, { reject: false, timeout: 20_000, env });
   return r.exitCode === 0;
 }

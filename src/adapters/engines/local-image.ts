@@ -13,7 +13,7 @@ import { execa } from 'execa';
 import type { Platform } from '../../core/oci.js';
 import { registerSecret } from '../../util/redact.js';
 import type { Credential } from '../registry/credentials.js';
-import { buildahGlobalArgs } from '../sources/engine.js';
+import { buildahGlobalArgs } from './detect.js';
 
 export type StorageEngine = 'buildah' | 'podman';
 
@@ -54,18 +54,16 @@ export interface MountedRoot {
   release(): Promise<void>;
 }
 
-let podmanThere: Promise<boolean> | undefined;
-const hasPodman = (env: NodeJS.ProcessEnv) => (podmanThere ??= execa('podman', ['--version'], { env, reject: false }).then((r) => r.exitCode === 0));
-
 /**
  * The image's merged root file system, read-only by intent; `release` unmounts it (and drops a working container).
  * `via` forces a way (tests use it to cover the buildah one where podman is installed).
  */
 export async function mountLocalImage(engine: StorageEngine, name: string, env: NodeJS.ProcessEnv = process.env, via?: 'podman' | 'buildah'): Promise<MountedRoot> {
-  if (engine === 'podman' || via === 'podman' || (via === undefined && (await hasPodman(env)))) {
-    // Rootless podman can only mount inside `podman unshare`: a buildah build then falls back to buildah mount.
+  if (engine === 'podman' || via !== 'buildah') {
+    // Without podman, or rootless (podman can only mount inside `podman unshare`), a buildah build falls back to
+    // buildah mount.
     const dir = await engineOutput('podman', engine, ['image', 'mount', name], env, `mount ${name}`).catch((err: unknown) => {
-      if (engine === 'podman') throw err;
+      if (engine === 'podman' || via === 'podman') throw err;
       return undefined;
     });
     const release = () => engineOutput('podman', engine, ['image', 'unmount', name], env, `unmount ${name}`).then(() => undefined);

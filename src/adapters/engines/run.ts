@@ -1,14 +1,12 @@
 import { execa } from 'execa';
 import { isLoopbackRegistry, parseReference } from '../../core/reference.js';
-import type { EngineName } from './detect.js';
+import { buildahGlobalArgs, type EngineName } from './detect.js';
 
 export interface RunResult {
   exitCode: number;
   stdout: string;
   stderr: string;
 }
-
-const storage = (env: NodeJS.ProcessEnv) => ['--storage-driver', env.BUILDAH_STORAGE_DRIVER ?? 'vfs'];
 
 function tlsFlag(image: string, insecure: string[]): string[] {
   try {
@@ -30,13 +28,13 @@ export async function runInImage(
   const env = options.env ?? process.env;
   const insecure = options.insecureRegistries ?? [];
   if (engine === 'buildah') {
-    const from = await execa('buildah', [...storage(env), 'from', '--quiet', '--pull', ...tlsFlag(image, insecure), '--platform', platform, image], { env });
+    const from = await execa('buildah', [...buildahGlobalArgs(env), 'from', '--quiet', '--pull', ...tlsFlag(image, insecure), '--platform', platform, image], { env });
     const container = from.stdout.trim().split('\n').pop()!;
     try {
-      const r = await execa('buildah', [...storage(env), 'run', '--isolation', 'chroot', container, '--', ...argv], { env, reject: false });
+      const r = await execa('buildah', [...buildahGlobalArgs(env), 'run', '--isolation', 'chroot', container, '--', ...argv], { env, reject: false });
       return { exitCode: r.exitCode ?? 1, stdout: String(r.stdout), stderr: String(r.stderr) };
     } finally {
-      await execa('buildah', [...storage(env), 'rm', container], { env, reject: false });
+      await execa('buildah', [...buildahGlobalArgs(env), 'rm', container], { env, reject: false });
     }
   }
   const r = await execa(engine, ['run', '--rm', '--platform', platform, ...(engine === 'podman' ? tlsFlag(image, insecure) : []), '--entrypoint', argv[0]!, image, ...argv.slice(1)], { env, reject: false });

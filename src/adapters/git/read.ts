@@ -74,7 +74,7 @@ export async function hashWorkingFiles(root: string, paths: string[]): Promise<M
 const objectFormats = new Map<string, Promise<'sha1' | 'sha256'>>();
 
 /** The repository's object hash (sha1, or sha256 for repositories made with --object-format=sha256); asked once. */
-function objectFormat(root: string): Promise<'sha1' | 'sha256'> {
+export function objectFormat(root: string): Promise<'sha1' | 'sha256'> {
   let format = objectFormats.get(root);
   if (!format) {
     format = git(root, ['rev-parse', '--show-object-format']).then(

@@ -3,16 +3,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import type { Platform } from '../../core/oci.js';
+import { buildahGlobalArgs } from '../engines/detect.js';
 import { DockerArchiveSource } from './archive.js';
 import { OciLayoutSource } from './oci-layout.js';
 import type { ImageSource, SourceImage } from './types.js';
 
 export type LocalEngine = 'docker' | 'podman' | 'buildah';
-
-/** buildah's storage options, so it finds the images the build step made (vfs by default here). */
-export function buildahGlobalArgs(env: NodeJS.ProcessEnv = process.env): string[] {
-  return ['--storage-driver', env.BUILDAH_STORAGE_DRIVER ?? 'vfs'];
-}
 
 /** An image in a local engine, exported through the engine itself to a temporary layout, then read like any other. */
 export class EngineSource implements ImageSource {

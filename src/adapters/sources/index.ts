@@ -16,7 +16,6 @@ import { RegistrySource } from './registry.js';
 import type { ImageSource } from './types.js';
 
 export type { ImageSource, SourceImage } from './types.js';
-export { buildahGlobalArgs } from './engine.js';
 
 function splitRef(rest: string): [string, string | undefined] {
   // The last `:` separates a ref name unless it belongs to the path.
