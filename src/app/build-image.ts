@@ -97,6 +97,8 @@ export interface StoredImage extends LocalImageInfo {
   pulled: string[];
   /** Check errors; empty when the check passed. */
   problems: string[];
+  /** How its root was mounted for the check. */
+  mountedWith: string;
   /** Remove the image from the engine's storage. */
   remove(): Promise<void>;
 }
@@ -112,15 +114,15 @@ export async function buildAndCheckInStorage(repo: Repo, t: ImageTags, options: 
   const remove = () => released.then(() => removeLocalImage(options.engine, request.localName));
   try {
     await buildInStorage(options.engine, request);
+    options.onProgress?.('checking the built image');
     const [inspected, mounted] = await Promise.allSettled([inspectLocalImage(options.engine, request.localName), mountLocalImage(options.engine, request.localName)]);
     if (mounted.status === 'rejected') throw mounted.reason;
     const root = mounted.value;
     try {
       if (inspected.status === 'rejected') throw inspected.reason;
       const info = inspected.value;
-      options.onProgress?.(`checking the built image (${root.how})`);
       const report = judgeTree(new DirectoryTree(root.dir), info.platform, { gccVersions: t.name.gccVersions, arch: t.name.arch });
-      return { ...info, engine: options.engine, localName: request.localName, pulled, problems: reportProblems(report), remove };
+      return { ...info, engine: options.engine, localName: request.localName, pulled, problems: reportProblems(report), mountedWith: root.how, remove };
     } finally {
       released = root.release().catch((err: unknown) => options.onProgress?.(`warning: ${(err as Error).message}`));
     }

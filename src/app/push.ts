@@ -78,11 +78,13 @@ export async function runPush(repo: Repo, client: RegistryClient, options: PushO
   const primary = toRepository(primaryName);
   const log = options.onProgress;
   const building = !options.manifestsOnly && !options.dryRun;
-  // Independent start-up work at once: tags from git, the engine probe, the provenance labels.
+  // Independent start-up work at once: tags from git, the engine probe, the provenance labels, and a first
+  // request to the registry (it loads Node's HTTP client while git runs; its errors are met again per image).
   const [all, pickedEngine, provenance] = await Promise.all([
     computeTags(repo, { scheme: options.scheme, versions: options.versions, withRef: options.withRef }),
     building ? pickEngine(options.engine) : undefined,
     building ? gitProvenance(repo.root) : {},
+    building ? client.ping(primary.registry, { once: true }).catch(() => undefined) : undefined,
   ]);
   const selected = options.only?.length ? all.filter((t) => options.only!.some((o) => t.file === o || t.file.endsWith(`/${o}`))) : all;
 
@@ -136,12 +138,13 @@ async function pushImage(
       const why = options.allowDirty ? '--allow-dirty only pushes to a loopback registry' : 'commit or stash them, or pass --allow-dirty for a local registry';
       return outcome('failed', { message: `refusing to push a dirty image (uncommitted: ${t.dirtyPaths.join(', ') || 'a base image'}): ${why}` });
     }
-    // Only NotFound means "absent": a credential error here must stop the image, never trigger a rebuild.
-    const existing = options.force ? undefined : await client.headManifest({ ...primary, tag: t.contentTag }).catch((err: unknown) => {
+    // Only NotFound means "absent": a credential error here must stop the image, never trigger a rebuild. Asked
+    // with --force too, so such an error stops the image before a build, not after it.
+    const existing = await client.headManifest({ ...primary, tag: t.contentTag }).catch((err: unknown) => {
       if (err instanceof NotFoundError) return undefined;
       throw err;
     });
-    if (existing) {
+    if (existing && !options.force) {
       if (options.dryRun) return outcome('would-skip', { digest: existing.digest, message: 'content tag exists' });
       await retag(client, primary, t, existing.digest);
       log(`exists (${existing.digest.slice(0, 19)}): not rebuilt`);
@@ -185,7 +188,7 @@ async function pushThroughEngine(
     if (built.problems.length) return outcome('failed', { message: `check failed, nothing published: ${built.problems.join('; ')}` });
     log(`pushing with ${engine}`);
     const { digest } = await publishStored(client, built, primary, t.contentTag, t.tags);
-    log(`pushed ${digest.slice(0, 19)} as ${t.tags.map((x) => x.slice(x.lastIndexOf('-') + 1)).join(', ')} (by ${engine}; config ${built.configDigest.slice(0, 19)} as checked)`);
+    log(`pushed ${digest.slice(0, 19)} as ${t.tags.map((x) => x.slice(x.lastIndexOf('-') + 1)).join(', ')} (by ${engine}; config ${built.configDigest.slice(0, 19)} as checked through ${built.mountedWith})`);
     return outcome('pushed', { digest });
   } finally {
     await built.remove();

@@ -96,8 +96,8 @@ export class RegistryClient {
   }
 
   /** Check that the registry answers the v2 API (authenticating when it asks). */
-  async ping(registry: string): Promise<void> {
-    const res = await this.transport.request({ registry, method: 'GET', path: '/v2/', scopes: [], ok: [200], what: `registry ${registry}` });
+  async ping(registry: string, options: { once?: boolean } = {}): Promise<void> {
+    const res = await this.transport.request({ registry, method: 'GET', path: '/v2/', scopes: [], ok: [200], what: `registry ${registry}`, noRetry: options.once });
     await res.body?.cancel();
   }
 
