@@ -20,7 +20,7 @@ import { pickEngine, type EngineName } from '../adapters/engines/detect.js';
 import { isStorageEngine, type StorageEngine } from '../adapters/engines/local-image.js';
 import { NotFoundError, type RegistryClient, type Repository } from '../adapters/registry/index.js';
 import { uploadLayout } from './layout.js';
-import { buildAndCheckInStorage, buildImage, gitProvenance, type Provenance } from './build-image.js';
+import { buildAndCheckInStorage, buildImage, gitProvenance, type BuildImageOptions, type Provenance } from './build-image.js';
 import { publishStored } from './publish-stored.js';
 import type { Repo } from './repo.js';
 import { computeTags, indexVersion, type ImageTags, type TagScheme } from './tags.js';
@@ -152,46 +152,44 @@ async function pushImage(
     }
     const platform = platformString(t.name.arch);
     if (options.dryRun) return outcome('would-build', { message: `${platform}, ${t.tags.length} tag(s)` });
-
-    if (isStorageEngine(engine)) return await pushThroughEngine(t, engine, primary, client, repo, options, provenance, log, outcome);
-    const work = await mkdtemp(join(tmpdir(), 'bi-build-'));
-    try {
-      const layoutDir = join(work, 'layout');
-      const built = await buildImage(repo, t, { engine, layoutDir, buildArgs: options.buildArgs, builders: options.builders, provenance, targetRegistry: primary.registry, check: true, onProgress: log });
-      if (built.problems?.length) return outcome('failed', { message: `check failed, nothing published: ${built.problems.join('; ')}` });
-      const uploaded = await uploadLayout(client, layoutDir, primary, t.tags, built.manifest, mountSources(built.pulled, primary));
-      const moved = `${uploaded.blobsUploaded} blob(s) uploaded${uploaded.blobsMounted ? `, ${uploaded.blobsMounted} mounted` : ''}, ${uploaded.blobsPresent} present`;
-      log(`pushed ${uploaded.digest.slice(0, 19)} as ${t.tags.map((x) => x.slice(x.lastIndexOf('-') + 1)).join(', ')} (${moved})`);
-      return outcome('pushed', { digest: uploaded.digest });
-    } finally {
-      await rm(work, { recursive: true, force: true });
-    }
+    const build = { buildArgs: options.buildArgs, builders: options.builders, provenance, targetRegistry: primary.registry, onProgress: log };
+    const published = isStorageEngine(engine) ? await publishThroughEngine(t, engine, build, client, primary, repo) : await publishThroughLayout(t, engine, build, client, primary, repo);
+    if ('problems' in published) return outcome('failed', { message: `check failed, nothing published: ${published.problems.join('; ')}` });
+    log(`pushed ${published.digest.slice(0, 19)} as ${t.tags.map((x) => x.slice(x.lastIndexOf('-') + 1)).join(', ')} (${published.detail})`);
+    return outcome('pushed', { digest: published.digest });
   } catch (err) {
     return outcome('failed', { message: (err as Error).message });
   }
 }
 
+type BuildSettings = Omit<BuildImageOptions, 'engine' | 'layoutDir' | 'check' | 'keep'>;
+/** An image published, with what moved, or the check's problems (then nothing was published). */
+type Published = { digest: string; detail: string } | { problems: string[] };
+
 /** buildah and podman: check the image in the engine's storage, then let the engine push it. */
-async function pushThroughEngine(
-  t: ImageTags,
-  engine: StorageEngine,
-  primary: Repository,
-  client: RegistryClient,
-  repo: Repo,
-  options: PushOptions,
-  provenance: Provenance,
-  log: (line: string) => void,
-  outcome: (status: ImageStatus, extra?: Partial<ImageOutcome>) => ImageOutcome,
-): Promise<ImageOutcome> {
-  const built = await buildAndCheckInStorage(repo, t, { engine, buildArgs: options.buildArgs, builders: options.builders, provenance, targetRegistry: primary.registry, onProgress: log });
+async function publishThroughEngine(t: ImageTags, engine: StorageEngine, build: BuildSettings, client: RegistryClient, primary: Repository, repo: Repo): Promise<Published> {
+  const built = await buildAndCheckInStorage(repo, t, { ...build, engine });
   try {
-    if (built.problems.length) return outcome('failed', { message: `check failed, nothing published: ${built.problems.join('; ')}` });
-    log(`pushing with ${engine}`);
+    if (built.problems.length) return { problems: built.problems };
+    build.onProgress?.(`pushing with ${engine}`);
     const { digest } = await publishStored(client, built, primary, t.contentTag, t.tags);
-    log(`pushed ${digest.slice(0, 19)} as ${t.tags.map((x) => x.slice(x.lastIndexOf('-') + 1)).join(', ')} (by ${engine}; config ${built.configDigest.slice(0, 19)} as checked through ${built.mountedWith})`);
-    return outcome('pushed', { digest });
+    return { digest, detail: `by ${engine}; config ${built.configDigest.slice(0, 19)} as checked through ${built.mountedWith}` };
   } finally {
     await built.remove();
+  }
+}
+
+/** docker: export an OCI layout, check its layers, upload it with our client (mounting the bases' blobs). */
+async function publishThroughLayout(t: ImageTags, engine: EngineName, build: BuildSettings, client: RegistryClient, primary: Repository, repo: Repo): Promise<Published> {
+  const work = await mkdtemp(join(tmpdir(), 'bi-build-'));
+  try {
+    const layoutDir = join(work, 'layout');
+    const built = await buildImage(repo, t, { ...build, engine, layoutDir, check: true });
+    if (built.problems?.length) return { problems: built.problems };
+    const uploaded = await uploadLayout(client, layoutDir, primary, t.tags, built.manifest, mountSources(built.pulled, primary));
+    return { digest: uploaded.digest, detail: `${uploaded.blobsUploaded} blob(s) uploaded${uploaded.blobsMounted ? `, ${uploaded.blobsMounted} mounted` : ''}, ${uploaded.blobsPresent} present` };
+  } finally {
+    await rm(work, { recursive: true, force: true });
   }
 }
 
