@@ -147,10 +147,16 @@ function report(title: string, r: Comparison, withVerdict: boolean): void {
   row('builder-images push --force', r.ours, `${overhead.toFixed(1)}% overhead (${((r.ours - r.peer) / 1000).toFixed(2)} s)`);
   const [startup, build, check, push, after] = r.phases.map((ms) => `${(ms / 1000).toFixed(2)} s`);
   console.log(`  ours by phase (medians): start-up ${startup}, build ${build}, check ${check}, push ${push}, tags + removal + exit ${after}`);
-  // The engine's own work (build, push) is the peer's; what the pipeline adds around it is the rest.
+  // The engine's own work (build, push) is the peer's; what the pipeline adds around it is the rest (the push
+  // phase also holds the check of the pushed config and the other tags: a few ms here).
   const own = r.phases[0]! + r.phases[2]! + r.phases[4]!;
   console.log(`  steps of ours around the engine's build and push: ${(own / 1000).toFixed(2)} s = ${((own / r.peer) * 100).toFixed(1)}% of the peer`);
-  if (withVerdict) verdict('pipeline overhead under 10%', overhead < 10, `${overhead.toFixed(1)}%`);
+  if (withVerdict) {
+    // Two readings: end to end (the builds alone vary by seconds between identical runs here, so this one moves
+    // with them), and the steps the pipeline adds, timed inside the same runs.
+    verdict('pipeline overhead under 10%, end to end', overhead < 10, `${overhead.toFixed(1)}%`);
+    verdict("pipeline overhead under 10%, its own steps", own / r.peer < 0.1, `${((own / r.peer) * 100).toFixed(1)}%`);
+  }
 }
 
 /** The debootstrap base, plus (unless BENCH_NETWORK) the gcc packages and apt lists downloaded into it once. */

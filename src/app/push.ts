@@ -153,18 +153,23 @@ async function pushImage(
     const platform = platformString(t.name.arch);
     if (options.dryRun) return outcome('would-build', { message: `${platform}, ${t.tags.length} tag(s)` });
     const build = { buildArgs: options.buildArgs, builders: options.builders, provenance, targetRegistry: primary.registry, onProgress: log };
-    const published = isStorageEngine(engine) ? await publishThroughEngine(t, engine, build, client, primary, repo) : await publishThroughLayout(t, engine, build, client, primary, repo);
-    if ('problems' in published) return outcome('failed', { message: `check failed, nothing published: ${published.problems.join('; ')}` });
-    log(`pushed ${published.digest.slice(0, 19)} as ${t.tags.map((x) => x.slice(x.lastIndexOf('-') + 1)).join(', ')} (${published.detail})`);
-    return outcome('pushed', { digest: published.digest });
+    const result = isStorageEngine(engine) ? await publishThroughEngine(t, engine, build, client, primary, repo) : await publishThroughLayout(t, engine, build, client, primary, repo);
+    if ('problems' in result) return outcome('failed', { message: `check failed, nothing published: ${result.problems.join('; ')}` });
+    return outcome('pushed', { digest: result.digest });
   } catch (err) {
     return outcome('failed', { message: (err as Error).message });
   }
 }
 
 type BuildSettings = Omit<BuildImageOptions, 'engine' | 'layoutDir' | 'check' | 'keep'>;
-/** An image published, with what moved, or the check's problems (then nothing was published). */
-type Published = { digest: string; detail: string } | { problems: string[] };
+/** An image published, or the check's problems (then nothing was published). */
+type Published = { digest: string } | { problems: string[] };
+
+/** Said as soon as the tags are in, before the clean-up. */
+function published(t: ImageTags, build: BuildSettings, digest: string, detail: string): Published {
+  build.onProgress?.(`pushed ${digest.slice(0, 19)} as ${t.tags.map((x) => x.slice(x.lastIndexOf('-') + 1)).join(', ')} (${detail})`);
+  return { digest };
+}
 
 /** buildah and podman: check the image in the engine's storage, then let the engine push it. */
 async function publishThroughEngine(t: ImageTags, engine: StorageEngine, build: BuildSettings, client: RegistryClient, primary: Repository, repo: Repo): Promise<Published> {
@@ -173,7 +178,7 @@ async function publishThroughEngine(t: ImageTags, engine: StorageEngine, build: 
     if (built.problems.length) return { problems: built.problems };
     build.onProgress?.(`pushing with ${engine}`);
     const { digest } = await publishStored(client, built, primary, t.contentTag, t.tags);
-    return { digest, detail: `by ${engine}; config ${built.configDigest.slice(0, 19)} as checked through ${built.mountedWith}` };
+    return published(t, build, digest, `by ${engine}; config ${built.configDigest.slice(0, 19)} as checked through ${built.mountedWith}`);
   } finally {
     await built.remove();
   }
@@ -187,7 +192,7 @@ async function publishThroughLayout(t: ImageTags, engine: EngineName, build: Bui
     const built = await buildImage(repo, t, { ...build, engine, layoutDir, check: true });
     if (built.problems?.length) return { problems: built.problems };
     const uploaded = await uploadLayout(client, layoutDir, primary, t.tags, built.manifest, mountSources(built.pulled, primary));
-    return { digest: uploaded.digest, detail: `${uploaded.blobsUploaded} blob(s) uploaded${uploaded.blobsMounted ? `, ${uploaded.blobsMounted} mounted` : ''}, ${uploaded.blobsPresent} present` };
+    return published(t, build, uploaded.digest, `${uploaded.blobsUploaded} blob(s) uploaded${uploaded.blobsMounted ? `, ${uploaded.blobsMounted} mounted` : ''}, ${uploaded.blobsPresent} present`);
   } finally {
     await rm(work, { recursive: true, force: true });
   }
