@@ -114,6 +114,16 @@ describe('push: real buildah builds into the real registry', () => {
     }
   });
 
+  it('podman builds, checks in its own storage and pushes the same way', async () => {
+    const out = await runCli(['push', '--json', '--engine', 'podman', '--repo', `${reg.host}/podman`, 'builder-any-x86_64_gcc12.0.0.Dockerfile'], root);
+    expect(out.code, out.stderr).toBe(0);
+    expect(out.stderr).toMatch(/pushed sha256:\S+ as [^(]+\(by podman; config sha256:\S+ as checked through podman image mount\)/);
+    const image = await client.getImage(parseReference(`${reg.host}/podman:any-x86_64_gcc12.0.0-latest`));
+    expect(image.digest).toBe(JSON.parse(out.stdout).images[0].digest);
+    const config = await client.getConfig({ registry: reg.host, repository: 'podman' }, image.manifest);
+    expect(config.config?.Labels).toMatchObject({ 'io.builder-images.arch': 'x86_64', 'io.builder-images.gcc-versions': '12.0.0' });
+  });
+
   it('plan lists what needs building as a matrix; per-arch jobs then --manifests-only assemble the index', async () => {
     writeFileSync(join(root, 'images/bin/amd64/extra-tool'), 'x');
     writeFileSync(join(root, 'images/bin/arm64/extra-tool'), 'x');
