@@ -90,11 +90,13 @@ export async function buildImage(repo: Repo, t: ImageTags, options: BuildImageOp
   }
 }
 
+/** How an image is built, whatever the engine and output. */
+export type BuildSettings = Omit<BuildImageOptions, 'engine' | 'layoutDir' | 'check' | 'keep'>;
+
 export interface StoredImage extends LocalImageInfo {
   engine: StorageEngine;
   /** The image's name in the engine's storage. */
   localName: string;
-  pulled: string[];
   /** Check errors; empty when the check passed. */
   problems: string[];
   /** How its root was mounted for the check. */
@@ -107,8 +109,8 @@ export interface StoredImage extends LocalImageInfo {
  * Build into a daemonless engine's storage and check the image's mounted root there, before anything leaves the
  * machine; the caller pushes it with the engine (see publish-stored.ts) and then removes it.
  */
-export async function buildAndCheckInStorage(repo: Repo, t: ImageTags, options: Omit<BuildImageOptions, 'layoutDir' | 'check' | 'keep' | 'engine'> & { engine: StorageEngine }): Promise<StoredImage> {
-  const { request, pulled } = await prepareBuild(repo, t, options);
+export async function buildAndCheckInStorage(repo: Repo, t: ImageTags, options: BuildSettings & { engine: StorageEngine }): Promise<StoredImage> {
+  const { request } = await prepareBuild(repo, t, options);
   // The mount is released while the caller pushes (nothing needs it then); removal waits for the release.
   let released: Promise<unknown> = Promise.resolve();
   const remove = () => released.then(() => removeLocalImage(options.engine, request.localName));
@@ -122,7 +124,7 @@ export async function buildAndCheckInStorage(repo: Repo, t: ImageTags, options: 
       if (inspected.status === 'rejected') throw inspected.reason;
       const info = inspected.value;
       const report = judgeTree(new DirectoryTree(root.dir), info.platform, { gccVersions: t.name.gccVersions, arch: t.name.arch });
-      return { ...info, engine: options.engine, localName: request.localName, pulled, problems: reportProblems(report), mountedWith: root.how, remove };
+      return { ...info, engine: options.engine, localName: request.localName, problems: reportProblems(report), mountedWith: root.how, remove };
     } finally {
       released = root.release().catch((err: unknown) => options.onProgress?.(`warning: ${(err as Error).message}`));
     }

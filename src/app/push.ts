@@ -20,7 +20,7 @@ import { pickEngine, type EngineName } from '../adapters/engines/detect.js';
 import { isStorageEngine, type StorageEngine } from '../adapters/engines/local-image.js';
 import { NotFoundError, type RegistryClient, type Repository } from '../adapters/registry/index.js';
 import { uploadLayout } from './layout.js';
-import { buildAndCheckInStorage, buildImage, gitProvenance, type BuildImageOptions, type Provenance } from './build-image.js';
+import { buildAndCheckInStorage, buildImage, gitProvenance, type BuildSettings, type Provenance } from './build-image.js';
 import { publishStored } from './publish-stored.js';
 import type { Repo } from './repo.js';
 import { computeTags, indexVersion, type ImageTags, type TagScheme } from './tags.js';
@@ -161,7 +161,6 @@ async function pushImage(
   }
 }
 
-type BuildSettings = Omit<BuildImageOptions, 'engine' | 'layoutDir' | 'check' | 'keep'>;
 /** An image published, or the check's problems (then nothing was published). */
 type Published = { digest: string } | { problems: string[] };
 
