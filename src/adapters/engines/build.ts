@@ -86,7 +86,7 @@ async function insecureRegistriesEnv(req: BuildRequest, dir: string): Promise<No
 }
 
 /** Run `fn` with the request's environment plus a registries.conf for its plain-HTTP registries. */
-async function withRegistriesConf(req: BuildRequest, fn: (req: BuildRequest) => Promise<void>): Promise<void> {
+async function withRegistriesConf<R extends BuildRequest>(req: R, fn: (req: R) => Promise<void>): Promise<void> {
   const confDir = await mkdtemp(join(tmpdir(), 'bi-regconf-'));
   try {
     await fn({ ...req, env: await insecureRegistriesEnv(req, confDir) });
@@ -96,7 +96,7 @@ async function withRegistriesConf(req: BuildRequest, fn: (req: BuildRequest) => 
 }
 
 export function buildToLayout(engine: EngineName, req: BuildRequest & { layoutDir: string }): Promise<void> {
-  return withRegistriesConf(req, (r) => buildWith(engine, { ...r, layoutDir: req.layoutDir }));
+  return withRegistriesConf(req, (r) => buildWith(engine, r));
 }
 
 /** Build into a daemonless engine's storage only (as `localName`): no export; see local-image.ts for what follows. */

@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import type { Platform } from '../../core/oci.js';
+import { parseReference } from '../../core/reference.js';
 import { registerSecret } from '../../util/redact.js';
 import type { Credential } from '../registry/credentials.js';
 import { buildahGlobalArgs } from './detect.js';
@@ -95,7 +96,7 @@ export async function pushLocalImage(engine: StorageEngine, name: string, destin
   try {
     const authFile = join(dir, 'auth.json');
     const digestFile = join(dir, 'digest');
-    const registry = destination.split('/')[0]!;
+    const { registry } = parseReference(destination);
     await writeFile(authFile, JSON.stringify({ auths: options.credential ? { [registry]: authEntry(options.credential) } : {} }), { mode: 0o600 });
     const args = ['push', '--quiet', '--authfile', authFile, '--digestfile', digestFile, `--tls-verify=${!options.plainHttp}`, name, `docker://${destination}`];
     await engineOutput(engine, engine, args, env, `push ${name} to ${destination}`);
