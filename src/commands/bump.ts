@@ -3,8 +3,8 @@ import type { Command } from 'commander';
 import { createTwoFilesPatch } from 'diff';
 import { publishBranch } from '../adapters/git/publish.js';
 import { refName, remoteUrl } from '../adapters/git/read.js';
-import { RegistryClient } from '../adapters/registry/index.js';
 import { planBump, type BumpPlan } from '../app/bump.js';
+import { registryAccess } from '../app/registry-client.js';
 import { loadRepo } from '../app/repo.js';
 import { pullRequestBody, updateTable, updateTitle } from '../core/bump.js';
 import { CliError, UsageError } from '../errors.js';
@@ -46,7 +46,7 @@ checkout, force-pushes the branch, and updates the open pull request instead of 
     .action(
       action<BumpCliOptions>(async (opts, ctx) => {
         const repo = await loadRepo(ctx.cwd, ctx.configPath);
-        const client = new RegistryClient({ insecureRegistries: [...repo.config.insecureRegistries, ...(opts.insecure ?? [])], debug: ctx.out.debug });
+        const { client } = registryAccess(repo, { insecure: opts.insecure, debug: ctx.out.debug });
         const plan = await planBump(repo, client, { pin: Boolean(opts.pin), onProgress: ctx.out.progress });
         for (const p of plan.problems) ctx.out.warn(`${p.file}:${p.line}: ${p.reference}: ${p.message}`);
         const failed = plan.problems.some((p) => p.severity === 'error') ? 1 : 0;
