@@ -24,7 +24,7 @@ import { buildAndCheckInStorage, buildImage, gitProvenance, type BuildSettings, 
 import { publishStored } from './publish-stored.js';
 import { findPublished } from './published.js';
 import type { Repo } from './repo.js';
-import { computeTags, indexVersion, type ImageTags, type TagScheme } from './tags.js';
+import { computeTags, indexVersion, selectImages, type ImageTags, type TagScheme } from './tags.js';
 
 export interface PushOptions {
   /** Repositories to publish to: the first is built and pushed, the others are filled by copy. */
@@ -87,7 +87,7 @@ export async function runPush(repo: Repo, client: RegistryClient, options: PushO
     building ? gitProvenance(repo.root) : {},
     building ? client.ping(primary.registry, { once: true }).catch(() => undefined) : undefined,
   ]);
-  const selected = options.only?.length ? all.filter((t) => options.only!.some((o) => t.file === o || t.file.endsWith(`/${o}`))) : all;
+  const selected = selectImages(all, options.only, repo.config.imagesDir);
 
   const images: ImageOutcome[] = [];
   if (!options.manifestsOnly) {

@@ -22,6 +22,7 @@ import { formatArchTag, parseImageTag, platformOfArch, type BuilderName } from '
 import { parseReference, repositoryName, tryParseReference } from '../core/reference.js';
 import { blobIdOf, hashWorkingFiles, headCommit, listCommitted, listDirty, objectFormat, refName } from '../adapters/git/read.js';
 import { builderImages, type ImageFile } from '../adapters/fs/images-dir.js';
+import { UsageError } from '../errors.js';
 import type { Repo } from './repo.js';
 
 export type TagScheme = 'tree' | 'commit';
@@ -142,6 +143,17 @@ export async function computeTags(repo: Repo, options: TagOptions = {}): Promise
   const results: ImageTags[] = [];
   for (const image of images) results.push(await compute(image, []));
   return results;
+}
+
+/**
+ * The images a command's Dockerfile arguments name (a repository path or a file name); all when none is given.
+ * Naming nothing that exists is a usage error.
+ */
+export function selectImages(all: ImageTags[], only: string[] | undefined, imagesDir: string): ImageTags[] {
+  if (!only?.length) return all;
+  const selected = all.filter((t) => only.some((o) => t.file === o || t.file.endsWith(`/${o}`)));
+  if (selected.length === 0) throw new UsageError(`no image in ${imagesDir}/ matches ${only.join(', ')}`);
+  return selected;
 }
 
 /** The input list a tree id is the git blob id of: one line per input, stable order. */
