@@ -149,10 +149,25 @@ export function imageLabels(t: ImageTags, provenance: Provenance): Record<string
   return labels;
 }
 
-export async function gitProvenance(root: string): Promise<Provenance> {
-  const [revision, source] = await Promise.all([headCommit(root).catch(() => undefined), remoteUrl(root)]);
-  const https = source?.replace(/^git@([^:]+):/, 'https://$1/').replace(/\.git$/, '').replace(/\/\/[^@/]+@/, '//');
-  return { source: https, revision };
+/**
+ * Where the image comes from and at which commit. The source is the config's `source:` when set, else the git
+ * remote (as https, without credentials), else GitHub Actions' GITHUB_SERVER_URL/GITHUB_REPOSITORY (a checkout
+ * without a remote still knows its repository there).
+ */
+export async function gitProvenance(root: string, fallback: { source?: string; env?: NodeJS.ProcessEnv } = {}): Promise<Provenance> {
+  const [revision, remote] = await Promise.all([headCommit(root).catch(() => undefined), remoteUrl(root)]);
+  return { source: fallback.source ?? httpsSource(remote) ?? githubSource(fallback.env ?? process.env), revision };
+}
+
+function httpsSource(remote: string | undefined): string | undefined {
+  return remote?.replace(/^git@([^:]+):/, 'https://$1/').replace(/\.git$/, '').replace(/\/\/[^@/]+@/, '//');
+}
+
+function githubSource(env: NodeJS.ProcessEnv): string | undefined {
+  const server = env.GITHUB_SERVER_URL?.replace(/\/+$/, '');
+  const repository = env.GITHUB_REPOSITORY;
+  if (!server || !repository || !/^https?:\/\/[^\s/@]+$/.test(server) || !/^[\w.-]+\/[\w.-]+$/.test(repository)) return undefined;
+  return `${server}/${repository}`;
 }
 
 /**

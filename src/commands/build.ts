@@ -44,7 +44,7 @@ export function register(program: Command, streams: Streams): void {
         ctx.out.progress(`engine: ${engine}`);
         const builders = { ...repo.config.builders, ...parsePairs(opts.builder, '--builder') };
         const buildArgs = parsePairs(opts.buildArg, '--build-arg');
-        const provenance = await gitProvenance(repo.root);
+        const provenance = await gitProvenance(repo.root, { source: repo.config.source });
         const results: { file: string; platform: string; output: string; digest?: string; check: string; error?: string }[] = [];
         for (const t of selected) {
           const platform = platformString(t.name.arch);
