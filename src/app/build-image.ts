@@ -11,6 +11,7 @@ import { platformBuildArgs, pulledImages } from '../core/dockerfile.js';
 import { platformString } from '../core/names.js';
 import { isLoopbackRegistry, tryParseReference } from '../core/reference.js';
 import type { Config } from '../core/config.js';
+import { LABEL_ARCH, LABEL_GCC_VERSIONS, LABEL_TARGET } from '../core/registry-index.js';
 import { emulationFor, type EngineName } from '../adapters/engines/detect.js';
 import { buildInStorage, buildToLayout, removeLocalImage, type BuildRequest } from '../adapters/engines/build.js';
 import { inspectLocalImage, mountLocalImage, type LocalImageInfo, type StorageEngine } from '../adapters/engines/local-image.js';
@@ -140,9 +141,9 @@ export function imageLabels(t: ImageTags, provenance: Provenance): Record<string
     'org.opencontainers.image.created': new Date().toISOString(),
     'org.opencontainers.image.title': t.file.split('/').pop()!.replace(/\.Dockerfile$/, ''),
     'org.opencontainers.image.version': t.version,
-    'io.builder-images.target': t.name.target,
-    'io.builder-images.arch': t.name.arch,
-    'io.builder-images.gcc-versions': t.name.gccVersions.join(','),
+    [LABEL_TARGET]: t.name.target,
+    [LABEL_ARCH]: t.name.arch,
+    [LABEL_GCC_VERSIONS]: t.name.gccVersions.join(','),
   };
   if (provenance.source) labels['org.opencontainers.image.source'] = provenance.source;
   if (provenance.revision && !t.dirty) labels['org.opencontainers.image.revision'] = provenance.revision;

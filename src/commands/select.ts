@@ -8,7 +8,12 @@ import { selectBuilder, type Selection } from '../core/select.js';
 import { formatGccVersion, widenVersion, type GccVersion } from '../core/version.js';
 import { CliError, UsageError } from '../errors.js';
 import { formatTable } from '../util/output.js';
-import { action, type Streams } from './context.js';
+import { loadConfig } from '../adapters/fs/config-file.js';
+import { RegistryClient } from '../adapters/registry/index.js';
+import { readRegistryIndex } from '../app/registry-index.js';
+import { driverkitFlags, shellWords } from '../core/driverkit.js';
+import type { Output } from '../util/output.js';
+import { action, collect, type CommandContext, type Streams } from './context.js';
 
 interface SelectOptions {
   target?: string;
@@ -19,6 +24,8 @@ interface SelectOptions {
   kernelRelease?: string;
   json?: boolean;
   matrix?: boolean;
+  fromRegistry?: string;
+  insecure?: string[];
 }
 
 /** One kernel per series, at every boundary of the driver builder's table, from 2.6 to 6.x. */
@@ -39,11 +46,12 @@ export function register(program: Command, streams: Streams): void {
     .option('--kernel-release <release>', "kernel release; the target GCC comes from the driver builder's default table")
     .option('--json', 'print the result as JSON')
     .option('--matrix', 'for every target in the index and kernel series 2.6 … 6.x, the pick (non-exact picks marked)')
+    .option('--from-registry <repository>', "network: choose among the repository's tags as the driver builder lists them, instead of --index")
+    .option('--insecure <host>', 'with --from-registry: registry spoken to over plain HTTP (loopback ones always are), repeatable', collect)
     .addHelpText('after', '\nExample: builder-images select --target centos --arch x86_64 --kernel-release 3.10.0-1160.el7.x86_64')
     .action(
       action<SelectOptions>(async (opts, ctx) => {
-        const file = resolve(ctx.cwd, opts.index);
-        const entries = await readIndex(file, opts.index);
+        const entries = await loadEntries(opts, ctx);
         if (opts.matrix) return printMatrix(entries, opts, ctx.out);
 
         if (!opts.target) throw new UsageError('--target is required (or use --matrix)');
@@ -54,15 +62,41 @@ export function register(program: Command, streams: Streams): void {
           throw new CliError(`no image in ${opts.index} for target ${opts.target} (or any), arch ${arch}, tag ${opts.tag}`);
         }
         if (opts.json) {
-          ctx.out.json({ image: pick.image.name, gcc: pick.gcc, reason: pick.reason, why: pick.why, targetGcc: formatGccVersion(gcc), targetGccFrom: source });
+          ctx.out.json({ image: pick.image.name, gcc: pick.gcc, reason: pick.reason, why: pick.why, targetGcc: formatGccVersion(gcc), targetGccFrom: source, driverkit: driverkitForms(opts, arch, pick) });
         } else {
           ctx.out.result(`image:  ${pick.image.name}`);
           ctx.out.result(`gcc:    ${pick.gcc} (wanted ${formatGccVersion(gcc)}, ${source})`);
           ctx.out.result(`why:    ${pick.reason}: ${pick.why}`);
+          printDriverkitForms(driverkitForms(opts, arch, pick), ctx.out);
         }
         return 0;
       }, streams),
     );
+}
+
+/** The entries to choose among: the index file, or the registry's tags as the driver builder reads them. */
+async function loadEntries(opts: SelectOptions, ctx: CommandContext): Promise<IndexEntry[]> {
+  if (!opts.fromRegistry) return readIndex(resolve(ctx.cwd, opts.index), opts.index);
+  const config = (await loadConfig(ctx.cwd, ctx.configPath)).config;
+  const client = new RegistryClient({ insecureRegistries: [...config.insecureRegistries, ...(opts.insecure ?? [])], debug: ctx.out.debug });
+  const seen = await readRegistryIndex(client, opts.fromRegistry, [opts.tag]);
+  for (const u of seen.unusable) ctx.out.warn(`${opts.fromRegistry}:${u.tag}: ${u.reason}`);
+  return seen.entries;
+}
+
+/** The driverkit flags that reproduce the pick, with the index file and with the registry repository. */
+function driverkitForms(opts: SelectOptions, arch: Arch, pick: Selection): { index?: string[]; registry: string[] } {
+  const request = { target: opts.target!, arch, tag: opts.tag, kernelRelease: opts.kernelRelease, gccVersion: opts.gcc ? pick.gcc : undefined };
+  const repository = opts.fromRegistry ?? pick.image.name.slice(0, pick.image.name.lastIndexOf(':'));
+  return {
+    ...(opts.fromRegistry ? {} : { index: driverkitFlags(request, opts.index) }),
+    registry: driverkitFlags(request, repository),
+  };
+}
+
+function printDriverkitForms(forms: { index?: string[]; registry: string[] }, out: Output): void {
+  if (forms.index) out.result(`driverkit (index):    ${shellWords(forms.index)}`);
+  out.result(`driverkit (registry): ${shellWords(forms.registry)}`);
 }
 
 async function readIndex(file: string, shown: string): Promise<IndexEntry[]> {
@@ -101,7 +135,7 @@ function targetGcc(opts: SelectOptions, target: string): { gcc: GccVersion; sour
   throw new UsageError('give --gcc X.Y.Z or --kernel-release R');
 }
 
-function printMatrix(entries: IndexEntry[], opts: SelectOptions, out: import('../util/output.js').Output): number {
+function printMatrix(entries: IndexEntry[], opts: SelectOptions, out: Output): number {
   const arches: Arch[] = opts.arch ? [requireArch(opts.arch)] : ['x86_64', 'aarch64'];
   const targets = opts.target ? [opts.target] : [...new Set(entries.map((e) => e.target))].sort();
   const rows: { target: string; arch: Arch; kernel: string; wanted: string; pick: Selection | null }[] = [];
