@@ -59,7 +59,7 @@ export function register(program: Command, streams: Streams): void {
         const { gcc, source } = targetGcc(opts, opts.target);
         const pick = selectBuilder(entries, { target: opts.target, arch, tag: opts.tag, gcc });
         if (!pick) {
-          throw new CliError(`no image in ${opts.index} for target ${opts.target} (or any), arch ${arch}, tag ${opts.tag}`);
+          throw new CliError(`no image in ${opts.fromRegistry ?? opts.index} for target ${opts.target} (or any), arch ${arch}, tag ${opts.tag}`);
         }
         if (opts.json) {
           ctx.out.json({ image: pick.image.name, gcc: pick.gcc, reason: pick.reason, why: pick.why, targetGcc: formatGccVersion(gcc), targetGccFrom: source, driverkit: driverkitForms(opts, arch, pick) });
