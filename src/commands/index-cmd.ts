@@ -117,6 +117,7 @@ async function runFromRegistry(repo: Repo, opts: IndexOptions, ctx: CommandConte
   const versions = opts.tag?.length ? opts.tag : repo.config.index.tags;
   ctx.out.progress(`listing the tags of ${repository}`);
   const seen = await readRegistryIndex(clientFor(repo, opts, ctx.out), repository, versions);
+  for (const line of seen.ambiguous) ctx.out.warn(line);
   for (const u of seen.unusable) ctx.out.warn(`${repository}:${u.tag}: ${u.reason}`);
   const text = renderIndex(sortEntries(seen.entries));
   if (opts.check) {

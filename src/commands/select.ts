@@ -80,6 +80,7 @@ async function loadEntries(opts: SelectOptions, ctx: CommandContext): Promise<In
   const config = (await loadConfig(ctx.cwd, ctx.configPath)).config;
   const client = new RegistryClient({ insecureRegistries: [...config.insecureRegistries, ...(opts.insecure ?? [])], debug: ctx.out.debug });
   const seen = await readRegistryIndex(client, opts.fromRegistry, [opts.tag]);
+  for (const line of seen.ambiguous) ctx.out.warn(line);
   for (const u of seen.unusable) ctx.out.warn(`${opts.fromRegistry}:${u.tag}: ${u.reason}`);
   return seen.entries;
 }

@@ -49,6 +49,8 @@ export interface RegistryIndex {
   entries: IndexEntry[];
   /** Tags driverkit matches but cannot use as builder images (it panics on their GCC list). */
   unusable: UnusableTag[];
+  /** One sentence per GCC that two tags of one target, arch and version provide: driverkit takes the first listed. */
+  ambiguous: string[];
 }
 
 /**
@@ -72,7 +74,20 @@ export function indexFromTags(repository: string, tags: string[], versions: stri
       entries.push({ name: `${repository}:${tag}`, target: match.groups!.target!, arch, tag: version, gcc_versions: gccVersions });
     }
   }
-  return { entries, unusable };
+  return { entries, unusable, ambiguous: ambiguousGccs(entries) };
+}
+
+function ambiguousGccs(entries: IndexEntry[]): string[] {
+  const providers = new Map<string, string[]>();
+  for (const e of entries) {
+    for (const gcc of e.gcc_versions) {
+      const key = `GCC ${gcc} for ${e.target}/${e.arch}, tag ${e.tag}`;
+      providers.set(key, [...(providers.get(key) ?? []), e.name]);
+    }
+  }
+  return [...providers]
+    .filter(([, names]) => names.length > 1)
+    .map(([key, names]) => `${key} is served by ${names.join(' and ')}: the driver builder takes whichever the registry lists first; delete the stale tag`);
 }
 
 /**
