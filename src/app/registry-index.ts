@@ -4,7 +4,7 @@
  */
 import pLimit from 'p-limit';
 import type { IndexEntry } from '../core/index-schema.js';
-import { platformOfArch, isArch } from '../core/names.js';
+import { platformOfArch } from '../core/names.js';
 import { parseReference, tryParseReference } from '../core/reference.js';
 import { entryLabelProblems, indexFromTags, type RegistryIndex } from '../core/registry-index.js';
 import { isNotFound, type RegistryClient } from '../adapters/registry/index.js';
@@ -69,14 +69,13 @@ async function verifyEntry(client: RegistryClient, entry: IndexEntry): Promise<E
   }
   try {
     const head = await client.headManifest(ref);
-    const platform = isArch(entry.arch) ? platformOfArch(entry.arch) : undefined;
-    const image = await client.getImage(ref, platform);
+    const image = await client.getImage(ref, platformOfArch(entry.arch));
     const config = await client.getConfig({ registry: ref.registry, repository: ref.repository }, image.manifest);
     const problems = entryLabelProblems(entry, config);
     return { entry, status: problems.length ? 'disagrees' : 'ok', digest: head.digest, problems };
   } catch (err) {
     const message = withoutPrefix((err as Error).message, `${entry.name}: `);
-    if (isNotFound(err)) return { entry, status: 'missing', problems: [`the registry has no such image (${message})`] };
+    if (isNotFound(err)) return { entry, status: 'missing', problems: [`the registry has no such image: its push failed or has not run (${message})`] };
     return { entry, status: 'error', problems: [message] };
   }
 }

@@ -105,8 +105,8 @@ export function entryLabelProblems(entry: IndexEntry, config: ImageConfig): stri
   expect(LABEL_TARGET, entry.target);
   expect(LABEL_ARCH, entry.arch);
   expect(LABEL_GCC_VERSIONS, entry.gcc_versions.join(','));
-  const platform = (ARCHES as readonly string[]).includes(entry.arch) ? platformOfArch(entry.arch as Arch) : undefined;
-  if (platform && config.architecture !== platform.architecture) {
+  const platform = platformOfArch(entry.arch);
+  if (config.architecture !== platform.architecture) {
     problems.push(`the image is for ${config.os}/${config.architecture}, the index says ${entry.arch} (${platform.os}/${platform.architecture})`);
   }
   return problems;

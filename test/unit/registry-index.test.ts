@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { buildIndex, renderIndex, sortEntries } from '../../src/core/index-schema.js';
+import { buildIndex, renderIndex, sortEntries, type IndexEntry } from '../../src/core/index-schema.js';
 import { formatArchTag, formatIndexTag, type BuilderName } from '../../src/core/names.js';
 import { driverkitTagPattern, entryLabelProblems, indexFromTags } from '../../src/core/registry-index.js';
 import { driverkitFlags, shellWords } from '../../src/core/driverkit.js';
@@ -46,7 +46,7 @@ describe('the index as the driver builder reads it from tags', () => {
 });
 
 describe('labels against the entry', () => {
-  const entry = { name: 'r/b:any-aarch64_gcc12.0.0_gcc11.0.0-latest', target: 'any', arch: 'aarch64', tag: 'latest', gcc_versions: ['12.0.0', '11.0.0'] };
+  const entry: IndexEntry = { name: 'r/b:any-aarch64_gcc12.0.0_gcc11.0.0-latest', target: 'any', arch: 'aarch64', tag: 'latest', gcc_versions: ['12.0.0', '11.0.0'] };
   const labels = { 'io.builder-images.target': 'any', 'io.builder-images.arch': 'aarch64', 'io.builder-images.gcc-versions': '12.0.0,11.0.0' };
 
   it('agree when the push set them from the same name', () => {
