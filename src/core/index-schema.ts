@@ -88,9 +88,12 @@ export function renderIndex(entries: IndexEntry[]): string {
   const doc = new Document({ images: entries.map((e) => ({ name: e.name, target: e.target, arch: e.arch, tag: e.tag, gcc_versions: e.gcc_versions })) });
   // The YAML 1.2 core schema already quotes what it would read as another type (true, null, 1234567); YAML 1.1
   // readers also take yes/no/on/off/y/n (any case), 1:20, 0b1, 1_000 as booleans or numbers: quote those too.
+  const plainIsString = new Map<string, boolean>(); // GCC versions, arches and tags repeat: parse each text once
   visit(doc, {
     Scalar(_key, node) {
-      if (typeof node.value === 'string' && !readsAsStringInYaml11(node.value)) node.type = 'QUOTE_DOUBLE';
+      if (typeof node.value !== 'string') return;
+      if (!plainIsString.has(node.value)) plainIsString.set(node.value, readsAsStringInYaml11(node.value));
+      if (!plainIsString.get(node.value)) node.type = 'QUOTE_DOUBLE';
     },
   });
   return INDEX_HEADER + doc.toString({ lineWidth: 0, indentSeq: true, defaultStringType: 'PLAIN', defaultKeyType: 'PLAIN' });

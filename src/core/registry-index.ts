@@ -27,6 +27,8 @@ function asDriverkitPattern(text: string): string {
   return text.replace(/[\\^$*+?()[\]{}|/]/g, '\\$&');
 }
 
+const MAX_TAG_LENGTH = 128;
+
 const GCC_PART = '(?<gccVers>(_gcc[0-9]+.[0-9]+.[0-9]+)+)';
 
 /** Driverkit's registry tag regex for one build (target, arch, builder image tag). */
@@ -62,6 +64,9 @@ export function indexFromTags(repository: string, tags: string[], versions: stri
   const unusable: UnusableTag[] = [];
   const patterns = versions.flatMap((version) => ARCHES.map((arch) => ({ version, arch, pattern: anyTargetPattern(arch, version) })));
   for (const tag of tags) {
+    // The distribution spec caps tags at 128 characters; a longer one from a hostile registry is not matched
+    // (JavaScript's backtracking regexes, unlike driverkit's RE2, should not see unbounded input).
+    if (tag.length > MAX_TAG_LENGTH) continue;
     for (const { version, arch, pattern } of patterns) {
       const match = pattern.exec(tag);
       if (!match) continue;

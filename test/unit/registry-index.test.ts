@@ -70,3 +70,13 @@ describe('driverkit flags', () => {
     expect(shellWords(['--builderrepo', '/my dir/index.yaml', "it's"])).toBe(`--builderrepo '/my dir/index.yaml' 'it'\\''s'`);
   });
 });
+
+describe('hostile tag lists', () => {
+  it('a tag longer than the spec allows is skipped, not backtracked over (the test would time out)', () => {
+    const crafted = `any-x86_64_gcc${'1'.repeat(20_000)}x-latest`; // cubic backtracking: hours uncapped
+    const seen = indexFromTags('r/b', [crafted, `any-x86_64_gcc${'1'.repeat(40)}-latest`, 'any-x86_64_gcc4.9.0-latest'], ['latest']);
+    expect(seen.entries.map((e) => e.name)).toEqual(['r/b:any-x86_64_gcc4.9.0-latest']);
+    // Forty digits match driverkit's regex (its dots match digits too) and then fail its semver parse.
+    expect(seen.unusable.map((u) => u.tag)).toEqual([`any-x86_64_gcc${'1'.repeat(40)}-latest`]);
+  });
+});
