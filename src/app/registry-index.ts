@@ -7,7 +7,7 @@ import type { IndexEntry } from '../core/index-schema.js';
 import { platformOfArch } from '../core/names.js';
 import { parseReference, tryParseReference } from '../core/reference.js';
 import { entryLabelProblems, indexFromTags, type RegistryIndex } from '../core/registry-index.js';
-import { isNotFound, type RegistryClient } from '../adapters/registry/index.js';
+import { NotFoundError, type RegistryClient } from '../adapters/registry/index.js';
 import { UsageError } from '../errors.js';
 
 /** `host/path` (no tag or digest) as a registry and repository. */
@@ -75,7 +75,7 @@ async function verifyEntry(client: RegistryClient, entry: IndexEntry): Promise<E
     return { entry, status: problems.length ? 'disagrees' : 'ok', digest: head.digest, problems };
   } catch (err) {
     const message = withoutPrefix((err as Error).message, `${entry.name}: `);
-    if (isNotFound(err)) return { entry, status: 'missing', problems: [`the registry has no such image: its push failed or has not run (${message})`] };
+    if (err instanceof NotFoundError) return { entry, status: 'missing', problems: [`the registry has no such image: its push failed or has not run (${message})`] };
     return { entry, status: 'error', problems: [message] };
   }
 }

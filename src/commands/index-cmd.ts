@@ -2,7 +2,8 @@ import { join, relative, resolve } from 'node:path';
 import { Option, type Command } from 'commander';
 import { createTwoFilesPatch } from 'diff';
 import { builderImages } from '../adapters/fs/images-dir.js';
-import { RegistryClient } from '../adapters/registry/index.js';
+import type { RegistryClient } from '../adapters/registry/index.js';
+import { registryAccess } from '../app/registry-client.js';
 import { expectedIndexEntries, expectedIndexText, readIndexFile } from '../app/index-file.js';
 import { readRegistryIndex, verifyIndex, type EntryVerdict } from '../app/registry-index.js';
 import { loadRepo, type Repo } from '../app/repo.js';
@@ -86,7 +87,7 @@ difference between what the registry serves and what images/ declares.`,
 }
 
 function clientFor(repo: Repo, opts: IndexOptions, out: Output): RegistryClient {
-  return new RegistryClient({ insecureRegistries: [...repo.config.insecureRegistries, ...(opts.insecure ?? [])], debug: out.debug });
+  return registryAccess(repo, { insecure: opts.insecure, debug: out.debug }).client;
 }
 
 async function runVerify(repo: Repo, opts: IndexOptions, ctx: CommandContext): Promise<number> {

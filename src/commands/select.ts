@@ -4,15 +4,14 @@ import type { Command } from 'commander';
 import { parseIndex, IndexParseError, type IndexEntry } from '../core/index-schema.js';
 import { defaultGccForKernel, parseKernelRelease } from '../core/kernel.js';
 import { isArch, type Arch } from '../core/names.js';
-import { selectBuilder, type Selection } from '../core/select.js';
+import { selectBuilder, selectionMatrix, type Selection } from '../core/select.js';
 import { formatGccVersion, widenVersion, type GccVersion } from '../core/version.js';
 import { CliError, UsageError } from '../errors.js';
-import { formatTable } from '../util/output.js';
-import { loadConfig } from '../adapters/fs/config-file.js';
-import { RegistryClient } from '../adapters/registry/index.js';
+import { formatTable, type Output } from '../util/output.js';
+import { registryAccess } from '../app/registry-client.js';
+import { loadRepo } from '../app/repo.js';
 import { readRegistryIndex } from '../app/registry-index.js';
 import { driverkitFlags, shellWords } from '../core/driverkit.js';
-import type { Output } from '../util/output.js';
 import { action, collect, type CommandContext, type Streams } from './context.js';
 
 interface SelectOptions {
@@ -27,12 +26,6 @@ interface SelectOptions {
   fromRegistry?: string;
   insecure?: string[];
 }
-
-/** One kernel per series, at every boundary of the driver builder's table, from 2.6 to 6.x. */
-export const KERNEL_SERIES = [
-  '2.6.32', '3.0.0', '3.10.0', '3.16.0', '3.18.0', '4.4.0', '4.9.0', '4.14.0', '4.18.0', '4.19.0',
-  '5.4.0', '5.10.0', '5.14.0', '5.15.0', '6.1.0', '6.5.0', '6.6.0', '6.8.0', '6.9.0', '6.12.0',
-];
 
 export function register(program: Command, streams: Streams): void {
   program
@@ -77,8 +70,7 @@ export function register(program: Command, streams: Streams): void {
 /** The entries to choose among: the index file, or the registry's tags as the driver builder reads them. */
 async function loadEntries(opts: SelectOptions, ctx: CommandContext): Promise<IndexEntry[]> {
   if (!opts.fromRegistry) return readIndex(resolve(ctx.cwd, opts.index), opts.index);
-  const config = (await loadConfig(ctx.cwd, ctx.configPath)).config;
-  const client = new RegistryClient({ insecureRegistries: [...config.insecureRegistries, ...(opts.insecure ?? [])], debug: ctx.out.debug });
+  const { client } = registryAccess(await loadRepo(ctx.cwd, ctx.configPath), { insecure: opts.insecure, debug: ctx.out.debug });
   const seen = await readRegistryIndex(client, opts.fromRegistry, [opts.tag]);
   for (const line of seen.ambiguous) ctx.out.warn(line);
   for (const u of seen.unusable) ctx.out.warn(`${opts.fromRegistry}:${u.tag}: ${u.reason}`);
@@ -139,15 +131,7 @@ function targetGcc(opts: SelectOptions, target: string): { gcc: GccVersion; sour
 function printMatrix(entries: IndexEntry[], opts: SelectOptions, out: Output): number {
   const arches: Arch[] = opts.arch ? [requireArch(opts.arch)] : ['x86_64', 'aarch64'];
   const targets = opts.target ? [opts.target] : [...new Set(entries.map((e) => e.target))].sort();
-  const rows: { target: string; arch: Arch; kernel: string; wanted: string; pick: Selection | null }[] = [];
-  for (const target of targets) {
-    for (const arch of arches) {
-      for (const kernel of KERNEL_SERIES) {
-        const gcc = defaultGccForKernel(target, parseKernelRelease(kernel)!).gcc;
-        rows.push({ target, arch, kernel, wanted: formatGccVersion(gcc), pick: selectBuilder(entries, { target, arch, tag: opts.tag, gcc }) });
-      }
-    }
-  }
+  const rows = selectionMatrix(entries, targets, arches, opts.tag);
   if (opts.json) {
     out.json(rows.map((r) => ({ target: r.target, arch: r.arch, kernel: r.kernel, wanted: r.wanted, image: r.pick?.image.name ?? null, gcc: r.pick?.gcc ?? null, reason: r.pick?.reason ?? 'none', exact: r.pick?.gcc === r.wanted })));
   } else {
