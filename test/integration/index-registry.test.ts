@@ -116,6 +116,9 @@ describe('index --verify and --from-registry against a real registry after real 
     });
     const none = await runCli(['select', '--from-registry', `${reg.host}/builders`, '--tag', 'v9', '--target', 'debian', '--arch', 'aarch64', '--gcc', '12'], root);
     expect(none.code).toBe(1);
+    const image = await runCli(['select', '--from-registry', `${reg.host}/builders:latest`, '--target', 'debian', '--arch', 'aarch64', '--gcc', '12'], root);
+    expect(image.code).toBe(2);
+    expect(image.stderr).toContain('names an image, not a repository: drop the tag or digest');
     expect(none.stderr).toContain(`no image in ${reg.host}/builders for target debian (or any), arch aarch64, tag v9`);
   });
 });
