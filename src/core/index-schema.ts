@@ -69,7 +69,7 @@ function compareGccLists(a: string[], b: string[]): number {
 }
 
 /** Stable order: repository, target (any last), arch, GCC list, tag. */
-function sortEntries(entries: IndexEntry[]): IndexEntry[] {
+export function sortEntries(entries: IndexEntry[]): IndexEntry[] {
   const byText = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
   return [...entries].sort(
     (a, b) =>
