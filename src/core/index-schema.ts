@@ -14,7 +14,7 @@
  * API: buildIndex(names, repositories, versions) -> IndexEntry[], renderIndex(entries) -> text,
  *      parseIndex(text, file) -> { entries } | throws IndexParseError (with the line of the bad entry).
  */
-import { isMap, isSeq, LineCounter, parseDocument, stringify } from 'yaml';
+import { Document, isMap, isSeq, LineCounter, parse, parseDocument, visit } from 'yaml';
 import { z } from 'zod';
 import { ARCHES, formatArchTag, parseImageTag, type BuilderName } from './names.js';
 import { compareGccVersions, parseGccVersion } from './version.js';
@@ -69,7 +69,7 @@ function compareGccLists(a: string[], b: string[]): number {
 }
 
 /** Stable order: repository, target (any last), arch, GCC list, tag. */
-function sortEntries(entries: IndexEntry[]): IndexEntry[] {
+export function sortEntries(entries: IndexEntry[]): IndexEntry[] {
   const byText = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
   return [...entries].sort(
     (a, b) =>
@@ -83,11 +83,30 @@ function sortEntries(entries: IndexEntry[]): IndexEntry[] {
 }
 
 export function renderIndex(entries: IndexEntry[]): string {
-  const body = stringify(
-    { images: entries.map((e) => ({ name: e.name, target: e.target, arch: e.arch, tag: e.tag, gcc_versions: e.gcc_versions })) },
-    { lineWidth: 0, indentSeq: true, defaultStringType: 'PLAIN', defaultKeyType: 'PLAIN' },
-  );
-  return INDEX_HEADER + body;
+  const doc = new Document({ images: entries.map((e) => ({ name: e.name, target: e.target, arch: e.arch, tag: e.tag, gcc_versions: e.gcc_versions })) });
+  // The YAML 1.2 core schema already quotes what it would read as another type (true, null, 1234567); YAML 1.1
+  // readers also take yes/no/on/off/y/n (any case), 1:20, 0b1, 1_000 as booleans or numbers: quote those too.
+  const plainIsString = new Map<string, boolean>(); // GCC versions, arches and tags repeat: parse each text once
+  visit(doc, {
+    Scalar(_key, node) {
+      if (typeof node.value !== 'string') return;
+      if (!plainIsString.has(node.value)) plainIsString.set(node.value, readsAsStringInYaml11(node.value));
+      if (!plainIsString.get(node.value)) node.type = 'QUOTE_DOUBLE';
+    },
+  });
+  return INDEX_HEADER + doc.toString({ lineWidth: 0, indentSeq: true, defaultStringType: 'PLAIN', defaultKeyType: 'PLAIN' });
+}
+
+/** True when a YAML 1.1 reader takes this text, written plain, back as the same string. */
+export function readsAsStringInYaml11(text: string): boolean {
+  // YAML 1.1's other types are letter-only words (booleans, null) or start with a digit, sign, dot or ~: a text that
+  // starts with a letter and holds anything else is a string without parsing it (names, most tags).
+  if (/^[A-Za-z]/.test(text) && /[^A-Za-z]/.test(text)) return true;
+  try {
+    return parse(text, { version: '1.1' }) === text;
+  } catch {
+    return false;
+  }
 }
 
 export class IndexParseError extends Error {
