@@ -136,7 +136,7 @@ export async function buildAndCheckInStorage(repo: Repo, t: ImageTags, options: 
 }
 
 /** OCI annotations plus the builder's own target, arch and GCC list, readable from the config blob alone. */
-export function imageLabels(t: ImageTags, provenance: Provenance): Record<string, string> {
+function imageLabels(t: ImageTags, provenance: Provenance): Record<string, string> {
   const labels: Record<string, string> = {
     'org.opencontainers.image.created': new Date().toISOString(),
     'org.opencontainers.image.title': t.file.split('/').pop()!.replace(/\.Dockerfile$/, ''),
@@ -175,7 +175,7 @@ function githubSource(env: NodeJS.ProcessEnv): string | undefined {
  * Registries a build may pull from over plain HTTP: the configured insecure ones, and loopback ones (the target,
  * and any the Dockerfile pulls from, such as a local mirror of the base images).
  */
-export function plainHttpRegistries(config: Config, pulled: string[], targetRegistry?: string): string[] {
+function plainHttpRegistries(config: Config, pulled: string[], targetRegistry?: string): string[] {
   const hosts = new Set(config.insecureRegistries);
   for (const host of [targetRegistry, ...pulled.map((image) => tryParseReference(image)?.registry)]) if (host && isLoopbackRegistry(host)) hosts.add(host);
   return [...hosts];

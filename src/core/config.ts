@@ -51,7 +51,3 @@ export const configSchema = z
 export type Config = z.infer<typeof configSchema>;
 
 export const DEFAULT_CONFIG_FILE = 'builder-images.yaml';
-
-export function defaultConfig(): Config {
-  return configSchema.parse({});
-}
