@@ -59,5 +59,10 @@ BENCH ?= lint-index plan registry check-scan push-overhead
 bench: build
 	@for b in $(BENCH); do echo "### bench/$$b.ts"; npx tsx bench/$$b.ts || exit 1; done
 
+# Mutation testing (StrykerJS, vitest runner) over src/core and src/adapters/registry; slow, so not in `test`.
+# Score in the README; report in reports/mutation/mutation.html.
+mutation: deps
+	npx stryker run
+
 clean:
-	rm -rf dist node_modules .cache
+	rm -rf dist node_modules .cache reports .stryker-tmp
