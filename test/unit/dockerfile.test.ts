@@ -1,12 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import {
-  applyEdits,
-  expand,
-  extractContextSources,
-  extractImageReferences,
-  parseDockerfile,
-  type ArgScope,
-} from '../../src/core/dockerfile.js';
+import { applyEdits, editPlace, extractContextSources, extractImageReferences, parseDockerfile, writtenSpan, type ImageRefSite } from '../../src/core/dockerfile.js';
 
 const D1 = 'sha256:' + '1'.repeat(64);
 const D2 = 'sha256:' + '2'.repeat(64);
@@ -15,10 +8,15 @@ function refs(text: string) {
   return extractImageReferences(parseDockerfile(text));
 }
 
+/** The whole reference of a site, where it is written as one piece of text. */
+function wholeSpan(text: string, site: ImageRefSite) {
+  return site.resolved === null ? undefined : writtenSpan(text, site.resolved, site.offsets, 0, site.resolved.length);
+}
+
 function rewrite(text: string, index: number, replacement: string): string {
-  const site = refs(text)[index]!;
-  expect(site.edit).not.toBeNull();
-  return applyEdits(text, [{ start: site.edit!.start, end: site.edit!.end, replacement }]);
+  const span = wholeSpan(text, refs(text)[index]!);
+  expect(span).toBeDefined();
+  return applyEdits(text, [{ ...span!, replacement }]);
 }
 
 describe('parseDockerfile', () => {
@@ -45,7 +43,8 @@ describe('parseDockerfile', () => {
     const p = parseDockerfile('FROM scratch\nRUN <<EOF\nFROM evil\nEOF\nCOPY <<-"X" /a\n\tFROM also-not\n\tX\nUSER 1\n');
     expect(p.errors).toEqual([]);
     expect(p.instructions.map((i) => i.keyword)).toEqual(['FROM', 'RUN', 'COPY', 'USER']);
-    expect(p.instructions[1]!.heredocs[0]).toEqual({ delimiter: 'EOF', body: 'FROM evil' });
+    expect(p.instructions[1]!.heredocs[0]).toEqual({ name: 'EOF', chomp: false, expand: true, content: 'FROM evil\n' });
+    expect(p.instructions[2]!.heredocs[0]).toEqual({ name: 'X', chomp: true, expand: false, content: '\tFROM also-not\n' });
     expect(p.instructions[3]!.line).toBe(8);
   });
 
@@ -55,49 +54,50 @@ describe('parseDockerfile', () => {
       { line: 1, message: 'RUN before the first FROM (only ARG may come before FROM)' },
       { line: 1, message: expect.stringContaining('no FROM') },
       { line: 2, message: 'unknown instruction "FROMM"' },
-      { line: 3, message: 'heredoc <<EOF is never closed' },
+      { line: 3, message: 'unterminated heredoc <<EOF' },
     ]);
-    expect(parseDockerfile('').errors[0]!.message).toContain('no FROM');
+    expect(parseDockerfile('').errors[0]!.message).toBe('file with no instructions');
   });
 
   it('parses flags and CRLF files', () => {
     const p = parseDockerfile('FROM --platform=$BUILDPLATFORM debian:12 AS build\r\nCOPY --from=build --chown=1:1 /a /b\r\n');
-    expect(p.instructions[0]!.flags).toEqual([{ name: 'platform', value: '$BUILDPLATFORM', valueStart: 11 }]);
+    expect(p.instructions[0]!.flags).toEqual([{ name: 'platform', value: '$BUILDPLATFORM', text: '--platform=$BUILDPLATFORM', valueOffsets: [16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29] }]);
     expect(p.instructions[1]!.flags.map((f) => f.name)).toEqual(['from', 'chown']);
   });
 });
 
-describe('expand', () => {
-  const scope: ArgScope = new Map([
-    ['A', { name: 'A', value: 'x', line: 1, valueSpan: undefined }],
-    ['EMPTY', { name: 'EMPTY', value: '', line: 1, valueSpan: undefined }],
-    ['NOVAL', { name: 'NOVAL', value: undefined, line: 1, valueSpan: undefined }],
-  ]);
+describe('ARG values expand like BuildKit', () => {
+  const resolvedFrom = (args: string) => refs(`${args}\nFROM \${IMG}\n`)[0]!;
   it.each([
-    ['$A', 'x'],
-    ['${A}/y', 'x/y'],
-    ['${NOVAL:-d}', 'd'],
-    ['${EMPTY:-d}', 'd'],
-    ['${EMPTY-d}', ''],
-    ['${A:+alt}', 'alt'],
-    ['${NOVAL:+alt}', ''],
-    ['${MISSING:-img:1@' + D1 + '}', 'img:1@' + D1],
-  ])('%s -> %s', (input, out) => {
-    expect(expand(input, scope)).toEqual({ value: out, unresolved: [] });
+    ['ARG A=x\nARG IMG=$A', 'x'],
+    ['ARG A=x\nARG IMG=${A}/y', 'x/y'],
+    ['ARG NOVAL\nARG IMG=${NOVAL:-d}', 'd'],
+    ['ARG EMPTY=\nARG IMG=${EMPTY:-d}', 'd'],
+    ['ARG EMPTY=\nARG IMG=a${EMPTY-d}', 'a'],
+    ['ARG A=x\nARG IMG=${A:+alt}', 'alt'],
+    ['ARG NOVAL\nARG IMG=a${NOVAL:+alt}', 'a'],
+    [`ARG IMG=\${MISSING:-img:1@${D1}}`, `img:1@${D1}`],
+    ['ARG A=deb\nARG IMG="${A}ian:12" B', 'debian:12'],
+  ])('%s -> %s', (args, out) => {
+    expect(resolvedFrom(args)).toMatchObject({ resolved: out, unresolved: [] });
   });
   it('names variables without a value', () => {
-    expect(expand('${NOVAL}/$MISSING', scope)).toEqual({ value: null, unresolved: ['NOVAL', 'MISSING'] });
+    expect(refs('ARG NOVAL\nFROM ${NOVAL}/$MISSING\n')[0]).toMatchObject({ resolved: null, unresolved: ['NOVAL', 'MISSING'] });
   });
 });
 
 describe('extractImageReferences', () => {
   it('resolves with build args over ARG defaults (what a build really pulls), edits still aim at the default', () => {
-    const text = `ARG BASE_IMAGE=debian:bookworm@${D1}\nFROM \${BASE_IMAGE}\nARG TARGETARCH\nCOPY --from=tools:\${TARGETARCH} /t /t\n`;
-    const [from, copy] = extractImageReferences(parseDockerfile(text), { BASE_IMAGE: `mirror:5000/debian:bookworm@${D2}`, TARGETARCH: 'arm64' });
+    const text = `ARG BASE_IMAGE=debian:bookworm@${D1}\nARG TARGETARCH\nFROM \${BASE_IMAGE}\nFROM tools:\${TARGETARCH}\n`;
+    const [from, tools] = extractImageReferences(parseDockerfile(text), { BASE_IMAGE: `mirror:5000/debian:bookworm@${D2}`, TARGETARCH: 'arm64' });
     expect(from!.resolved).toBe(`mirror:5000/debian:bookworm@${D2}`);
-    expect(copy!.resolved).toBe('tools:arm64');
-    expect(from!.edit).toMatchObject({ via: 'arg', argName: 'BASE_IMAGE' });
-    expect(text.slice(from!.edit!.start, from!.edit!.end)).toBe(`debian:bookworm@${D1}`);
+    expect(tools!.resolved).toBe('tools:arm64');
+    // offsets still point at the default written in the file, not at the build arg
+    expect(from!.offsets.every((o) => o === -1)).toBe(true);
+    const plain = extractImageReferences(parseDockerfile(text))[0]!;
+    const span = wholeSpan(text, plain)!;
+    expect(editPlace(parseDockerfile(text), span.start)).toEqual({ line: 1, via: 'arg', argName: 'BASE_IMAGE' });
+    expect(text.slice(span.start, span.end)).toBe(`debian:bookworm@${D1}`);
     expect(extractImageReferences(parseDockerfile(text))[0]!.resolved).toBe(`debian:bookworm@${D1}`);
   });
 
@@ -128,7 +128,9 @@ describe('extractImageReferences', () => {
     const text = `# base\nARG BASE_IMAGE="debian:bookworm@${D1}"\nFROM \${BASE_IMAGE}\nRUN true\n`;
     const [site] = refs(text);
     expect(site!.resolved).toBe(`debian:bookworm@${D1}`);
-    expect(site!.edit).toMatchObject({ via: 'arg', argName: 'BASE_IMAGE', line: 2, text: `debian:bookworm@${D1}` });
+    const span = wholeSpan(text, site!)!;
+    expect(editPlace(parseDockerfile(text), span.start)).toEqual({ via: 'arg', argName: 'BASE_IMAGE', line: 2 });
+    expect(text.slice(span.start, span.end)).toBe(`debian:bookworm@${D1}`);
     expect(rewrite(text, 0, `debian:bookworm@${D2}`)).toBe(text.replace(D1, D2));
   });
 
@@ -136,7 +138,7 @@ describe('extractImageReferences', () => {
     const text = `ARG BASE\nFROM \${BASE:-debian:12@${D1}} AS x\n`;
     const [site] = refs(text);
     expect(site!.resolved).toBe(`debian:12@${D1}`);
-    expect(site!.edit?.via).toBe('instruction');
+    expect(editPlace(parseDockerfile(text), wholeSpan(text, site!)!.start).via).toBe('instruction');
     expect(rewrite(text, 0, `debian:12@${D2}`)).toBe(text.replace(D1, D2));
   });
 
@@ -145,21 +147,25 @@ describe('extractImageReferences', () => {
     expect(rewrite(text, 0, `debian:12@${D2}`)).toBe(text.replace(D1, D2));
   });
 
-  it('leaves assembled references unresolvable for edits but resolved for lint', () => {
+  it('resolves assembled references; only the part written in one place can be edited', () => {
     const text = `ARG REG=ghcr.io\nFROM \${REG}/org/img:1@${D1}\nFROM \${UNSET}\n`;
     const [a, b] = refs(text);
     expect(a!.resolved).toBe(`ghcr.io/org/img:1@${D1}`);
-    expect(a!.edit).toBeNull();
+    expect(wholeSpan(text, a!)).toBeUndefined();
+    const digestAt = a!.resolved!.indexOf('@') + 1;
+    expect(writtenSpan(text, a!.resolved!, a!.offsets, digestAt, a!.resolved!.length)).toEqual({ start: text.indexOf(D1), end: text.indexOf(D1) + D1.length });
     expect(b!.resolved).toBeNull();
     expect(b!.unresolved).toEqual(['UNSET']);
   });
 
-  it('uses stage ARGs for COPY --from, and a stage sees global ARGs only when re-declared', () => {
-    const text = `ARG IMG=busybox:1@${D1}\nFROM scratch\nCOPY --from=\${IMG} /a /a\nARG IMG\nCOPY --from=\${IMG} /b /b\n`;
-    const sites = refs(text);
-    expect(sites[1]!.resolved).toBeNull();
-    expect(sites[2]!.resolved).toBe(`busybox:1@${D1}`);
-    expect(sites[2]!.edit).toMatchObject({ via: 'arg', line: 1 });
+  it('COPY --from and RUN --mount from take no variables (BuildKit rejects them)', () => {
+    const text = `ARG IMG=busybox:1@${D1}\nFROM scratch\nARG IMG\nCOPY --from=\${IMG} /a /a\nRUN --mount=from=$IMG,target=/x true\n`;
+    const parsed = parseDockerfile(text);
+    expect(parsed.errors.map((e) => [e.line, e.message])).toEqual([
+      [4, expect.stringContaining('variable expansion is not supported for --from')],
+      [5, expect.stringContaining("'from' doesn't support variable expansion")],
+    ]);
+    expect(extractImageReferences(parsed)).toHaveLength(1); // only the FROM
   });
 });
 
@@ -168,7 +174,7 @@ describe('extractContextSources', () => {
     const text = [
       'FROM scratch',
       'ARG DIR=scripts',
-      'COPY --chown=0:0 a.sh "b c.sh" /dst/',
+      'COPY --chown=0:0 a.sh b\\ c.sh /dst/',
       'COPY ["x.txt", "/y"]',
       'COPY --from=other /z /z',
       'ADD https://example.com/f.tgz /f',
@@ -178,7 +184,7 @@ describe('extractContextSources', () => {
       'EOF',
     ].join('\n');
     expect(extractContextSources(parseDockerfile(text))).toEqual([
-      { keyword: 'COPY', line: 3, sources: ['a.sh', 'b c.sh'], external: [] },
+      { keyword: 'COPY', line: 3, sources: ['a.sh', 'b', 'c.sh'], external: [] },
       { keyword: 'COPY', line: 4, sources: ['x.txt'], external: [] },
       { keyword: 'ADD', line: 6, sources: [], external: ['https://example.com/f.tgz'] },
       { keyword: 'COPY', line: 7, sources: ['scripts/run.sh'], external: [] },
