@@ -206,3 +206,76 @@ describe('extractContextSources with BuildKit platform ARGs', () => {
     expect(extractContextSources(parseDockerfile(text))[0]!.external).toEqual(['bin/${TARGETARCH}/']);
   });
 });
+
+describe('issue 13 regressions', () => {
+  it('1. parser directives: white space before # and around =, any case, only at the top', () => {
+    const text = ` # EsCaPe = \`\nFROM debian:12@${D1} AS build\nRUN dir c:\\\nFROM \`\n  scratch\nCOPY --from=build /a /a\n`;
+    const p = parseDockerfile(text);
+    expect(p.errors).toEqual([]);
+    expect(p.escape).toBe('`');
+    expect(p.directives).toEqual([{ name: 'escape', value: '`', line: 1 }]);
+    expect(p.instructions.map((i) => [i.keyword, i.args])).toEqual([
+      ['FROM', `debian:12@${D1} AS build`],
+      ['RUN', 'dir c:\\'],
+      ['FROM', 'scratch'],
+      ['COPY', '/a /a'],
+    ]);
+    expect(extractImageReferences(p).map((s) => [s.resolved, s.isStage, s.isScratch])).toEqual([
+      [`debian:12@${D1}`, false, false],
+      ['scratch', false, true],
+      ['build', true, false],
+    ]);
+    // After a comment or an instruction a directive is just a comment; a repeated one is an error.
+    expect(parseDockerfile('# hello\n# escape=`\nFROM a\n').escape).toBe('\\');
+    expect(parseDockerfile('FROM a\n# escape=`\n').escape).toBe('\\');
+    expect(parseDockerfile('# escape=`\n# ESCAPE=\\\nFROM a\n').errors).toEqual([{ line: 2, message: 'only one escape parser directive can be used' }]);
+    expect(parseDockerfile('# escape=x\nFROM a\n').errors[0]!.message).toContain("invalid escape token 'x'");
+  });
+
+  it('2. ARG values are expanded with the variables in scope and unquoted; global and stage scopes as BuildKit', () => {
+    const text = [
+      'ARG A=debian', // 1
+      `ARG B="\${A}:12@${D1}"`, // 2
+      'ARG IMAGE=${IMAGE:-ubuntu:xenial}', // 3
+      'ARG DIR=scripts', // 4
+      'FROM $B', // 5
+      'FROM ${IMAGE}', // 6
+      'ARG SUB=${DIR}/x', // 7: DIR is global, not visible here
+      'ARG DIR', // 8: now it is
+      'ARG SUB2=${DIR}/y X Y=1', // 9: three ARGs
+      'ENV E=etc F="$Y $X"', // 10
+      'COPY $SUB $SUB2 ${E} ${F} /dst/', // 11
+    ].join('\n');
+    const p = parseDockerfile(text);
+    expect(p.errors).toEqual([]);
+    expect(extractImageReferences(p).map((s) => s.resolved)).toEqual([`debian:12@${D1}`, 'ubuntu:xenial']);
+    expect(extractImageReferences(p, { IMAGE: 'mirror/ubuntu:xenial' })[1]!.resolved).toBe('mirror/ubuntu:xenial');
+    expect(extractContextSources(p)[0]).toMatchObject({ sources: ['/x', 'scripts/y', 'etc', '1 '] });
+  });
+
+  it('2. a stage built FROM another inherits its variables', () => {
+    const p = parseDockerfile('FROM scratch AS a\nENV D=etc\nFROM a\nCOPY $D /d\n');
+    expect(extractContextSources(p)[0]!.sources).toEqual(['etc']);
+  });
+
+  it('3. COPY --from its own stage (by name or index) or a later one is a parse error, not an image', () => {
+    const self = parseDockerfile('FROM debian AS Build\nCOPY --from=build /a /a\nFROM scratch\nCOPY --from=1 /b /b\n');
+    expect(self.errors.map((e) => [e.line, e.message])).toEqual([
+      [2, expect.stringContaining('circular dependency detected on stage: build')],
+      [4, expect.stringContaining('circular dependency detected on stage: stage-1')],
+    ]);
+    expect(extractImageReferences(self).filter((s) => s.kind === 'copy-from').every((s) => s.isStage)).toBe(true);
+    const later = parseDockerfile('FROM debian AS a\nCOPY --from=b /a /a\nFROM scratch AS b\n');
+    expect(later.errors).toEqual([{ line: 2, message: 'cannot copy from stage "b", it needs to be defined before current stage "a"' }]);
+    expect(parseDockerfile('FROM a\nCOPY --from=7 /a /a\n').errors[0]!.message).toContain('invalid stage index 7');
+  });
+
+  it('4. the # syntax= directive names an image', () => {
+    const text = `# syntax = docker/dockerfile:1.7@${D1} // options\nFROM scratch\n`;
+    const [syntax] = refs(text);
+    expect(syntax).toMatchObject({ kind: 'syntax', line: 1, resolved: `docker/dockerfile:1.7@${D1}` });
+    expect(text.slice(syntax!.offsets[0], syntax!.offsets[0]! + syntax!.resolved!.length)).toBe(syntax!.resolved);
+    expect(refs(`#!/bin/sh\n#syntax=docker/dockerfile:1\nFROM scratch\n`)[0]).toMatchObject({ kind: 'syntax', line: 2 });
+    expect(refs(`FROM scratch\n# syntax=docker/dockerfile:1\n`).map((s) => s.kind)).toEqual(['from']);
+  });
+});

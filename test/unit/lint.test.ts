@@ -76,4 +76,19 @@ describe('lint rules', () => {
     const findings = lintDockerfile(file('images/x.Dockerfile', { content: `FROM scratch\nRUNN x\n` }));
     expect(findings).toEqual([{ file: 'images/x.Dockerfile', line: 2, rule: 'parse', severity: 'error', message: 'Dockerfile does not parse: unknown instruction "RUNN"' }]);
   });
+
+  it('issue 13: the # syntax= image is pinned like any other; a self-copy is a parse error; directives as BuildKit reads them', () => {
+    const findings = lintDockerfile(
+      file('images/x.Dockerfile', {
+        content: ['# syntax=docker/dockerfile:1', ' # EsCaPe=`', `FROM debian:12@${DIGEST_A} AS build`, 'RUN echo `', '  done', 'COPY --from=build /a /a', 'FROM busybox:1'].join('\n'),
+      }),
+    );
+    expect(findings.map((f) => [f.line, f.rule, f.message])).toEqual([
+      [6, 'parse', expect.stringContaining('circular dependency detected on stage: build')],
+      [1, 'pin', expect.stringContaining('# syntax=docker/dockerfile:1 is not pinned by digest')],
+      [7, 'pin', expect.stringContaining('FROM busybox:1 is not pinned by digest')],
+    ]);
+    const pinned = `# syntax=docker/dockerfile:1@${DIGEST_A}\nARG A=debian\nARG B="\${A}:12@${DIGEST_A}"\nFROM $B\n`;
+    expect(lintDockerfile(file('images/y.Dockerfile', { content: pinned }))).toEqual([]);
+  });
 });
