@@ -90,6 +90,10 @@ export function lintConflicts(files: LintFile[]): Finding[] {
   return findings;
 }
 
+/** What the pin rule checks, worded once for `lint --help` and the README (test/unit/lint.test.ts keeps them equal). */
+export const PIN_RULE_SUMMARY =
+  'every image a build pulls: the `# syntax=` frontend, `FROM`, `COPY --from` and `RUN --mount=…,from=` images, each as `image:tag@sha256:<64 hex>` after ARG expansion as BuildKit does it; `scratch` and build stages are not images';
+
 const PIN_SITE_LABEL = { syntax: '# syntax=', from: 'FROM ', 'copy-from': 'COPY --from ', 'mount-from': 'RUN --mount from ' } as const;
 
 /**

@@ -1,7 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { lintConflicts, lintDockerfile, lintNames, lintSymlinks, type LintFile } from '../../src/core/lint-rules.js';
+import { readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { lintConflicts, lintDockerfile, lintNames, lintSymlinks, PIN_RULE_SUMMARY, type LintFile } from '../../src/core/lint-rules.js';
 import { parseDockerfileName } from '../../src/core/names.js';
-import { DIGEST_A } from '../support/cli.js';
+import { DIGEST_A, runCli } from '../support/cli.js';
 
 const file = (path: string, extra: Partial<LintFile> = {}): LintFile => {
   const fileName = path.split('/').pop()!;
@@ -90,5 +93,14 @@ describe('lint rules', () => {
     ]);
     const pinned = `# syntax=docker/dockerfile:1@${DIGEST_A}\nARG A=debian\nARG B="\${A}:12@${DIGEST_A}"\nFROM $B\n`;
     expect(lintDockerfile(file('images/y.Dockerfile', { content: pinned }))).toEqual([]);
+  });
+});
+
+describe('the pin rule is described the same everywhere', () => {
+  it('README and `lint --help` list exactly what the rule checks', async () => {
+    const readme = readFileSync(join(import.meta.dirname, '../../README.md'), 'utf8').replace(/\s+/g, ' ');
+    expect(readme).toContain(`\`pin\` (${PIN_RULE_SUMMARY})`);
+    const help = await runCli(['lint', '--help'], tmpdir());
+    expect(help.stdout.replace(/\s+/g, ' ')).toContain(`pin (${PIN_RULE_SUMMARY})`);
   });
 });
