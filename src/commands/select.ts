@@ -4,10 +4,10 @@ import type { Command } from 'commander';
 import { parseIndex, IndexParseError, type IndexEntry } from '../core/index-schema.js';
 import { defaultGccForKernel, parseKernelRelease } from '../core/kernel.js';
 import { isArch, type Arch } from '../core/names.js';
-import { selectBuilder, type Selection } from '../core/select.js';
+import { selectBuilder, selectionMatrix } from '../core/select.js';
 import { formatGccVersion, widenVersion, type GccVersion } from '../core/version.js';
 import { CliError, UsageError } from '../errors.js';
-import { formatTable } from '../util/output.js';
+import { formatTable, type Output } from '../util/output.js';
 import { action, type Streams } from './context.js';
 
 interface SelectOptions {
@@ -20,12 +20,6 @@ interface SelectOptions {
   json?: boolean;
   matrix?: boolean;
 }
-
-/** One kernel per series, at every boundary of the driver builder's table, from 2.6 to 6.x. */
-export const KERNEL_SERIES = [
-  '2.6.32', '3.0.0', '3.10.0', '3.16.0', '3.18.0', '4.4.0', '4.9.0', '4.14.0', '4.18.0', '4.19.0',
-  '5.4.0', '5.10.0', '5.14.0', '5.15.0', '6.1.0', '6.5.0', '6.6.0', '6.8.0', '6.9.0', '6.12.0',
-];
 
 export function register(program: Command, streams: Streams): void {
   program
@@ -101,18 +95,10 @@ function targetGcc(opts: SelectOptions, target: string): { gcc: GccVersion; sour
   throw new UsageError('give --gcc X.Y.Z or --kernel-release R');
 }
 
-function printMatrix(entries: IndexEntry[], opts: SelectOptions, out: import('../util/output.js').Output): number {
+function printMatrix(entries: IndexEntry[], opts: SelectOptions, out: Output): number {
   const arches: Arch[] = opts.arch ? [requireArch(opts.arch)] : ['x86_64', 'aarch64'];
   const targets = opts.target ? [opts.target] : [...new Set(entries.map((e) => e.target))].sort();
-  const rows: { target: string; arch: Arch; kernel: string; wanted: string; pick: Selection | null }[] = [];
-  for (const target of targets) {
-    for (const arch of arches) {
-      for (const kernel of KERNEL_SERIES) {
-        const gcc = defaultGccForKernel(target, parseKernelRelease(kernel)!).gcc;
-        rows.push({ target, arch, kernel, wanted: formatGccVersion(gcc), pick: selectBuilder(entries, { target, arch, tag: opts.tag, gcc }) });
-      }
-    }
-  }
+  const rows = selectionMatrix(entries, targets, arches, opts.tag);
   if (opts.json) {
     out.json(rows.map((r) => ({ target: r.target, arch: r.arch, kernel: r.kernel, wanted: r.wanted, image: r.pick?.image.name ?? null, gcc: r.pick?.gcc ?? null, reason: r.pick?.reason ?? 'none', exact: r.pick?.gcc === r.wanted })));
   } else {
