@@ -448,38 +448,20 @@ export function parseWords(rest: string, escape: string): Word[] {
       if (/\s/u.test(ch)) continue;
       start = pos;
     }
-    const last = i + 1 === chars.length;
-    if (!quote) {
-      if (/\s/u.test(ch)) {
-        flush();
-        continue;
-      }
-      if (ch === "'" || ch === '"') {
-        quote = ch;
-        blankOK = true;
-      }
-      if (ch === escape) {
-        if (last) continue; // an escape token at the end of the line is skipped
-        word += ch;
-        pos += ch.length;
-        i++;
-        word += chars[i]!;
-        continue;
-      }
-      word += ch;
+    if (!quote && /\s/u.test(ch)) {
+      flush();
       continue;
     }
-    if (ch === quote) quote = '';
-    // The escape token is special except inside single quotes.
+    if (!quote && (ch === "'" || ch === '"')) {
+      quote = ch;
+      blankOK = true;
+    } else if (quote && ch === quote) quote = '';
+    // The escape token keeps itself and the next character (inside single quotes it is an ordinary character).
     if (ch === escape && quote !== "'") {
-      if (last) {
-        quote = '';
-        continue;
-      }
-      word += ch;
+      if (i + 1 === chars.length) continue; // an escape token at the end of the line is skipped
       pos += ch.length;
       i++;
-      word += chars[i]!;
+      word += ch + chars[i]!;
       continue;
     }
     word += ch;
@@ -984,10 +966,12 @@ export function applyEdits(text: string, edits: { start: number; end: number; re
   const sorted = [...edits].sort((a, b) => b.start - a.start || b.end - a.end);
   let out = text;
   let limit = Infinity;
+  let insertedAt: number | undefined; // two insertions at one offset would have no order
   for (const e of sorted) {
-    if (e.end > limit || (e.end === limit && e.start === e.end && e.start === limit)) throw new Error(`overlapping edits at offset ${e.start}`);
+    if (e.end > limit || (e.start === e.end && e.start === insertedAt)) throw new Error(`overlapping edits at offset ${e.start}`);
     out = out.slice(0, e.start) + e.replacement + out.slice(e.end);
     limit = e.start;
+    insertedAt = e.start === e.end ? e.start : undefined;
   }
   return out;
 }

@@ -117,7 +117,7 @@ export function lintDockerfile(file: LintFile): Finding[] {
     const at = (message: string) => findings.push({ file: file.path, line: site.line, rule: 'pin', severity: 'error', message });
     if (site.resolved === null && site.unresolved.length === 0) continue; // the expansion failed: a parse finding says why
     if (site.resolved === null) {
-      at(`${what}${site.raw}: cannot resolve ${site.unresolved.map((v) => '$' + v).join(', ')}; declare it with a pinned default (ARG ${site.unresolved[0]}=image:tag@sha256:…) before its use`);
+      at(`${what}${site.raw}: cannot resolve ${site.unresolved.map((v) => '$' + v).join(', ')}; declare it with a pinned default (ARG ${site.unresolved[0]}=image:tag@sha256:…) before the first FROM, where FROM sees it`);
       continue;
     }
     let ref;

@@ -16,7 +16,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { extractImageReferences, parseDockerfile, type Instruction } from '../../src/core/dockerfile.js';
+import { extractImageReferences, parseDockerfile, parseWords, type Instruction } from '../../src/core/dockerfile.js';
 
 const dir = join(import.meta.dirname, '../fixtures/buildkit');
 const read = (...parts: string[]) => readFileSync(join(dir, ...parts), 'utf8');
@@ -93,5 +93,12 @@ describe('BuildKit directive and stage-cycle cases', () => {
       expect(site?.resolved ?? null).toBe(c.syntax?.value ?? null);
     }
     if (c.error) expect(parsed.errors.map((e) => e.message).join('\n')).toContain(c.error);
+  });
+});
+
+describe('BuildKit TestParseWords cases', () => {
+  const cases = JSON.parse(read('parse-words.json')) as { input: string; words: string[] }[];
+  it.each(cases)('$input', ({ input, words }) => {
+    expect(parseWords(input, '\\').map((w) => w.value)).toEqual(words);
   });
 });

@@ -194,6 +194,10 @@ describe('extractContextSources', () => {
 });
 
 describe('applyEdits', () => {
+  it('inserts, replaces, and refuses overlaps or two insertions at one offset', () => {
+    expect(applyEdits('abcdef', [{ start: 2, end: 2, replacement: 'X' }, { start: 2, end: 4, replacement: 'Y' }])).toBe('abXYef');
+    expect(() => applyEdits('abcdef', [{ start: 2, end: 2, replacement: 'X' }, { start: 2, end: 2, replacement: 'Y' }])).toThrow(/overlapping/);
+  });
   it('refuses overlapping edits', () => {
     expect(() => applyEdits('abcdef', [{ start: 0, end: 3, replacement: 'x' }, { start: 2, end: 4, replacement: 'y' }])).toThrow(/overlapping/);
   });
@@ -268,6 +272,11 @@ describe('issue 13 regressions', () => {
     const later = parseDockerfile('FROM debian AS a\nCOPY --from=b /a /a\nFROM scratch AS b\n');
     expect(later.errors).toEqual([{ line: 2, message: 'cannot copy from stage "b", it needs to be defined before current stage "a"' }]);
     expect(parseDockerfile('FROM a\nCOPY --from=7 /a /a\n').errors[0]!.message).toContain('invalid stage index 7');
+  });
+
+  it('a continuation keeps the next line as written (BuildKit): FROM\\ + "debian" is FROMdebian', () => {
+    expect(parseDockerfile('FROM\\\n  debian:12\n').instructions[0]).toMatchObject({ keyword: 'FROM', args: 'debian:12' });
+    expect(parseDockerfile('FROM\\\ndebian:12\n').errors.map((e) => e.message)).toContain('unknown instruction "FROMdebian:12"');
   });
 
   it('4. the # syntax= directive names an image', () => {
