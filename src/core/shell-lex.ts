@@ -329,8 +329,8 @@ class Lexer {
     const { out: replacement } = this.processWordUntil('}', true, "syntax error: missing '}'");
     const value = this.lookup(name);
     if (!value && this.options.skipUnsetEnv) return traced(`\${${name}/${pattern.value}/${replacement.value}}`);
-    const re = shellPatternToRegex(pattern.value, true, false, all);
     const v = value?.value ?? '';
+    const re = shellPatternToRegex(pattern.value, true, false, v, all);
     return traced(all ? v.replace(re, () => replacement.value) : v.replace(re, () => replacement.value));
   }
 
@@ -365,8 +365,19 @@ class Lexer {
   }
 }
 
-/** A shell wildcard pattern (`?` one character, `*` any run) as a regular expression. */
-function shellPatternToRegex(pattern: string, greedy: boolean, anchored: boolean, global = false): RegExp {
+/** Backtracking steps a pattern may cost at most: a Dockerfile is outside input, and lint must not hang on it. */
+const PATTERN_BUDGET = 1e8;
+
+/**
+ * A shell wildcard pattern (`?` one character, `*` any run) as a regular expression for matching `value`.
+ * BuildKit's Go regexps run in linear time; JavaScript's backtrack, about (n+1)^k steps for k stars, so a pattern
+ * too costly for its value is refused instead of run.
+ */
+function shellPatternToRegex(pattern: string, greedy: boolean, anchored: boolean, value: string, global = false): RegExp {
+  const stars = (pattern.match(/(?<!\\)\*/g) ?? []).length + (anchored ? 0 : 1);
+  if ((value.length + 1) ** stars > PATTERN_BUDGET) {
+    throw new LexError(`pattern (${pattern}) in substitution is too costly for a value of ${value.length} characters`);
+  }
   const chars = Array.from(pattern);
   let out = anchored ? '^' : '';
   for (let i = 0; i < chars.length; i++) {
@@ -393,7 +404,7 @@ function shellPatternToRegex(pattern: string, greedy: boolean, anchored: boolean
 }
 
 function trimPrefix(pattern: string, value: Traced, greedy: boolean): Traced {
-  const m = shellPatternToRegex(pattern, greedy, true).exec(value.value);
+  const m = shellPatternToRegex(pattern, greedy, true, value.value).exec(value.value);
   if (!m) return value;
   const cut = m.index + m[0].length;
   return { value: value.value.slice(cut), offsets: value.offsets.slice(cut) };

@@ -95,3 +95,12 @@ describe('BuildKit lex_test cases carried over as data', () => {
     else expect(result).toMatchObject({ ok: true, value: expected });
   });
 });
+
+describe('outside input stays bounded', () => {
+  it('refuses a wildcard pattern too costly for its value instead of hanging', () => {
+    const env = envOf({ V: 'a'.repeat(5000) });
+    const result = processWord('${V##*a*a*a*a*a*a*b}', env);
+    expect(result).toMatchObject({ ok: false, error: expect.stringContaining('too costly') });
+    expect(processWord('${V##*a}', env)).toMatchObject({ ok: true, value: '' });
+  });
+});
