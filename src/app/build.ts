@@ -48,7 +48,7 @@ export async function buildImages(repo: Repo, options: BuildOptions): Promise<Bu
   const engine = await pickEngine(options.engine);
   options.onProgress(`engine: ${engine}`);
   const builders = { ...repo.config.builders, ...options.builders };
-  const provenance = await gitProvenance(repo.root);
+  const provenance = await gitProvenance(repo.root, { source: repo.config.source });
   const images: BuildOutcome[] = [];
   for (const t of selected) {
     const platform = platformString(t.name.arch);

@@ -63,7 +63,7 @@ export interface ImageCheck {
 const LAYER_READS = 2;
 
 /** Merge an image's layers into a tree, streaming each layer once; layers are read at once, applied in order. */
-export async function buildTree(image: SourceImage, onLayer?: (index: number, total: number) => void): Promise<{ tree: FileTree; compressedBytes: number }> {
+async function buildTree(image: SourceImage, onLayer?: (index: number, total: number) => void): Promise<{ tree: FileTree; compressedBytes: number }> {
   const layers = image.manifest.layers;
   const limit = pLimit(LAYER_READS);
   const reads = await Promise.all(
@@ -131,7 +131,7 @@ export function reportProblems(report: CheckReport): string[] {
  * Run `gcc-X.Y.Z -dumpfullversion` in the image through an engine. The major must match the name, and the
  * minor too where the name's minor is not 0. A foreign arch without qemu binfmt is skipped, saying why.
  */
-export async function execCheck(engine: EngineName, imageRef: string, arch: Arch, gccVersions: string[], insecureRegistries: string[] = []): Promise<ExecResult[]> {
+async function execCheck(engine: EngineName, imageRef: string, arch: Arch, gccVersions: string[], insecureRegistries: string[] = []): Promise<ExecResult[]> {
   const emulation = emulationFor(arch);
   if (emulation.mode === 'none') {
     return gccVersions.map((gcc) => ({ gcc, verdict: 'skipped' as const, message: `not run: ${platformString(arch)} cannot execute here (${emulation.detail})` }));

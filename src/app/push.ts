@@ -84,7 +84,7 @@ export async function runPush(repo: Repo, client: RegistryClient, options: PushO
   const [all, pickedEngine, provenance] = await Promise.all([
     computeTags(repo, { scheme: options.scheme, versions: options.versions, withRef: options.withRef, buildArgs: options.buildArgs }),
     building ? pickEngine(options.engine) : undefined,
-    building ? gitProvenance(repo.root) : {},
+    building ? gitProvenance(repo.root, { source: repo.config.source }) : {},
     building ? client.ping(primary.registry, { once: true }).catch(() => undefined) : undefined,
   ]);
   const selected = selectImages(all, options.only, repo.config.imagesDir);

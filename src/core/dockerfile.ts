@@ -573,7 +573,7 @@ function checkStructure(parsed: ParsedDockerfile): void {
   }
 }
 
-export function flagValue(ins: Instruction, name: string): string | undefined {
+function flagValue(ins: Instruction, name: string): string | undefined {
   return ins.flags.find((f) => f.name === name)?.value;
 }
 
