@@ -7,6 +7,7 @@ import { loadRepo } from '../app/repo.js';
 import { computeTags } from '../app/tags.js';
 import { platformString } from '../core/names.js';
 import { UsageError } from '../errors.js';
+import { onInterrupt } from '../util/cleanup.js';
 import { formatTable } from '../util/output.js';
 import { action, collect, type Streams } from './context.js';
 import { parsePairs } from './shared-options.js';
@@ -49,6 +50,8 @@ export function register(program: Command, streams: Streams): void {
         for (const t of selected) {
           const platform = platformString(t.name.arch);
           const output = resolve(ctx.cwd, opts.output, t.contentTag);
+          // A layout cut short by an interruption is removed, not left half-written.
+          const partial = onInterrupt(() => rm(output, { recursive: true, force: true }));
           try {
             await rm(output, { recursive: true, force: true });
             await mkdir(resolve(ctx.cwd, opts.output), { recursive: true });
@@ -66,6 +69,8 @@ export function register(program: Command, streams: Streams): void {
             results.push({ file: t.file, platform, output, digest: built.manifest.digest, check });
           } catch (err) {
             results.push({ file: t.file, platform, output, check: 'not run', error: (err as Error).message });
+          } finally {
+            partial.dismiss();
           }
         }
         if (opts.json) ctx.out.json(results);
