@@ -39,7 +39,7 @@ export interface BuildRequest {
   env?: NodeJS.ProcessEnv;
 }
 
-export class BuildError extends Error {
+class BuildError extends Error {
   constructor(
     message: string,
     readonly log: string,
@@ -160,7 +160,7 @@ async function buildWith(engine: EngineName, req: BuildRequest & { layoutDir: st
 }
 
 /** Whether `docker buildx` is there (asked once per run and daemon). */
-export function hasBuildx(env: NodeJS.ProcessEnv = process.env): Promise<boolean> {
+function hasBuildx(env: NodeJS.ProcessEnv = process.env): Promise<boolean> {
   return perRun(`docker buildx ${env.DOCKER_HOST ?? ''}`, () => execa('docker', ['buildx', 'version'], { reject: false, env, timeout: 20_000 }).then((r) => r.exitCode === 0));
 }
 
