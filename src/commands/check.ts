@@ -4,7 +4,7 @@ import { pickEngine, type EngineName } from '../adapters/engines/detect.js';
 import { RegistryClient } from '../adapters/registry/index.js';
 import { openImageSource, type ImageSource } from '../adapters/sources/index.js';
 import { RegistrySource } from '../adapters/sources/registry.js';
-import { checkSource, execCheck, type Expectation, type ImageCheck } from '../app/check.js';
+import { checkSource, DEFAULT_MAX_ENTRIES, execCheck, type Expectation, type ImageCheck, type TreeLimits } from '../app/check.js';
 import { loadRepo, type Repo } from '../app/repo.js';
 import { formatArchTag, isArch, parseDockerfileName, parseImageTag, type BuilderName } from '../core/names.js';
 import { parsePlatform, type Platform } from '../core/oci.js';
@@ -28,6 +28,8 @@ interface CheckOptions {
   format: 'text' | 'json' | 'github';
   json?: boolean;
   insecure?: string[];
+  maxEntries?: string;
+  zstdWindowMib?: string;
 }
 
 /** One thing to check: where the image is, what it must hold, and the Dockerfile that made it. */
@@ -54,6 +56,8 @@ export function register(program: Command, streams: Streams): void {
     .addOption(new Option('-f, --format <format>', 'output format').choices(['text', 'json', 'github']).default('text'))
     .option('--json', 'same as --format json')
     .option('--insecure <host>', 'registry spoken to over plain HTTP (loopback ones always are), repeatable', collect)
+    .option('--max-entries <n>', `refuse an image with more tar entries than this, all layers together (default ${DEFAULT_MAX_ENTRIES})`)
+    .option('--zstd-window-mib <n>', 'largest zstd window a layer may need, in MiB (default 128, the zstd tool\'s; at most 2048)')
     .addHelpText(
       'after',
       `
@@ -74,13 +78,14 @@ Examples:
         const targets = opts.all ? allTargets(repo, opts) : args.map((spec) => explicitTarget(spec, opts, repo));
         if (targets.length === 0) throw new UsageError('name an image to check, or use --all');
         const platform = opts.platform ? toPlatform(opts.platform) : undefined;
+        const limits = layerLimits(opts);
         const engine = opts.exec ? await pickEngine((opts.engine ?? repo.config.engine) as EngineName | 'auto') : undefined;
 
         const checks: (ImageCheck & { dockerfile?: string; error?: string })[] = [];
         for (const target of targets) {
           const source = openImageSource(target.spec, client, ctx.cwd);
           try {
-            const results = await checkSource(source, target.expect, { platform, onProgress: ctx.out.progress });
+            const results = await checkSource(source, target.expect, { platform, onProgress: ctx.out.progress, ...limits });
             for (const r of results) {
               if (engine) {
                 const arch = r.report.arch;
@@ -109,6 +114,19 @@ function runnableImage(spec: string, source: ImageSource, engine: EngineName): {
   if (source instanceof RegistrySource) return { engine, image: spec };
   const local = /^(docker|podman|buildah):(.+)$/.exec(spec);
   return local ? { engine: local[1] as EngineName, image: local[2]! } : undefined;
+}
+
+function positiveInteger(flag: string, text: string, max = Number.MAX_SAFE_INTEGER): number {
+  const n = Number(text);
+  if (!/^\d+$/.test(text) || !Number.isSafeInteger(n) || n < 1 || n > max) throw new UsageError(`${flag} must be a whole number from 1 to ${max} (got "${text}")`);
+  return n;
+}
+
+function layerLimits(opts: CheckOptions): TreeLimits {
+  return {
+    maxEntries: opts.maxEntries === undefined ? undefined : positiveInteger('--max-entries', opts.maxEntries),
+    maxZstdWindow: opts.zstdWindowMib === undefined ? undefined : positiveInteger('--zstd-window-mib', opts.zstdWindowMib, 2048) * 2 ** 20,
+  };
 }
 
 function toPlatform(text: string): Platform {
