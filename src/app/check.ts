@@ -3,7 +3,7 @@
  * compilers for real (--exec). Works on any image source.
  */
 import { checkTree, type CheckReport } from '../core/check-rules.js';
-import { FileTree, type LayerEntry, type TreeView } from '../core/filetree.js';
+import { FileTree, TreeError, type LayerEntry, type TreeView } from '../core/filetree.js';
 import { archOfPlatform, platformString, type Arch } from '../core/names.js';
 import { formatPlatform, type Platform } from '../core/oci.js';
 import { parseGccVersion } from '../core/version.js';
@@ -111,7 +111,12 @@ export async function buildTree(image: SourceImage, onLayer?: (index: number, to
         if (entries > maxEntries) {
           throw new LayerError(`layer ${i + 1} of ${image.description}: the image has more than ${maxEntries} entries, the limit (raise it with --max-entries if the image is trusted)`);
         }
-        for (const e of batch) tree.add(e);
+        try {
+          for (const e of batch) tree.add(e);
+        } catch (err) {
+          if (err instanceof TreeError) throw new LayerError(`layer ${i + 1} of ${image.description} cannot be applied: ${err.message}`, { cause: err });
+          throw err;
+        }
       });
       compressedBytes += (await reads[i]!).compressedBytes;
     }

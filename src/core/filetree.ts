@@ -41,6 +41,14 @@ export interface Node {
   children?: Map<string, Node>;
 }
 
+/** A layer the runtimes cannot apply (a hard link to nothing). */
+export class TreeError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'TreeError';
+  }
+}
+
 const WHITEOUT = '.wh.';
 const OPAQUE = '.wh..wh..opq';
 
@@ -112,7 +120,10 @@ export class FileTree implements TreeView {
     let node: Node;
     if (e.type === 'hardlink') {
       const target = this.lookup(normalizePath(e.linkname ?? ''));
-      if (!target || target.type === 'dir') return; // a link to nothing: the runtimes fail on it, nothing to add
+      // link(2) needs an existing non-directory: the runtimes fail to unpack such a layer.
+      if (!target || target.type === 'dir') {
+        throw new TreeError(`the hard link ${e.path} points to ${e.linkname ?? ''}, which ${target ? 'is a directory' : 'does not exist'} (a runtime cannot unpack it)`);
+      }
       node = { type: target.type, mode: target.mode, layer: this.layer };
       if (target.linkname !== undefined) node.linkname = target.linkname;
       if (target.head) node.head = target.head;

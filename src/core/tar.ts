@@ -9,7 +9,8 @@
  * are capped at 1 MiB and apply to the next real entry, GNU names over PAX ones; a PAX sparse file takes its real
  * name and size from its GNU.sparse records; the end of the input at a header boundary or inside padding is a clean
  * end, anywhere else a truncation. What the runtimes then refuse (typeflags they do not unpack, such as `7` or
- * the old GNU sparse `S`) is refused here too; PAX global headers (`g`) are skipped, as the runtimes do.
+ * the old GNU sparse `S`) is refused here too; PAX global headers (`g`), which umoci
+ * refuses (containerd and podman skip them), are refused too.
  * Names are kept as bytes (latin1 code units), as Go and Linux keep them.
  */
 
@@ -261,14 +262,12 @@ export class TarReader {
     this.meta = [];
     if (this.metaType === 'x' || this.metaType === 'g') {
       const records = parsePax(content, this.entryOffset);
-      if (this.metaType === 'x') this.pax = records;
-      else {
-        // Go hands a global header out as an entry of its own (which the runtimes ignore), and the meta
-        // records read before it are lost with it.
-        this.pax = undefined;
-        this.gnuLongName = undefined;
-        this.gnuLongLink = undefined;
+      if (this.metaType === 'g') {
+        // Go hands a global header out as an entry of its own: containerd and podman skip it, umoci refuses it.
+        // An image that does not unpack everywhere is refused here.
+        throw new TarFormatError(`the entry at offset ${this.entryOffset} is a PAX global header (typeflag 'g'), which umoci refuses to unpack (containerd and podman skip it)`);
       }
+      this.pax = records;
     } else {
       const value = cString(content, 0, content.length);
       if (this.metaType === 'L') this.gnuLongName = value;
