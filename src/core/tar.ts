@@ -78,7 +78,7 @@ export class TarReader {
   /** Bytes left in the current entry's data (or meta content), then its padding. */
   private remaining = 0;
   private padding = 0;
-  private offset = 0;
+  private consumed = 0;
   private entryOffset = 0;
   private metaType = '';
   private meta: Buffer[] = [];
@@ -104,6 +104,32 @@ export class TarReader {
     return this.entryOffset;
   }
 
+  /** Bytes pushed so far: inside `sink.entry`, where the entry's content starts. */
+  get offset(): number {
+    return this.consumed;
+  }
+
+  /**
+   * Skip the rest of the current entry's content and padding without being handed the bytes (the content of
+   * an entry whose sink wanted none): a reader of a seekable file moves its position by the returned count.
+   */
+  skipContent(): number {
+    let skipped = 0;
+    if (this.state === 'data' && this.want === 0 && !this.sparse) {
+      skipped += this.remaining;
+      this.consumed += this.remaining;
+      this.remaining = 0;
+      this.onDataEnd();
+    }
+    if (this.state === 'pad') {
+      skipped += this.padding;
+      this.consumed += this.padding;
+      this.padding = 0;
+      this.state = 'header';
+    }
+    return skipped;
+  }
+
   push(chunk: Uint8Array): void {
     let at = 0;
     while (at < chunk.length && this.state !== 'done') {
@@ -114,7 +140,7 @@ export class TarReader {
           this.block.set(chunk.subarray(at, at + take), this.blockFill);
           this.blockFill += take;
           at += take;
-          this.offset += take;
+          this.consumed += take;
           if (this.blockFill === BLOCK) {
             this.blockFill = 0;
             this.onBlock();
@@ -127,7 +153,7 @@ export class TarReader {
           this.metaFill += take;
           this.remaining -= take;
           at += take;
-          this.offset += take;
+          this.consumed += take;
           if (this.remaining === 0) this.onMetaEnd();
           break;
         }
@@ -136,7 +162,7 @@ export class TarReader {
           this.onData(chunk.subarray(at, at + take));
           this.remaining -= take;
           at += take;
-          this.offset += take;
+          this.consumed += take;
           if (this.remaining === 0) this.onDataEnd();
           break;
         }
@@ -144,7 +170,7 @@ export class TarReader {
           const take = Math.min(this.padding, chunk.length - at);
           this.padding -= take;
           at += take;
-          this.offset += take;
+          this.consumed += take;
           if (this.padding === 0) this.state = 'header';
           break;
         }
@@ -166,13 +192,13 @@ export class TarReader {
         this.state = 'done';
         return;
       }
-      throw new TarFormatError(`a single zero block at offset ${this.offset - 2 * BLOCK} is followed by more data (Go's archive/tar refuses this)`);
+      throw new TarFormatError(`a single zero block at offset ${this.consumed - 2 * BLOCK} is followed by more data (Go's archive/tar refuses this)`);
     }
     if (zero) {
       this.state = 'zero';
       return;
     }
-    this.entryOffset = this.offset - BLOCK;
+    this.entryOffset = this.consumed - BLOCK;
     this.onHeader(parseHeader(this.block, this.entryOffset));
   }
 
