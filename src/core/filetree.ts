@@ -80,12 +80,21 @@ export interface TreeView {
 
 const newDir = (layer: number): Node => ({ type: 'dir', mode: 0o755, layer, children: new Map() });
 
+/**
+ * Nodes other than directories are never changed once made, so identical ones are shared: a plain file node per
+ * (type, mode) and layer, and one node per hard-link target and layer. Millions of empty files or hard links then
+ * cost a map slot and a name each.
+ */
 export class FileTree implements TreeView {
   readonly root: Node = newDir(-1);
   private layer = -1;
+  private plainNodes = new Map<string, Node>();
+  private linkCopies = new Map<Node, Node>();
 
   /** Start the next layer: the entries added from now on are its own. */
   beginLayer(): number {
+    this.plainNodes.clear();
+    this.linkCopies.clear();
     return ++this.layer;
   }
 
@@ -124,9 +133,11 @@ export class FileTree implements TreeView {
       if (!target || target.type === 'dir') {
         throw new TreeError(`the hard link ${e.path} points to ${e.linkname ?? ''}, which ${target ? 'is a directory' : 'does not exist'} (a runtime cannot unpack it)`);
       }
-      node = { type: target.type, mode: target.mode, layer: this.layer };
-      if (target.linkname !== undefined) node.linkname = target.linkname;
-      if (target.head) node.head = target.head;
+      node = target.layer === this.layer ? target : this.linkCopies.get(target) ?? this.copyForLayer(target);
+    } else if (e.type !== 'dir' && e.type !== 'symlink' && !e.head) {
+      const key = `${e.type}:${e.mode & 0o7777}`;
+      node = this.plainNodes.get(key) ?? { type: e.type, mode: e.mode & 0o7777, layer: this.layer };
+      this.plainNodes.set(key, node);
     } else {
       node = { type: e.type, mode: e.mode & 0o7777, layer: this.layer };
       if (e.linkname !== undefined && e.type === 'symlink') node.linkname = e.linkname;
@@ -135,6 +146,14 @@ export class FileTree implements TreeView {
     // A directory over a directory keeps the children; anything else replaces what was there, beneath too.
     if (node.type === 'dir') node.children = existing?.type === 'dir' ? existing.children! : new Map();
     parent.children!.set(name, node);
+  }
+
+  private copyForLayer(target: Node): Node {
+    const node: Node = { type: target.type, mode: target.mode, layer: this.layer };
+    if (target.linkname !== undefined) node.linkname = target.linkname;
+    if (target.head) node.head = target.head;
+    this.linkCopies.set(target, node);
+    return node;
   }
 
   /** Walk to a directory, creating missing ones (tars may omit parents) and replacing non-directories. */

@@ -50,8 +50,12 @@ export function zstdBinaryPresent(): boolean {
   return binaryPresent;
 }
 
+/** The decoder: as asked, else BUILDER_IMAGES_ZSTD_DECODER (zstd or fzstd: tests, bench), else the binary when present. */
 export function chooseZstdDecoder(options: ZstdOptions = {}): ZstdDecoder {
-  return options.decoder ?? (zstdBinaryPresent() ? 'zstd' : 'fzstd');
+  const fromEnv = process.env.BUILDER_IMAGES_ZSTD_DECODER;
+  if (options.decoder) return options.decoder;
+  if (fromEnv === 'zstd' || fromEnv === 'fzstd') return fromEnv;
+  return zstdBinaryPresent() ? 'zstd' : 'fzstd';
 }
 
 /** Decompress a zstd stream; the source is consumed at the pace the output is read. */
