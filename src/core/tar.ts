@@ -416,13 +416,19 @@ function isZero(block: Buffer): boolean {
 /** Go's getFormat + readHeader: checksum (unsigned or signed), magic, then every numeric field must parse. */
 function parseHeader(block: Buffer, at: number): RawHeader {
   const stored = octal(block, 148, 8);
-  let unsigned = 0;
-  let signed = 0;
+  // Sum as unsigned and as signed bytes, the checksum field itself counted as spaces.
+  let unsigned = 8 * 0x20;
+  let high = 0;
   for (let i = 0; i < BLOCK; i++) {
-    const c = i >= 148 && i < 156 ? 0x20 : block[i]!;
+    const c = block[i]!;
     unsigned += c;
-    signed += c > 127 ? c - 256 : c;
+    high += c >> 7;
   }
+  for (let i = 148; i < 156; i++) {
+    unsigned -= block[i]!;
+    high -= block[i]! >> 7;
+  }
+  const signed = unsigned - 256 * high;
   if (stored === undefined || (stored !== unsigned && stored !== signed)) {
     throw new TarFormatError(`the header at offset ${at} is not a tar header (bad checksum)`);
   }
