@@ -60,13 +60,22 @@ class LayerFeed {
   private queued: LayerEntry[][] = [];
   private count = 0;
   private apply: ((entries: LayerEntry[]) => void) | undefined;
-  private resume: (() => void) | undefined;
+  private resume: ((err?: Error) => void) | undefined;
+  private cancelled: Error | undefined;
 
   push(entries: LayerEntry[]): void | Promise<void> {
+    if (this.cancelled) throw this.cancelled;
     if (this.apply) return this.apply(entries);
     this.queued.push(entries);
     this.count += entries.length;
-    if (this.count >= READ_AHEAD_ENTRIES) return new Promise<void>((resolve) => (this.resume = resolve));
+    if (this.count >= READ_AHEAD_ENTRIES) return new Promise<void>((resolve, reject) => (this.resume = (err) => (err ? reject(err) : resolve())));
+  }
+
+  /** An earlier layer failed: the read ahead stops (and its decompressor with it) instead of waiting forever. */
+  cancel(): void {
+    this.cancelled = new Error('cancelled: an earlier layer failed');
+    this.queued = [];
+    this.resume?.(this.cancelled);
   }
 
   /** Its turn: apply what was read ahead, then every batch as it comes. */
@@ -121,7 +130,9 @@ export async function buildTree(image: SourceImage, onLayer?: (index: number, to
       compressedBytes += (await reads[i]!).compressedBytes;
     }
   } catch (err) {
+    for (const feed of feeds) feed.cancel();
     for (const blob of blobs) blob?.destroy();
+    await Promise.allSettled(reads);
     throw err;
   }
   return { tree, compressedBytes };

@@ -3,6 +3,7 @@
  * stream into an OCI layout and checked by the real CLI in a child process whose peak RSS is measured (GNU time).
  * Timing goals live in bench/; these assert outcomes and limits.
  */
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -79,6 +80,19 @@ describe('check on hostile layers: bounded memory, a verdict or a clear error', 
       expect(run.code).toBe(1);
       expect(JSON.parse(run.stdout)[0].error).toMatch(message);
     }
+  });
+
+  it('a broken layer stops the zstd layer read ahead of it: the run ends with the reason, no process left waiting', async () => {
+    const dir = layout();
+    const many = Buffer.concat([...manyHeaders(120_000, { mode: 0o644, size: 0 }, (i) => `usr/share/z/${i}`), END]);
+    const zstd = execFileSync('zstd', ['-q', '-c', '-1'], { input: many, maxBuffer: 1 << 28 });
+    await writeStreamedLayout(dir, [
+      { compression: 'gzip', chunks: () => [...good(), header({ name: 'usr/bin/x', type: 'Z' }), END] },
+      { compression: 'zstd-raw', chunks: () => [zstd] },
+    ]);
+    const run = runCheckChild([...ARGS, `oci:${dir}:bomb`]);
+    expect(run.code).toBe(1);
+    expect(run.stdout).toMatch(/error: layer 1 of oci:.* is not a valid tar: .*typeflag 'Z'/);
   });
 
   it('a base-256 size beyond the layer ends with a printed reason (it used to exit 13 silently)', async () => {
