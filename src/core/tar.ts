@@ -561,7 +561,8 @@ function sparseOf(pax: Map<string, string> | undefined, at: number): Sparse | un
   const sparse: Sparse = { mapInData: is1x0, mapChunks: [], mapLength: 0, mapNewlines: 0 };
   if (!is1x0) {
     const count = decimal(pax.get('GNU.sparse.numblocks') ?? '');
-    const numbers = (pax.get('GNU.sparse.map') ?? '').split(',').filter((s, i, all) => !(all.length === 1 && s === ''));
+    const map = pax.get('GNU.sparse.map') ?? '';
+    const numbers = map === '' ? [] : map.split(',');
     if (count === undefined || count < 0 || numbers.length !== 2 * count) throw new TarFormatError(`the sparse map of the entry at offset ${at} is not valid`);
     const fragments: [number, number][] = [];
     for (let i = 0; i < count; i++) {

@@ -29,7 +29,6 @@ const gzipped = (file: string) => /\.(tgz|tar\.gz)$/.test(file);
  */
 async function indexArchive(file: string): Promise<Map<string, ArchiveEntry>> {
   const entries = new Map<string, ArchiveEntry>();
-  let reader: TarReader;
   const sink = {
     entry(t: TarEntry): number {
       if (entries.size >= MAX_ARCHIVE_ENTRIES) throw new Error(`${file} has more than ${MAX_ARCHIVE_ENTRIES} entries: it is not a docker save archive`);
@@ -41,7 +40,7 @@ async function indexArchive(file: string): Promise<Map<string, ArchiveEntry>> {
     data() {},
     entryEnd() {},
   };
-  reader = new TarReader(sink);
+  const reader = new TarReader(sink); // the sink reads reader.offset only once entries come
   try {
     if (gzipped(file)) {
       for await (const chunk of createReadStream(file, { highWaterMark: 1024 * 1024 }).pipe(createGunzip())) {
