@@ -174,10 +174,8 @@ function detectSyntax(lines: PhysicalLine[]): ParsedDockerfile['syntax'] {
 const isCommentLine = (s: string) => /^\s*#/.test(s);
 
 /** BuildKit's continuation rule: the escape token last (white space after it ignored), not itself escaped. */
-function continuationRegex(escape: string): RegExp {
-  const e = escape === '\\' ? '\\\\' : escape;
-  return new RegExp(`([^${e}])${e}[ \\t]*$|^${e}[ \\t]*$`);
-}
+const CONTINUATION = { '\\': /([^\\])\\[ \t]*$|^\\[ \t]*$/, '`': /([^`])`[ \t]*$|^`[ \t]*$/ } as const;
+const continuationRegex = (escape: '\\' | '`'): RegExp => CONTINUATION[escape];
 
 /** A piece of text with the source offset of each character. */
 interface Piece {
@@ -185,10 +183,10 @@ interface Piece {
   offsets: number[];
 }
 
-const pieceOf = (line: PhysicalLine, from = 0, to = line.text.length): Piece => ({
-  text: line.text.slice(from, to),
-  offsets: Array.from({ length: Math.max(0, to - from) }, (_, k) => line.start + from + k),
-});
+function pieceOf(line: PhysicalLine, from = 0): Piece {
+  const text = line.text.slice(from);
+  return { text, offsets: traced(text, line.start + from).offsets };
+}
 
 function trimContinuation(piece: Piece, re: RegExp): { piece: Piece; continues: boolean } {
   const m = re.exec(piece.text);
@@ -264,7 +262,9 @@ export function parseDockerfile(text: string): ParsedDockerfile {
     text,
   };
   checkStructure(parsed);
-  errors.push(...evaluate(parsed, {}).errors);
+  const evaluation = evaluate(parsed, {});
+  defaultEvaluations.set(parsed, evaluation);
+  errors.push(...evaluation.errors);
   errors.sort((a, b) => a.line - b.line);
   return parsed;
 }
@@ -434,34 +434,38 @@ export function parseWords(rest: string, escape: string): Word[] {
   let start = -1;
   let quote = '';
   let blankOK = false;
-  const chars = Array.from(rest);
-  let pos = 0; // UTF-16 index of chars[i]
   const flush = () => {
     if (blankOK || word.length > 0) words.push({ value: word, start });
     word = '';
     start = -1;
     blankOK = false;
   };
-  for (let i = 0; i < chars.length; pos += chars[i]!.length, i++) {
-    const ch = chars[i]!;
+  for (let pos = 0; pos < rest.length; ) {
+    const ch = charAt(rest, pos);
+    const space = !quote && isWhiteSpace(ch);
     if (start < 0) {
-      if (/\s/u.test(ch)) continue;
+      if (space) {
+        pos += ch.length;
+        continue;
+      }
       start = pos;
     }
-    if (!quote && /\s/u.test(ch)) {
+    if (space) {
       flush();
+      pos += ch.length;
       continue;
     }
     if (!quote && (ch === "'" || ch === '"')) {
       quote = ch;
       blankOK = true;
     } else if (quote && ch === quote) quote = '';
+    pos += ch.length;
     // The escape token keeps itself and the next character (inside single quotes it is an ordinary character).
     if (ch === escape && quote !== "'") {
-      if (i + 1 === chars.length) continue; // an escape token at the end of the line is skipped
-      pos += ch.length;
-      i++;
-      word += ch + chars[i]!;
+      if (pos >= rest.length) continue; // an escape token at the end of the line is skipped
+      const next = charAt(rest, pos);
+      pos += next.length;
+      word += ch + next;
       continue;
     }
     word += ch;
@@ -469,6 +473,14 @@ export function parseWords(rest: string, escape: string): Word[] {
   if (start >= 0) flush();
   return words;
 }
+
+/** The character (code point) at a UTF-16 index. */
+function charAt(s: string, pos: number): string {
+  const unit = s.charCodeAt(pos);
+  return unit >= 0xd800 && unit <= 0xdbff && pos + 1 < s.length ? s.slice(pos, pos + 2) : s[pos]!;
+}
+
+const isWhiteSpace = (ch: string) => ch === ' ' || ch === '\t' || ((ch < ' ' || ch > '~') && /^\s$/u.test(ch));
 
 /** ENV and LABEL: `KEY value` (old form) or `KEY=value …`, as (key, value, separator) words. */
 function parseNameValue(ins: Instruction, rest: string, escape: string): string | undefined {
@@ -641,6 +653,9 @@ interface StageDependency {
 
 type Env = Map<string, Traced>;
 
+/** The evaluation without build args, done once by parseDockerfile (its errors are parse errors). */
+const defaultEvaluations = new WeakMap<ParsedDockerfile, Evaluation>();
+
 function evaluate(parsed: ParsedDockerfile, options: EvaluateOptions): Evaluation {
   const buildArgs = options.buildArgs ?? {};
   const out: Evaluation = { sites: [], contexts: [], errors: [] };
@@ -717,7 +732,7 @@ function evaluate(parsed: ParsedDockerfile, options: EvaluateOptions): Evaluatio
 /** Source offsets of a word of `ins.args` (-1 for JSON words, whose text is not written as such). */
 function offsetsOf(ins: Instruction, word: Word): number[] {
   if (word.start < 0) return traced(word.value).offsets;
-  return Array.from({ length: word.value.length }, (_, k) => ins.argOffsets[word.start + k] ?? -1);
+  return ins.argOffsets.slice(word.start, word.start + word.value.length);
 }
 
 const SINGLE_VARIABLE = /^\$(?:\{[A-Za-z_][A-Za-z0-9_]*(?::?[-+][^}$]*)?\}|[A-Za-z_][A-Za-z0-9_]*)$/;
@@ -898,7 +913,8 @@ function contextSource(ins: Instruction, env: LexEnv, escape: '\\' | '`'): Conte
  * in `resolved`; offsets still point at what is written in the file.
  */
 export function extractImageReferences(parsed: ParsedDockerfile, buildArgs: Record<string, string> = {}): ImageRefSite[] {
-  return evaluate(parsed, { buildArgs }).sites;
+  const cached = Object.keys(buildArgs).length === 0 ? defaultEvaluations.get(parsed) : undefined;
+  return (cached ?? evaluate(parsed, { buildArgs })).sites;
 }
 
 /**
