@@ -5,7 +5,7 @@
 import { checkTree, type CheckReport } from '../core/check-rules.js';
 import { FileTree, type TreeView } from '../core/filetree.js';
 import { archOfPlatform, platformString, type Arch } from '../core/names.js';
-import { formatPlatform, type Platform } from '../core/oci.js';
+import { formatPlatform, platformMatches, type Platform } from '../core/oci.js';
 import { parseGccVersion } from '../core/version.js';
 import pLimit from 'p-limit';
 import { readLayer } from '../adapters/layers/read-layer.js';
@@ -69,6 +69,10 @@ export interface CheckOptions {
 export async function checkSource(source: ImageSource, expect: Expectation, options: CheckOptions = {}): Promise<ImageCheck[]> {
   const wanted = options.platform ?? (expect.arch ? platformOf(expect.arch) : undefined);
   const images = await source.images(wanted);
+  // An index gives the platform asked for; a single-platform image must be it, or the check would silently
+  // judge another platform than the one named.
+  const other = options.platform && images.find((image) => !platformMatches(image.platform, options.platform!));
+  if (other) throw new Error(`${source.label} is a single-platform ${formatPlatform(other.platform)} image, not ${formatPlatform(options.platform!)} as --platform asks`);
   const results: ImageCheck[] = [];
   for (const image of images) {
     options.onProgress?.(`checking ${image.description}`);

@@ -70,7 +70,7 @@ Examples:
         const format = opts.json ? 'json' : opts.format;
         const repo = await loadRepo(ctx.cwd, ctx.configPath);
         const insecure = [...repo.config.insecureRegistries, ...(opts.insecure ?? [])];
-        const client = new RegistryClient({ insecureRegistries: insecure, debug: ctx.out.debug });
+        const client = new RegistryClient({ insecureRegistries: insecure, debug: ctx.out.debug, idleTimeoutMs: ctx.idleTimeoutMs });
         const targets = opts.all ? allTargets(repo, opts) : args.map((spec) => explicitTarget(spec, opts, repo));
         if (targets.length === 0) throw new UsageError('name an image to check, or use --all');
         const platform = opts.platform ? toPlatform(opts.platform) : undefined;

@@ -33,7 +33,7 @@ runners (config runners: x86_64 -> ubuntu-24.04, aarch64 -> ubuntu-24.04-arm); t
       action<PlanOptions>(async (opts, ctx) => {
         const repo = await loadRepo(ctx.cwd, ctx.configPath);
         const repository = parseReference(opts.repo ?? repo.config.repositories[0]!);
-        const client = new RegistryClient({ insecureRegistries: [...repo.config.insecureRegistries, ...(opts.insecure ?? [])], debug: ctx.out.debug });
+        const client = new RegistryClient({ insecureRegistries: [...repo.config.insecureRegistries, ...(opts.insecure ?? [])], debug: ctx.out.debug, idleTimeoutMs: ctx.idleTimeoutMs });
         const [tags, existing] = await Promise.all([
           computeTags(repo),
           // Only "not found" means an empty repository; any other failure stops the plan.

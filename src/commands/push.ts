@@ -56,7 +56,7 @@ Example: builder-images push --repo 127.0.0.1:5000/builders --engine buildah`,
       action<PushCliOptions>(async (opts, ctx, args) => {
         const repo = await loadRepo(ctx.cwd, ctx.configPath);
         const insecure = [...repo.config.insecureRegistries, ...(opts.insecure ?? [])];
-        const client = new RegistryClient({ insecureRegistries: insecure, debug: ctx.out.debug });
+        const client = new RegistryClient({ insecureRegistries: insecure, debug: ctx.out.debug, idleTimeoutMs: ctx.idleTimeoutMs });
         const repositories = [...(opts.repo ?? []), ...((opts as { registry?: string[] }).registry ?? [])];
         const result = await runPush(repo, client, {
           repositories: repositories.length ? repositories : repo.config.repositories,

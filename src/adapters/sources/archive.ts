@@ -2,7 +2,8 @@ import { createReadStream } from 'node:fs';
 import { PassThrough, type Readable } from 'node:stream';
 import tar from 'tar-stream';
 import { createGunzip } from 'node:zlib';
-import { formatPlatform, MediaType, sha256Digest, type ImageConfig, type ImageIndex, type ImageManifest, type Platform } from '../../core/oci.js';
+import { assertDigest, matchesDigest } from '../../core/digest.js';
+import { formatPlatform, MediaType, parseImageConfig, sha256Digest, type ImageIndex, type ImageManifest, type Platform } from '../../core/oci.js';
 import { layoutImages, type BlobStore } from './oci-layout.js';
 import { platformOfConfig } from './select-platform.js';
 import type { ImageSource, SourceImage } from './types.js';
@@ -79,13 +80,14 @@ class ArchiveBlobStore implements BlobStore {
     private readonly small: Map<string, Buffer>,
   ) {}
   private name(digest: string) {
-    const [alg, hex] = digest.split(':');
+    // Checked before it names an entry: a digest from the archive's index.json is outside data.
+    const [alg, hex] = assertDigest(digest, this.file).split(':');
     return `blobs/${alg}/${hex}`;
   }
   async readJson(digest: string): Promise<unknown> {
     const bytes = this.small.get(this.name(digest));
     if (!bytes) throw new Error(`${this.file} has no blob ${digest}`);
-    if (digest.startsWith('sha256:') && sha256Digest(bytes) !== digest) throw new Error(`${this.file}: blob ${digest} is corrupt`);
+    if (!matchesDigest(bytes, digest)) throw new Error(`${this.file}: blob ${digest} is corrupt`);
     return JSON.parse(bytes.toString('utf8'));
   }
   open(digest: string): Readable {
@@ -127,7 +129,7 @@ export class DockerArchiveSource implements ImageSource {
     const entry = chosen[0]!;
     const configBytes = small.get(clean(entry.Config));
     if (!configBytes) throw new Error(`${this.file}: config ${entry.Config} is missing`);
-    const config = JSON.parse(configBytes.toString('utf8')) as ImageConfig;
+    const config = parseImageConfig(configBytes, `${this.file}: config ${entry.Config}`);
     const diffIds = config.rootfs?.diff_ids ?? [];
     // Legacy archives store layers uncompressed: each blob's digest is its diff_id.
     const manifest: ImageManifest = {
