@@ -106,7 +106,19 @@ export function guardBody(response: Response, clock: AttemptClock): Response {
     waitStart = performance.now();
     clock.arm(clock.idleMs, windowEnd);
   };
+  let stream: ReadableStreamDefaultController<Uint8Array> | undefined;
+  // The abort ends the body itself too, whatever the fetch implementation does with its signal.
+  const stop = onAbort(clock, reader, (reason) => {
+    try {
+      stream?.error(reason);
+    } catch {
+      // already closed or errored
+    }
+  });
   const body = new ReadableStream<Uint8Array>({
+    start(controller) {
+      stream = controller;
+    },
     async pull(controller) {
       waitStart = performance.now();
       clock.arm(clock.idleMs - waited, windowEnd);
@@ -115,12 +127,15 @@ export function guardBody(response: Response, clock: AttemptClock): Response {
         chunk = await reader.read();
       } catch (err) {
         clock.disarm();
-        controller.error(clock.explain(err));
+        stop();
+        if (!clock.signal.aborted) controller.error(err);
         return;
       }
       clock.disarm();
+      if (clock.signal.aborted) return;
       waited += performance.now() - waitStart;
       if (chunk.done) {
+        stop();
         controller.close();
         return;
       }
@@ -133,10 +148,21 @@ export function guardBody(response: Response, clock: AttemptClock): Response {
     },
     cancel(reason) {
       clock.disarm();
+      stop();
       return reader.cancel(reason);
     },
   });
   return new Response(body, { status: response.status, statusText: response.statusText, headers: response.headers });
+}
+
+/** On the clock's abort: cancel the reader and tell `then`; returns the function that stops listening. */
+function onAbort(clock: AttemptClock, reader: ReadableStreamDefaultReader<Uint8Array>, then: (reason: unknown) => void = () => undefined): () => void {
+  const listener = () => {
+    then(clock.signal.reason);
+    reader.cancel(clock.signal.reason).catch(() => undefined);
+  };
+  clock.signal.addEventListener('abort', listener, { once: true });
+  return () => clock.signal.removeEventListener('abort', listener);
 }
 
 /**
@@ -174,9 +200,11 @@ export async function readBounded(response: Response, maxBytes: number, what: st
   const parts: Uint8Array[] = [];
   let length = 0;
   const reader = response.body.getReader();
+  const stop = clock ? onAbort(clock, reader) : () => undefined;
   try {
     for (;;) {
       const { done, value } = await reader.read();
+      if (clock?.signal.aborted) throw clock.signal.reason;
       if (done) break;
       length += value.byteLength;
       if (length > maxBytes) {
@@ -187,6 +215,8 @@ export async function readBounded(response: Response, maxBytes: number, what: st
     }
   } catch (err) {
     throw clock ? clock.explain(err) : err;
+  } finally {
+    stop();
   }
   return new Uint8Array(Buffer.concat(parts, length));
 }
