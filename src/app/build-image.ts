@@ -11,6 +11,7 @@ import { platformBuildArgs, pulledImages } from '../core/dockerfile.js';
 import { platformString } from '../core/names.js';
 import { isLoopbackRegistry, tryParseReference } from '../core/reference.js';
 import type { Config } from '../core/config.js';
+import { LABEL_ARCH, LABEL_GCC_VERSIONS, LABEL_TARGET } from '../core/registry-index.js';
 import { emulationFor, type EngineName } from '../adapters/engines/detect.js';
 import { buildInStorage, buildToLayout, removeLocalImage, type BuildRequest } from '../adapters/engines/build.js';
 import { inspectLocalImage, mountLocalImage, type LocalImageInfo, type StorageEngine } from '../adapters/engines/local-image.js';
@@ -135,31 +136,46 @@ export async function buildAndCheckInStorage(repo: Repo, t: ImageTags, options: 
 }
 
 /** OCI annotations plus the builder's own target, arch and GCC list, readable from the config blob alone. */
-export function imageLabels(t: ImageTags, provenance: Provenance): Record<string, string> {
+function imageLabels(t: ImageTags, provenance: Provenance): Record<string, string> {
   const labels: Record<string, string> = {
     'org.opencontainers.image.created': new Date().toISOString(),
     'org.opencontainers.image.title': t.file.split('/').pop()!.replace(/\.Dockerfile$/, ''),
     'org.opencontainers.image.version': t.version,
-    'io.builder-images.target': t.name.target,
-    'io.builder-images.arch': t.name.arch,
-    'io.builder-images.gcc-versions': t.name.gccVersions.join(','),
+    [LABEL_TARGET]: t.name.target,
+    [LABEL_ARCH]: t.name.arch,
+    [LABEL_GCC_VERSIONS]: t.name.gccVersions.join(','),
   };
   if (provenance.source) labels['org.opencontainers.image.source'] = provenance.source;
   if (provenance.revision && !t.dirty) labels['org.opencontainers.image.revision'] = provenance.revision;
   return labels;
 }
 
-export async function gitProvenance(root: string): Promise<Provenance> {
-  const [revision, source] = await Promise.all([headCommit(root).catch(() => undefined), remoteUrl(root)]);
-  const https = source?.replace(/^git@([^:]+):/, 'https://$1/').replace(/\.git$/, '').replace(/\/\/[^@/]+@/, '//');
-  return { source: https, revision };
+/**
+ * Where the image comes from and at which commit. The source is the config's `source:` when set, else the git
+ * remote (as https, without credentials), else GitHub Actions' GITHUB_SERVER_URL/GITHUB_REPOSITORY (a checkout
+ * without a remote still knows its repository there).
+ */
+export async function gitProvenance(root: string, fallback: { source?: string; env?: NodeJS.ProcessEnv } = {}): Promise<Provenance> {
+  const [revision, remote] = await Promise.all([headCommit(root).catch(() => undefined), remoteUrl(root)]);
+  return { source: fallback.source ?? httpsSource(remote) ?? githubSource(fallback.env ?? process.env), revision };
+}
+
+function httpsSource(remote: string | undefined): string | undefined {
+  return remote?.replace(/^git@([^:]+):/, 'https://$1/').replace(/\.git$/, '').replace(/\/\/[^@/]+@/, '//');
+}
+
+function githubSource(env: NodeJS.ProcessEnv): string | undefined {
+  const server = env.GITHUB_SERVER_URL?.replace(/\/+$/, '');
+  const repository = env.GITHUB_REPOSITORY;
+  if (!server || !repository || !/^https?:\/\/[^\s/@]+$/.test(server) || !/^[\w.-]+\/[\w.-]+$/.test(repository)) return undefined;
+  return `${server}/${repository}`;
 }
 
 /**
  * Registries a build may pull from over plain HTTP: the configured insecure ones, and loopback ones (the target,
  * and any the Dockerfile pulls from, such as a local mirror of the base images).
  */
-export function plainHttpRegistries(config: Config, pulled: string[], targetRegistry?: string): string[] {
+function plainHttpRegistries(config: Config, pulled: string[], targetRegistry?: string): string[] {
   const hosts = new Set(config.insecureRegistries);
   for (const host of [targetRegistry, ...pulled.map((image) => tryParseReference(image)?.registry)]) if (host && isLoopbackRegistry(host)) hosts.add(host);
   return [...hosts];

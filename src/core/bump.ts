@@ -139,7 +139,7 @@ function dedupe(updates: PlannedUpdate[]): PlannedUpdate[] {
   });
 }
 
-export function markdownTable(rows: string[][]): string {
+function markdownTable(rows: string[][]): string {
   const [head, ...body] = rows;
   return [`| ${head!.join(' | ')} |`, `|${head!.map(() => '---').join('|')}|`, ...body.map((r) => `| ${r.join(' | ')} |`)].join('\n');
 }

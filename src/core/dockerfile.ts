@@ -227,11 +227,11 @@ function checkStructure(instructions: Instruction[], errors: DockerfileError[]):
 }
 
 /** Text of the arguments after the flags. */
-export function restOf(ins: Instruction): string {
+function restOf(ins: Instruction): string {
   return ins.args.slice(ins.restStart);
 }
 
-export function flagValue(ins: Instruction, name: string): string | undefined {
+function flagValue(ins: Instruction, name: string): string | undefined {
   return ins.flags.find((f) => f.name === name)?.value;
 }
 
@@ -272,7 +272,7 @@ function tokens(text: string, base = 0): { value: string; start: number; end: nu
   return out;
 }
 
-export function parseArgInstruction(ins: Instruction): ArgDefinition[] {
+function parseArgInstruction(ins: Instruction): ArgDefinition[] {
   const defs: ArgDefinition[] = [];
   for (const tok of tokens(restOf(ins), ins.restStart)) {
     const eq = tok.value.indexOf('=');

@@ -52,7 +52,7 @@ export function normalizePath(path: string): string[] {
   return out;
 }
 
-export function joinPath(parts: string[]): string {
+function joinPath(parts: string[]): string {
   return `/${parts.join('/')}`;
 }
 
@@ -154,7 +154,7 @@ export type Resolution =
   | { ok: true; path: string; node: Node; chain: string[] }
   | { ok: false; problem: 'missing' | 'dangling' | 'loop' | 'escape' | 'not-a-directory'; chain: string[]; at: string };
 
-export const MAX_SYMLINK_HOPS = 40;
+const MAX_SYMLINK_HOPS = 40;
 
 /**
  * Resolve a path in the tree as the kernel would inside a chroot: relative links against their own directory,

@@ -37,7 +37,7 @@ export interface BuildRequest {
   env?: NodeJS.ProcessEnv;
 }
 
-export class BuildError extends Error {
+class BuildError extends Error {
   constructor(
     message: string,
     readonly log: string,
@@ -134,7 +134,7 @@ async function buildWith(engine: EngineName, req: BuildRequest & { layoutDir: st
 
 let buildx: Promise<boolean> | undefined;
 /** Whether `docker buildx` is there (asked once per process). */
-export function hasBuildx(env: NodeJS.ProcessEnv = process.env): Promise<boolean> {
+function hasBuildx(env: NodeJS.ProcessEnv = process.env): Promise<boolean> {
   buildx ??= execa('docker', ['buildx', 'version'], { reject: false, env, timeout: 20_000 }).then((r) => r.exitCode === 0);
   return buildx;
 }

@@ -31,7 +31,7 @@ async function git(root: string, args: string[], env: Record<string, string | un
 }
 
 /** Environment that gives git the token as an Authorization header for one host. */
-export function tokenEnv(token: string, host = 'github.com'): Record<string, string> {
+function tokenEnv(token: string, host = 'github.com'): Record<string, string> {
   const basic = Buffer.from(`x-access-token:${token}`).toString('base64');
   registerSecret(token);
   registerSecret(basic);

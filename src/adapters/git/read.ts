@@ -111,13 +111,6 @@ export async function refName(root: string, env: NodeJS.ProcessEnv = process.env
   return tag.trim() || undefined;
 }
 
-export async function isGitRepo(root: string): Promise<boolean> {
-  return git(root, ['rev-parse', '--git-dir']).then(
-    () => true,
-    () => false,
-  );
-}
-
 /** The URL of a remote (for owner/repo), or undefined. */
 export async function remoteUrl(root: string, remote = 'origin'): Promise<string | undefined> {
   return (await git(root, ['remote', 'get-url', remote]).catch(() => '')).trim() || undefined;

@@ -16,14 +16,14 @@ import type { EntryType, LayerEntry } from '../../core/filetree.js';
 
 export type Compression = 'gzip' | 'zstd' | 'none';
 
-export class LayerError extends Error {
+class LayerError extends Error {
   constructor(message: string, options?: { cause?: unknown }) {
     super(message, options);
     this.name = 'LayerError';
   }
 }
 
-export function detectCompression(first: Uint8Array): Compression {
+function detectCompression(first: Uint8Array): Compression {
   if (first[0] === 0x1f && first[1] === 0x8b) return 'gzip';
   if (first[0] === 0x28 && first[1] === 0xb5 && first[2] === 0x2f && first[3] === 0xfd) return 'zstd';
   return 'none';

@@ -1,5 +1,5 @@
 import { createReadStream } from 'node:fs';
-import { open, readFile } from 'node:fs/promises';
+import { open } from 'node:fs/promises';
 import { join } from 'node:path';
 import { assertDigest, digestAlgorithm, digestOf, matchesDigest } from '../../core/digest.js';
 import {
