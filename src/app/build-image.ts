@@ -19,6 +19,7 @@ import { inspectLocalImage, mountLocalImage, type LocalImageInfo, type StorageEn
 import { DirectoryTree } from '../adapters/rootfs/directory-tree.js';
 import { headCommit, remoteUrl } from '../adapters/git/read.js';
 import { OciLayoutSource } from '../adapters/sources/oci-layout.js';
+import { onInterrupt } from '../util/cleanup.js';
 import { checkSource, judgeTree, reportProblems } from './check.js';
 import { readLayoutManifest, type LayoutManifest } from './layout.js';
 import type { Repo } from './repo.js';
@@ -86,18 +87,21 @@ async function prepareBuild(repo: Repo, t: ImageTags, options: Omit<BuildImageOp
 
 export async function buildImage(repo: Repo, t: ImageTags, options: BuildImageOptions): Promise<BuiltImage> {
   const { request, pulled } = await prepareBuild(repo, t, options);
+  // Registered before the build: an interruption removes the image however far the build got (--keep too).
+  const interrupted = onInterrupt(() => removeLocalImage(options.engine, request.localName));
   let removal: Promise<void> | undefined;
   try {
     await buildToLayout(options.engine, { ...request, layoutDir: options.layoutDir });
     // The layout holds everything from here on: drop the engine's copy while the check runs.
-    if (!options.keep) removal = removeLocalImage(options.engine, request.localName);
+    if (!options.keep) removal = interrupted.runNow();
     const manifest = await readLayoutManifest(options.layoutDir);
     if (!options.check) return { manifest, pulled };
     options.onProgress?.('checking the built image');
     const [check] = await checkSource(new OciLayoutSource(options.layoutDir), { gccVersions: t.name.gccVersions, arch: t.name.arch });
     return { manifest, pulled, problems: check ? reportProblems(check.report) : ['the build output holds no image'] };
   } finally {
-    if (!options.keep) await (removal ?? removeLocalImage(options.engine, request.localName));
+    if (options.keep) interrupted.dismiss();
+    else await (removal ?? interrupted.runNow());
   }
 }
 
@@ -122,9 +126,11 @@ export interface StoredImage extends LocalImageInfo {
  */
 export async function buildAndCheckInStorage(repo: Repo, t: ImageTags, options: BuildSettings & { engine: StorageEngine }): Promise<StoredImage> {
   const { request } = await prepareBuild(repo, t, options);
+  // Registered before the build: an interruption at any point removes the image (after the mount's release).
+  const removal = onInterrupt(() => removeLocalImage(options.engine, request.localName));
   // The mount is released while the caller pushes (nothing needs it then); removal waits for the release.
   let released: Promise<unknown> = Promise.resolve();
-  const remove = () => released.then(() => removeLocalImage(options.engine, request.localName));
+  const remove = () => released.then(() => removal.runNow());
   try {
     await buildInStorage(options.engine, request);
     options.onProgress?.('checking the built image');
