@@ -52,7 +52,7 @@ class ZstdTransform extends Transform {
   }
 }
 
-function decompressor(kind: Compression): Transform {
+export function decompressor(kind: Compression): Transform {
   if (kind === 'gzip') return createGunzip({ chunkSize: 256 * 1024 });
   if (kind === 'zstd') return new ZstdTransform();
   return new PassThrough();
