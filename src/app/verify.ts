@@ -20,7 +20,9 @@ import { selectBuilder } from '../core/select.js';
 import { formatGccVersion } from '../core/version.js';
 import { emulationFor, type EngineName } from '../adapters/engines/detect.js';
 import { runInImage } from '../adapters/engines/run.js';
-import { stageHeaders, type HeadersSource, type StagedKernel } from '../adapters/headers/stage.js';
+import { parseHeadersSource, stageHeaders, type HeadersSource, type StagedKernel } from '../adapters/headers/stage.js';
+import type { VerifyKernelConfig } from '../core/config.js';
+import { UsageError } from '../errors.js';
 
 /** A kernel to build for: its release, arch and driver-builder target, and where its headers are. */
 export interface VerifyKernel extends StagedKernel {
@@ -58,6 +60,30 @@ export interface KernelOverrides {
   release?: string;
   arch?: Arch;
   target?: string;
+}
+
+export interface KernelSet {
+  sources: HeadersSource[];
+  overrides: KernelOverrides;
+}
+
+/** The kernels to verify: --headers (one set, the flags apply to all), else the config's verify list. */
+export function kernelSets(headers: string[] | undefined, flags: KernelOverrides, configured: VerifyKernelConfig[]): KernelSet[] {
+  if (headers?.length) {
+    const sources = headers.map((h) => {
+      try {
+        return parseHeadersSource(h);
+      } catch (err) {
+        throw new UsageError((err as Error).message);
+      }
+    });
+    return [{ sources, overrides: flags }];
+  }
+  if (configured.length === 0) throw new UsageError('give kernel headers (--headers <sources…>), or list kernels under verify: in builder-images.yaml');
+  return configured.map((k) => ({
+    sources: k.headers.map((h) => (typeof h === 'string' ? { location: h } : { location: h.source, sha256: h.sha256 })),
+    overrides: { release: flags.release ?? k.release, arch: flags.arch ?? k.arch, target: flags.target ?? k.target },
+  }));
 }
 
 /** Stage the headers and apply the overrides: every kernel ends with a release, an arch and a target. */
@@ -207,4 +233,33 @@ export async function verifyAll(pairs: { kernel: VerifyKernel; candidate: Candid
     rows.push(r);
   }
   return rows;
+}
+
+/**
+ * push --verify: build the probe module with a freshly built image for every kernel of its arch, before it is
+ * published. Returns the failures as sentences (empty when all passed, or when no kernel is for its arch).
+ */
+export async function verifyBuiltImage(
+  kernels: VerifyKernel[],
+  built: { image: string; engine: EngineName; arch: Arch; target: string; gccVersions: string[] },
+  options: RunVerifyOptions,
+): Promise<string[]> {
+  const mine = kernels.filter((k) => k.arch === built.arch);
+  if (mine.length === 0) {
+    options.onProgress?.(`verify: no kernel for ${built.arch} to build with`);
+    return [];
+  }
+  const problems: string[] = [];
+  for (const kernel of mine) {
+    const candidate = candidateForImage(kernel, built);
+    if (typeof candidate === 'string') {
+      problems.push(candidate);
+      continue;
+    }
+    if (!candidate) continue;
+    const r = await verifyOne(kernel, candidate, options);
+    options.onProgress?.(`verify: kernel ${r.kernel} with gcc ${r.gcc}: ${r.verdict} in ${r.seconds}s: ${r.message}`);
+    if (r.verdict === 'fail') problems.push(`kernel ${r.kernel} with gcc-${r.gcc}: ${r.message}${r.errors.length && !r.message.includes(r.errors[0]!) ? ` (${r.errors[0]})` : ''}`);
+  }
+  return problems;
 }

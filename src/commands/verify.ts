@@ -2,10 +2,8 @@ import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { Option, type Command } from 'commander';
 import { pickEngine, type EngineName } from '../adapters/engines/detect.js';
-import { parseHeadersSource, type HeadersSource } from '../adapters/headers/stage.js';
 import { loadRepo } from '../app/repo.js';
-import { candidateForImage, loadKernels, pickFromIndex, verifyAll, type Candidate, type ImageUnderTest, type VerifyKernel, type VerifyRow } from '../app/verify.js';
-import type { VerifyKernelConfig } from '../core/config.js';
+import { candidateForImage, kernelSets, loadKernels, pickFromIndex, verifyAll, type Candidate, type ImageUnderTest, type VerifyKernel, type VerifyRow } from '../app/verify.js';
 import { parseIndex, type IndexEntry } from '../core/index-schema.js';
 import { isArch, parseImageTag, type Arch } from '../core/names.js';
 import { tryParseReference } from '../core/reference.js';
@@ -65,8 +63,10 @@ Examples:
         const insecure = [...repo.config.insecureRegistries, ...(opts.insecure ?? [])];
         if (opts.arch && !isArch(opts.arch)) throw new UsageError(`--arch must be x86_64 or aarch64 (got "${opts.arch}")`);
         if (opts.gcc && !parseGccVersion(opts.gcc)) throw new UsageError(`--gcc ${opts.gcc} is not a full X.Y.Z version`);
-        const sets = kernelSets(opts, repo.config.verify);
+        const sets = kernelSets(opts.headers, { release: opts.kernelRelease, arch: opts.arch as Arch | undefined, target: opts.target }, repo.config.verify);
         const images = args.map((a) => imageUnderTest(a, opts.gcc));
+        const unnamed = images.find((i) => !i.gccVersions?.length);
+        if (unnamed) throw new UsageError(`cannot tell which GCCs ${unnamed.image} holds: its tag is not a builder tag; pass --gcc X.Y.Z`);
         const entries = images.length ? [] : await readIndex(resolve(ctx.cwd, opts.index ?? repo.config.index.file), opts.index ?? repo.config.index.file);
         const tag = opts.tag ?? repo.config.index.tags[0] ?? 'latest';
         const engine = await pickEngine((opts.engine ?? repo.config.engine) as EngineName | 'auto');
@@ -86,31 +86,6 @@ Examples:
         return rows.some((r) => r.verdict === 'fail') ? 1 : 0;
       }, streams),
     );
-}
-
-interface KernelSet {
-  sources: HeadersSource[];
-  overrides: { release?: string; arch?: Arch; target?: string };
-}
-
-/** The kernels from --headers (one set, flags applying to all), else from the config's verify list. */
-function kernelSets(opts: VerifyOptions, configured: VerifyKernelConfig[]): KernelSet[] {
-  const flags = { release: opts.kernelRelease, arch: opts.arch as Arch | undefined, target: opts.target };
-  if (opts.headers?.length) {
-    const sources = opts.headers.map((h) => {
-      try {
-        return parseHeadersSource(h);
-      } catch (err) {
-        throw new UsageError((err as Error).message);
-      }
-    });
-    return [{ sources, overrides: flags }];
-  }
-  if (configured.length === 0) throw new UsageError('give --headers <sources…>, or list kernels under verify: in builder-images.yaml');
-  return configured.map((k) => ({
-    sources: k.headers.map((h) => (typeof h === 'string' ? { location: h } : { location: h.source, sha256: h.sha256 })),
-    overrides: { release: flags.release ?? k.release, arch: flags.arch ?? k.arch, target: flags.target ?? k.target },
-  }));
 }
 
 /** What an image argument names: a registry reference (its tag may say target, arch and GCCs) or a local image. */

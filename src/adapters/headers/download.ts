@@ -41,7 +41,7 @@ export function checkUrl(url: URL, what: string): void {
   throw new DownloadError(`${what}: only https URLs are downloaded (got ${url.protocol}//${url.host})`);
 }
 
-async function sha256OfFile(path: string): Promise<string> {
+export async function sha256OfFile(path: string): Promise<string> {
   const hash = createHash('sha256');
   await pipeline(createReadStream(path), hash);
   return hash.digest('hex');

@@ -66,6 +66,14 @@ export function readAr(bytes: Buffer, what: string): ArMember[] {
   return members;
 }
 
+const SMALL_FILE = 4 * 1024 * 1024;
+
+async function collect(stream: Readable): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of stream) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks);
+}
+
 async function untar(input: Readable, into: StagingTree): Promise<void> {
   const extract = tar.extract();
   const done = new Promise<void>((resolve, reject) => {
@@ -89,7 +97,8 @@ async function untar(input: Readable, into: StagingTree): Promise<void> {
           return into.hardlink(name, header.linkname ?? '');
         case 'file':
         case 'contiguous-file':
-          return into.file(name, stream as unknown as Readable, mode);
+          // Small files (nearly all of a headers tree) are written in one call; big ones stream.
+          return (header.size ?? 0) <= SMALL_FILE ? into.file(name, await collect(stream as unknown as Readable), mode) : into.file(name, stream as unknown as Readable, mode);
         default:
           stream.resume(); // devices, fifos: nothing a header tree needs
       }

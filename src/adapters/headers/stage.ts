@@ -6,8 +6,9 @@
  * Debian packages are grouped by their arch: `linux-headers-<rel>-amd64` and `linux-kbuild-6.1_…_amd64` form
  * one tree with the arch-independent `-common`, the arm64 ones another (their kbuild programs share paths).
  */
-import { mkdtemp, readdir, readFile, realpath, rm, stat } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { createHash } from 'node:crypto';
+import { mkdir, mkdtemp, readdir, readFile, realpath, rename, rm, stat } from 'node:fs/promises';
+import { writeFileAtomic } from '../../util/atomic-write.js';
 import { basename, join, resolve, sep } from 'node:path';
 import {
   archFromConfig,
@@ -18,7 +19,7 @@ import {
   kernelReleaseOf,
 } from '../../core/kernel-headers.js';
 import type { Arch } from '../../core/names.js';
-import { download, isSha256 } from './download.js';
+import { download, isSha256, sha256OfFile } from './download.js';
 import { debArchitecture, packageKind, readAr, readHead, unpackDeb, unpackRpm, unpackTarFile, type PackageKind } from './packages.js';
 import { StagingTree } from './staging.js';
 
@@ -52,7 +53,7 @@ export interface StagedKernel {
 
 export interface StagedHeaders {
   kernels: StagedKernel[];
-  /** Remove the staging trees (sources and the download cache stay). */
+  /** Remove what was staged for this run only (cached trees and downloads stay). */
   cleanup(): Promise<void>;
 }
 
@@ -60,7 +61,7 @@ export interface StageOptions {
   cwd: string;
   cacheDir: string;
   onProgress?: (line: string) => void;
-  /** Where staging trees are made (default: the OS temp dir). */
+  /** Where unpacked trees are kept (default: <cacheDir>/trees). */
   workDir?: string;
 }
 
@@ -104,8 +105,7 @@ async function resolveUnit(source: HeadersSource, options: StageOptions): Promis
     return { given, path, kind: 'dir' };
   }
   if (!isUrl && source.sha256) {
-    const { createHash } = await import('node:crypto');
-    const actual = createHash('sha256').update(await readFile(path)).digest('hex');
+    const actual = await sha256OfFile(path);
     if (actual !== source.sha256) throw new Error(`headers source ${given}: sha256 is ${actual}, not the expected ${source.sha256}`);
   }
   const kind = packageKind(await readHead(path, 8));
@@ -135,11 +135,26 @@ export function groupUnits<T extends { kind: string; arch?: Arch; anyArch?: bool
   return groups;
 }
 
+/**
+ * Unpack a group into its own tree, kept under the cache by the sha256 of its files' contents: a second run
+ * (push --verify, then verify) mounts the same tree without unpacking again. Built in a temporary sibling and
+ * renamed into place, so a half-unpacked tree is never used.
+ */
 async function unpackGroup(group: Unit[], options: StageOptions, trees: string[]): Promise<{ root: string; files: string[] }> {
   if (group.length === 1 && group[0]!.kind === 'dir') return { root: group[0]!.path, files: await listTree(group[0]!.path) };
-  const root = await mkdtemp(join(options.workDir ?? tmpdir(), 'bi-headers-'));
-  trees.push(root);
-  const tree = new StagingTree(root, group.map((u) => u.given).join(' + '));
+  const treesDir = options.workDir ?? join(options.cacheDir, 'trees');
+  await mkdir(treesDir, { recursive: true });
+  const key = createHash('sha256');
+  for (const unit of group) key.update(`${unit.kind}:${await sha256OfFile(unit.path)}\n`);
+  const root = join(treesDir, key.digest('hex').slice(0, 32));
+  const cached = await readFile(`${root}.files.json`, 'utf8').then((t) => JSON.parse(t) as string[], () => undefined);
+  if (cached && (await stat(root).then((s) => s.isDirectory(), () => false))) {
+    options.onProgress?.(`headers: ${group.map((u) => basename(u.path)).join(', ')}: unpacked tree from the cache`);
+    return { root, files: cached };
+  }
+  const building = await mkdtemp(`${root}.tmp-`);
+  trees.push(building);
+  const tree = new StagingTree(building, group.map((u) => u.given).join(' + '));
   for (const unit of group) {
     const started = Date.now();
     if (unit.kind === 'deb') await unpackDeb(await readFile(unit.path), tree, unit.given);
@@ -147,6 +162,10 @@ async function unpackGroup(group: Unit[], options: StageOptions, trees: string[]
     else if (unit.kind === 'tar') await unpackTarFile(unit.path, tree, unit.given);
     options.onProgress?.(`headers: unpacked ${basename(unit.path)} (${((Date.now() - started) / 1000).toFixed(1)}s)`);
   }
+  await rm(root, { recursive: true, force: true });
+  await rename(building, root);
+  trees.pop();
+  await writeFileAtomic(`${root}.files.json`, JSON.stringify(tree.files));
   return { root, files: tree.files };
 }
 

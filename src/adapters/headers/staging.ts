@@ -5,7 +5,7 @@
  * followed inside the container, where the trees sit at the same absolute paths as on the distro.
  */
 import { createWriteStream } from 'node:fs';
-import { chmod, link, mkdir, symlink } from 'node:fs/promises';
+import { chmod, link, mkdir, symlink, writeFile } from 'node:fs/promises';
 import { dirname, join, posix } from 'node:path';
 import { Transform, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -25,6 +25,8 @@ export class StagingTree {
   readonly files: string[] = [];
   private readonly symlinks = new Set<string>();
   private readonly written = new Set<string>();
+  /** Directories known to exist: one mkdir per directory, not per file. */
+  private readonly made = new Set<string>();
   private bytes = 0;
 
   constructor(
@@ -52,10 +54,18 @@ export class StagingTree {
     this.written.add(rel);
   }
 
+  private async parentOf(path: string): Promise<void> {
+    const dir = dirname(path);
+    if (this.made.has(dir)) return;
+    await mkdir(dir, { recursive: true });
+    this.made.add(dir);
+  }
+
   async dir(name: string, mode = 0o755): Promise<void> {
     const rel = this.checked(name);
     if (!rel) return;
     await mkdir(join(this.root, rel), { recursive: true });
+    this.made.add(join(this.root, rel));
     await chmod(join(this.root, rel), (mode & 0o777) | 0o700);
     this.record(rel);
   }
@@ -65,7 +75,15 @@ export class StagingTree {
     if (!rel) return;
     if (this.symlinks.has(rel)) throw new UnsafeArchiveError(`${this.what}: member "${name}" would be written through a symlink`);
     const path = join(this.root, rel);
-    await mkdir(dirname(path), { recursive: true });
+    await this.parentOf(path);
+    if (body instanceof Uint8Array) {
+      this.bytes += body.byteLength;
+      if (this.bytes > this.limits.maxBytes) throw new UnsafeArchiveError(`${this.what}: unpacks to more than ${this.limits.maxBytes} bytes`);
+      await writeFile(path, body, { mode: mode & 0o777 });
+      if ((mode & 0o777) !== 0o644) await chmod(path, mode & 0o777);
+      this.record(rel);
+      return;
+    }
     const count = new Transform({
       transform: (chunk: Buffer, _enc, done) => {
         this.bytes += chunk.length;
@@ -73,9 +91,7 @@ export class StagingTree {
         done(null, chunk);
       },
     });
-    const source = body instanceof Uint8Array ? [Buffer.from(body.buffer, body.byteOffset, body.byteLength)] : body;
-    // flags 'w' after an unlink-free check: the path is not a symlink we made; a regular file is replaced.
-    await pipeline(source, count, createWriteStream(path, { mode: mode & 0o777 }));
+    await pipeline(body, count, createWriteStream(path, { mode: mode & 0o777 }));
     await chmod(path, mode & 0o777);
     this.record(rel);
   }
@@ -84,7 +100,7 @@ export class StagingTree {
     const rel = this.checked(name);
     if (!rel) return;
     if (target.includes('\0')) throw new UnsafeArchiveError(`${this.what}: symlink "${name}" has a bad target`);
-    await mkdir(dirname(join(this.root, rel)), { recursive: true });
+    await this.parentOf(join(this.root, rel));
     await symlink(target, join(this.root, rel));
     this.symlinks.add(rel);
     this.record(rel);
