@@ -2,7 +2,10 @@
 # make e2e: the whole chain on this machine, for real, against a local registry with auth.
 #  1 registry (htpasswd)  2 Debian bases by debootstrap (amd64 + arm64, cached)  3 make push of this repository's
 #  bookworm image for both arches (arm64 under qemu)  4 check --exec (real gcc -dumpfullversion)  5 index + select
-#  6 a broken aarch64 variant is refused and nothing of it is published  7 bump --dry-run after a new base push.
+#  6 a broken aarch64 variant is refused and nothing of it is published  7 bump --dry-run after a new base push
+#  8 verify: bookworm's kernel headers (amd64 from apt, arm64 by https URL) and a Debian GCC 12 image built FROM
+#    the step-3 image; select picks it for the kernel and a probe module is built and judged on both arches; the
+#    step-3 GCC 11 image and an image without make are reported failing, the latter refused by push --verify.
 # Env: E2E_SUITE (bookworm), E2E_IMAGE (builder-any-x86_64_gcc11.0.0.Dockerfile), E2E_KEEP=1 keeps the work dir.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -108,7 +111,56 @@ cli --cwd "$repo" bump --dry-run | tee "$work/bump.txt"
 grep -q "^+ARG BASE_IMAGE=$reg/debian:$suite@$new_digest" "$work/bump.txt" || fail "bump did not move the pin to $new_digest"
 step "7. bump --dry-run shows ${base_digest:7:7} -> ${new_digest:7:7}"
 
+echo "== 8. verify: a kernel module for bookworm's kernel (amd64 + arm64) with the image select picks"
+# Headers: the current bookworm kernel's packages. amd64 through apt (cached under .cache/e2e-headers); arm64 by
+# their https URLs (same pool paths, arch swapped), downloaded and cached by verify itself.
+hdr="$project/.cache/e2e-headers"
+mkdir -p "$hdr"
+abi=$(apt-cache depends linux-headers-amd64 | sed -n 's/.*Depends: linux-headers-\(.*\)-amd64$/\1/p' | head -1)
+[ -n "$abi" ] || fail "apt knows no linux-headers-amd64 (apt-get update?)"
+kbuild=linux-kbuild-${abi%%.0-*}
+krel="$abi-amd64"
+pkgs=("linux-headers-$abi-amd64" "linux-headers-$abi-common" "$kbuild")
+uris=$(apt-get download --print-uris "${pkgs[@]}")
+amd64_debs=()
+for f in $(awk '{print $2}' <<<"$uris"); do amd64_debs+=("$hdr/$f"); done
+if ! ls "${amd64_debs[@]}" >/dev/null 2>&1; then (cd "$hdr" && apt-get download "${pkgs[@]}" 2>&1 | grep -v '^W: Download is performed unsandboxed' || true); fi
+ls "${amd64_debs[@]}" >/dev/null || fail "apt-get download of ${pkgs[*]} failed"
+arm64_urls=()
+for u in $(awk '{print $1}' <<<"$uris" | tr -d "'" | grep -v -- '-common_'); do
+  u=${u/#http:/https:}; u=${u/-amd64_/-arm64_}; arm64_urls+=("${u/_amd64.deb/_arm64.deb}")
+done
+echo "kernel $krel: ${amd64_debs[*]##*/} + arm64 ${arm64_urls[*]##*/}"
+# Debian builds this kernel with GCC 12 (select's rule for 6.1 wants 12): a debian image with it, FROM step 3's.
+printf 'ARG BASE_IMAGE=%s/builders:any_gcc11.0.0-latest\nFROM ${BASE_IMAGE}\nENV DEBIAN_FRONTEND=noninteractive\nRUN apt-get update && apt-get install -y --no-install-recommends gcc-12 && rm -rf /var/lib/apt/lists/*\nRUN ln -sf gcc-12 /usr/bin/gcc-12.0.0\n' "$reg" > "$repo/images/builder-debian-x86_64_gcc12.0.0.Dockerfile"
+ln -s builder-debian-x86_64_gcc12.0.0.Dockerfile "$repo/images/builder-debian-aarch64_gcc12.0.0.Dockerfile"
+printf '.cache/\n' > "$repo/.gitignore"
+git -C "$repo" add -A
+git -C "$repo" -c user.name=e2e -c user.email=e2e@example.com commit -qm debian-gcc12
+make -s push REGISTRY="$reg/builders" ENGINE=buildah PUSH_FLAGS="--cwd $repo builder-debian-x86_64_gcc12.0.0.Dockerfile builder-debian-aarch64_gcc12.0.0.Dockerfile"
+cli --cwd "$repo" index --repo "$reg/builders" --output "$work/index.yaml"
+for a in x86_64 aarch64; do cli --cwd "$repo" select --index "$work/index.yaml" --target debian --arch "$a" --kernel-release "$krel"; done | tee "$work/select-verify.txt"
+[ "$(grep -c "image:  $reg/builders:debian-.*_gcc12.0.0-latest" "$work/select-verify.txt")" = 2 ] || fail "select does not pick the debian GCC 12 images for $krel"
+cli --cwd "$repo" verify --index "$work/index.yaml" --headers "${amd64_debs[@]}" "${arm64_urls[@]}" | tee "$work/verify.txt"
+[ "$(grep -cE "^$abi-(amd64|arm64) .* pass " "$work/verify.txt")" = 2 ] || fail "verify did not pass on both arches"
+grep -q "vermagic $abi-arm64 SMP" "$work/verify.txt" || fail "no arm64 vermagic read from the module"
+# Unusable: step 3's GCC 11 image cannot build this kernel's modules (its .config asks for GCC 12 flags).
+if cli --cwd "$repo" verify "$x86_tag" --headers "${amd64_debs[@]}" > "$work/verify-gcc11.txt" 2>&1; then cat "$work/verify-gcc11.txt"; fail "verify passed GCC 11 for $krel"; fi
+cat "$work/verify-gcc11.txt" | grep -v '^verify:' || true
+grep -q "fail" "$work/verify-gcc11.txt" && grep -q "error" "$work/verify-gcc11.txt" || fail "verify did not say why GCC 11 failed"
+# Unusable: an image without make is refused by push --verify, and nothing of it is published.
+printf 'ARG BASE_IMAGE=%s/builders:debian-x86_64_gcc12.0.0-latest\nFROM ${BASE_IMAGE}\nRUN rm -f /usr/bin/make\n' "$reg" > "$repo/images/builder-nomake-x86_64_gcc12.0.0.Dockerfile"
+git -C "$repo" add -A
+git -C "$repo" -c user.name=e2e -c user.email=e2e@example.com commit -qm nomake
+if make -s push REGISTRY="$reg/builders" ENGINE=buildah PUSH_FLAGS="--cwd $repo builder-nomake-x86_64_gcc12.0.0.Dockerfile --verify ${amd64_debs[*]}" > "$work/nomake.txt" 2>&1; then
+  cat "$work/nomake.txt"; fail "push --verify accepted an image without make"
+fi
+grep -E 'verify failed, nothing published: .*make not found' "$work/nomake.txt" || { cat "$work/nomake.txt"; fail "push --verify did not say make is missing"; }
+cli --cwd "$repo" plan --all --format json > "$work/plan-nomake.json"
+node -e "const p=require('$work/plan-nomake.json');const b=p.find(r=>r.image.includes('nomake'));if(!b||b.built)process.exit(1)" || fail "the image without make reached the registry"
+step "8. verify $krel: module built + vermagic on amd64 and arm64; GCC 11 and no-make refused"
+
 echo
 echo "== e2e summary"
 printf '%s\n' "${summary[@]}"
-echo "total ${SECONDS}s: all 7 steps passed"
+echo "total ${SECONDS}s: all 8 steps passed"

@@ -75,7 +75,8 @@ interface Unit {
 }
 
 export async function stageHeaders(sources: HeadersSource[], options: StageOptions): Promise<StagedHeaders> {
-  const units = await Promise.all(sources.map((s) => resolveUnit(s, options)));
+  const resolved = await Promise.all(sources.map((s) => resolveUnit(s, options)));
+  const units = resolved.filter((u, i) => resolved.findIndex((o) => o.path === u.path) === i);
   const trees: string[] = [];
   const kernels: StagedKernel[] = [];
   const cleanup = async () => {
