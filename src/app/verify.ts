@@ -124,17 +124,26 @@ export interface ImageUnderTest {
 
 /**
  * The GCC the driver builder would use in this image for this kernel (select over the image alone), or why none;
- * undefined when the image is for another arch (not a pair to build).
+ * undefined when the image is for another arch or target (not a pair to build). `exact` says whether the image
+ * holds the GCC the kernel wants, i.e. whether it is an image the driver builder picks for that kernel.
  */
-export function candidateForImage(kernel: VerifyKernel, img: ImageUnderTest): Candidate | string | undefined {
+export function candidateForImage(kernel: VerifyKernel, img: ImageUnderTest): (Candidate & { exact: boolean }) | string | undefined {
   if (img.arch && img.arch !== kernel.arch) return undefined;
   if (!img.gccVersions?.length) return `${img.image}: cannot tell its GCCs from its name: pass --gcc X.Y.Z`;
   const parsed = parseKernelRelease(kernel.release);
   if (!parsed) return `kernel release "${kernel.release}" is not a release such as 6.1.0-56-amd64`;
   const rule = defaultGccForKernel(kernel.target, parsed);
   const entry: IndexEntry = { name: img.image, target: img.target ?? kernel.target, arch: kernel.arch, tag: 'verify', gcc_versions: img.gccVersions };
-  const pick = selectBuilder([entry], { target: kernel.target, arch: kernel.arch, tag: 'verify', gcc: rule.gcc })!;
-  return { image: img.image, engine: img.engine, gcc: pick.gcc, why: `kernel ${kernel.release} wants GCC ${formatGccVersion(rule.gcc)} (rule ${rule.rule}); the image's ${pick.reason === 'exact' || pick.reason === 'fallback' ? 'exact match' : `${pick.reason} GCC`} is ${pick.gcc}` };
+  const pick = selectBuilder([entry], { target: kernel.target, arch: kernel.arch, tag: 'verify', gcc: rule.gcc });
+  if (!pick) return undefined;
+  const exact = pick.reason === 'exact' || pick.reason === 'fallback';
+  return {
+    image: img.image,
+    engine: img.engine,
+    gcc: pick.gcc,
+    exact,
+    why: `kernel ${kernel.release} wants GCC ${formatGccVersion(rule.gcc)} (rule ${rule.rule}); the image ${exact ? 'has it' : `has no such GCC: ${pick.reason} is ${pick.gcc}`}`,
+  };
 }
 
 export interface RunVerifyOptions {
@@ -236,30 +245,34 @@ export async function verifyAll(pairs: { kernel: VerifyKernel; candidate: Candid
 }
 
 /**
- * push --verify: build the probe module with a freshly built image for every kernel of its arch, before it is
- * published. Returns the failures as sentences (empty when all passed, or when no kernel is for its arch).
+ * push --verify: build the probe module with a freshly built image for every kernel it would be picked for (its
+ * arch and target, and the GCC the kernel wants), before it is published. Returns the failures as sentences
+ * (empty when all passed, or when no kernel is for it).
  */
 export async function verifyBuiltImage(
   kernels: VerifyKernel[],
   built: { image: string; engine: EngineName; arch: Arch; target: string; gccVersions: string[] },
   options: RunVerifyOptions,
 ): Promise<string[]> {
-  const mine = kernels.filter((k) => k.arch === built.arch);
-  if (mine.length === 0) {
-    options.onProgress?.(`verify: no kernel for ${built.arch} to build with`);
-    return [];
-  }
   const problems: string[] = [];
-  for (const kernel of mine) {
+  let ran = 0;
+  for (const kernel of kernels) {
     const candidate = candidateForImage(kernel, built);
+    if (candidate === undefined) continue;
     if (typeof candidate === 'string') {
       problems.push(candidate);
       continue;
     }
-    if (!candidate) continue;
+    // Only kernels this image is picked for: an image without the kernel's GCC is not its image.
+    if (!candidate.exact) {
+      options.onProgress?.(`verify: kernel ${kernel.release} skipped: ${candidate.why}`);
+      continue;
+    }
+    ran++;
     const r = await verifyOne(kernel, candidate, options);
     options.onProgress?.(`verify: kernel ${r.kernel} with gcc ${r.gcc}: ${r.verdict} in ${r.seconds}s: ${r.message}`);
     if (r.verdict === 'fail') problems.push(`kernel ${r.kernel} with gcc-${r.gcc}: ${r.message}${r.errors.length && !r.message.includes(r.errors[0]!) ? ` (${r.errors[0]})` : ''}`);
   }
+  if (ran === 0 && problems.length === 0) options.onProgress?.(`verify: no kernel of ${built.arch}/${built.target} wants this image's GCC (${built.gccVersions.join(', ')}): nothing to build`);
   return problems;
 }

@@ -105,8 +105,11 @@ export function imageUnderTest(spec: string, gcc?: string): ImageUnderTest {
 function pairs(kernels: VerifyKernel[], images: ImageUnderTest[], entries: IndexEntry[], tag: string): { kernel: VerifyKernel; candidate: Candidate | string }[] {
   if (images.length === 0) return kernels.map((kernel) => ({ kernel, candidate: pickFromIndex(kernel, entries, tag) }));
   return kernels.flatMap((kernel) => {
-    const candidates = images.map((img) => candidateForImage(kernel, img)).filter((c): c is Candidate | string => c !== undefined);
-    return candidates.length ? candidates.map((candidate) => ({ kernel, candidate })) : [{ kernel, candidate: `none of the images given is for ${kernel.arch}` }];
+    const candidates = images.flatMap((img): (Candidate | string)[] => {
+      const c = candidateForImage(kernel, img);
+      return c === undefined ? [] : [c];
+    });
+    return candidates.length ? candidates.map((candidate) => ({ kernel, candidate })) : [{ kernel, candidate: `none of the images given is for ${kernel.arch} and target ${kernel.target}` }];
   });
 }
 
