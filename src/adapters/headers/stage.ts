@@ -208,7 +208,7 @@ async function readKernels(root: string, files: string[], group: Unit[]): Promis
     const arch = (config ? archFromConfig(config) : undefined) ?? group.find((u) => u.arch)?.arch;
     kernels.push({
       release: release.release,
-      releaseFrom: `${dir}/${release.from}`,
+      releaseFrom: `${dir === '.' ? sources[0] : dir}/${release.from}`,
       arch,
       packaging,
       buildDir: containerPathOf(dir, layout.mounts),
