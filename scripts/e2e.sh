@@ -131,8 +131,9 @@ for u in $(awk '{print $1}' <<<"$uris" | tr -d "'" | grep -v -- '-common_'); do
   u=${u/#http:/https:}; u=${u/-amd64_/-arm64_}; arm64_urls+=("${u/_amd64.deb/_arm64.deb}")
 done
 echo "kernel $krel: ${amd64_debs[*]##*/} + arm64 ${arm64_urls[*]##*/}"
-# Debian builds this kernel with GCC 12 (select's rule for 6.1 wants 12): a debian image with it, FROM step 3's.
-printf 'ARG BASE_IMAGE=%s/builders:any_gcc11.0.0-latest\nFROM ${BASE_IMAGE}\nENV DEBIAN_FRONTEND=noninteractive\nRUN apt-get update && apt-get install -y --no-install-recommends gcc-12 && rm -rf /var/lib/apt/lists/*\nRUN ln -sf gcc-12 /usr/bin/gcc-12.0.0\n' "$reg" > "$repo/images/builder-debian-x86_64_gcc12.0.0.Dockerfile"
+# Debian builds this kernel with GCC 12 (select's rule for 6.1 wants 12): a debian image with it, FROM step 3's
+# (whose gcc-11.0.0 link it drops: an image declares exactly the GCCs it links).
+printf 'ARG BASE_IMAGE=%s/builders:any_gcc11.0.0-latest\nFROM ${BASE_IMAGE}\nENV DEBIAN_FRONTEND=noninteractive\nRUN apt-get update && apt-get install -y --no-install-recommends gcc-12 && rm -rf /var/lib/apt/lists/*\nRUN ln -sf gcc-12 /usr/bin/gcc-12.0.0 && rm /usr/bin/gcc-11.0.0\n' "$reg" > "$repo/images/builder-debian-x86_64_gcc12.0.0.Dockerfile"
 ln -s builder-debian-x86_64_gcc12.0.0.Dockerfile "$repo/images/builder-debian-aarch64_gcc12.0.0.Dockerfile"
 printf '.cache/\n' > "$repo/.gitignore"
 git -C "$repo" add -A

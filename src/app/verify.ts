@@ -7,7 +7,7 @@
  * kernel's machine whose vermagic starts with the kernel's release: the exit code alone proves nothing.
  * Nothing is published or changed; the staging trees and the work dir are removed.
  */
-import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, lstat, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { IndexEntry } from '../core/index-schema.js';
@@ -168,6 +168,7 @@ const IN_IMAGE_SCRIPT = [
 const MODULE_IN = '/run/builder-images/module';
 const OUT_IN = '/run/builder-images/out';
 const WORK_IN = '/tmp/builder-images-probe';
+const MAX_MODULE_BYTES = 64 * 1024 * 1024;
 
 /** Build the probe module for one kernel in one image and judge the .ko. */
 export async function verifyOne(kernel: VerifyKernel, candidate: Candidate, options: RunVerifyOptions): Promise<VerifyRow> {
@@ -220,6 +221,9 @@ export async function verifyOne(kernel: VerifyKernel, candidate: Candidate, opti
       const errors = firstErrorLines(output);
       return row('fail', `no .ko was built (exit ${result.exitCode})${errors[0] ? `: ${errors[0]}` : ''}`, { errors });
     }
+    // The image wrote it: read it only as a regular file (no symlink out to the host) of a module's size.
+    const info = await lstat(join(outDir, ko));
+    if (!info.isFile() || info.size > MAX_MODULE_BYTES) return row('fail', `${ko} is not a regular file of a module's size`);
     const verdict = judgeModule(await readFile(join(outDir, ko)), { arch: kernel.arch, release: kernel.release });
     if (!verdict.ok) return row('fail', verdict.message, { vermagic: verdict.vermagic, errors: firstErrorLines(output) });
     if (result.exitCode !== 0) return row('fail', `a .ko was built but make exited ${result.exitCode}`, { vermagic: verdict.vermagic, errors: firstErrorLines(output) });
