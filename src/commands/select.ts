@@ -65,7 +65,8 @@ export function register(program: Command, streams: Streams): void {
     );
 }
 
-async function readIndex(file: string, shown: string): Promise<IndexEntry[]> {
+/** The index a command reads, as a usage error when missing and a failure when it does not parse. */
+export async function readIndex(file: string, shown: string): Promise<IndexEntry[]> {
   let text: string;
   try {
     text = await readFile(file, 'utf8');

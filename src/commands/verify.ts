@@ -1,17 +1,17 @@
-import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { Option, type Command } from 'commander';
 import { pickEngine, type EngineName } from '../adapters/engines/detect.js';
 import { loadRepo } from '../app/repo.js';
 import { candidateForImage, kernelSets, loadKernels, pickFromIndex, verifyAll, type Candidate, type ImageUnderTest, type VerifyKernel, type VerifyRow } from '../app/verify.js';
-import { parseIndex, type IndexEntry } from '../core/index-schema.js';
+import type { IndexEntry } from '../core/index-schema.js';
 import { isArch, parseImageTag, type Arch } from '../core/names.js';
 import { tryParseReference } from '../core/reference.js';
 import { parseGccVersion } from '../core/version.js';
-import { CliError, UsageError } from '../errors.js';
+import { UsageError } from '../errors.js';
 import { githubAnnotation } from '../util/annotations.js';
 import { formatTable, type Output } from '../util/output.js';
 import { action, collect, type Streams } from './context.js';
+import { readIndex } from './select.js';
 
 interface VerifyOptions {
   headers?: string[];
@@ -111,20 +111,6 @@ function pairs(kernels: VerifyKernel[], images: ImageUnderTest[], entries: Index
     });
     return candidates.length ? candidates.map((candidate) => ({ kernel, candidate })) : [{ kernel, candidate: `none of the images given is for ${kernel.arch} and target ${kernel.target}` }];
   });
-}
-
-async function readIndex(file: string, shown: string): Promise<IndexEntry[]> {
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch {
-    throw new UsageError(`cannot read the index ${shown}: generate it with \`builder-images index\`, pass --index FILE, or name the images`);
-  }
-  try {
-    return parseIndex(text, shown);
-  } catch (err) {
-    throw new CliError((err as Error).message);
-  }
 }
 
 function print(out: Output, rows: VerifyRow[], format: 'text' | 'json' | 'github'): void {
