@@ -3,10 +3,12 @@
 #  1 registry (htpasswd)  2 Debian bases by debootstrap (amd64 + arm64, cached)  3 make push of this repository's
 #  bookworm image for both arches (arm64 under qemu)  4 check --exec (real gcc -dumpfullversion)  5 index + select
 #  6 a broken aarch64 variant is refused and nothing of it is published  7 bump --dry-run after a new base push
-#  8 verify: bookworm's kernel headers (amd64 from apt, arm64 by https URL) and a Debian GCC 12 image built FROM
-#    the step-3 image; select picks it for the kernel and a probe module is built and judged on both arches; the
-#    step-3 GCC 11 image and an image without make are reported failing, the latter refused by push --verify.
+#  8 verify: bookworm's kernel headers (amd64 from apt, arm64 by https URL); select picks step 3's Debian GCC 12
+#    image for that kernel and a probe module is built with it and judged on both arches; the GCC 11 image and
+#    an image without make are reported failing, the latter refused by push --verify with nothing published.
 # Env: E2E_SUITE (bookworm), E2E_IMAGE (builder-any-x86_64_gcc11.0.0.Dockerfile), E2E_KEEP=1 keeps the work dir.
+# Step 3 also builds a Debian GCC 12 image (the GCC Debian builds bookworm's kernel with) for step 8; the two
+# arm64 builds under qemu run side by side.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 project=$PWD
@@ -30,6 +32,15 @@ step() { # name: closes the previous step
   step_start=$SECONDS
 }
 fail() { echo "e2e FAILED: $*" >&2; exit 1; }
+commit() { git -C "$repo" add -A; git -C "$repo" -c user.name=e2e -c user.email=e2e@example.com commit -qm "$1"; }
+refused() { # NAME PATTERN PUSH_ARGS…: make push refuses the image NAME saying PATTERN, and publishes nothing of it
+  local name=$1 pattern=$2 out="$work/$1.txt"
+  shift 2
+  if make -s push REGISTRY="$reg/builders" ENGINE=buildah PUSH_FLAGS="--cwd $repo $*" > "$out" 2>&1; then cat "$out"; fail "push accepted the $name image"; fi
+  grep -E "$pattern" "$out" || { cat "$out"; fail "push did not say why it refused the $name image"; }
+  cli --cwd "$repo" plan --all --format json > "$work/plan-$name.json"
+  node -e "const p=require('$work/plan-$name.json');const b=p.find(r=>r.image.includes('$name'));if(!b||b.built)process.exit(1)" || fail "the $name image reached the registry"
+}
 
 echo "== 1. local registry with htpasswd auth"
 port=$(node -e "const s=require('net').createServer();s.listen(0,'127.0.0.1',()=>{console.log(s.address().port);s.close()})")
@@ -58,7 +69,8 @@ bash scripts/enable-binfmt.sh
 base_digest=$(bash scripts/make-bases.sh "$suite" "$reg" amd64 arm64)
 step "2. bases $reg/debian:$suite (amd64, arm64)"
 
-echo "== 3. make push of $image for both arches"
+gcc12=builder-debian-x86_64_gcc12.0.0.Dockerfile
+echo "== 3. make push of $image and $gcc12 for both arches"
 repo="$work/repo"
 mkdir -p "$repo/images"
 cp "images/$image" "$repo/images/$image"
@@ -66,10 +78,13 @@ ln -s "$image" "$repo/images/${image/x86_64/aarch64}"
 # The build points BASE_IMAGE at the local bases; the pin in the file itself is rewritten to the local digest so
 # bump can follow it in step 7 (no Docker Hub here).
 sed -i "s|^ARG BASE_IMAGE=.*|ARG BASE_IMAGE=$reg/debian:$suite@$base_digest|" "$repo/images/$image"
+# The same image with bookworm's GCC 12, as the debian target: what select picks for bookworm's 6.1 kernel.
+sed 's/gcc-11/gcc-12/g; s/GCC 11/GCC 12/g' "$repo/images/$image" > "$repo/images/$gcc12"
+ln -s "$gcc12" "$repo/images/${gcc12/x86_64/aarch64}"
+printf '.cache/\n' > "$repo/.gitignore"
 printf 'repositories: [%s/builders]\nengine: buildah\n' "$reg" > "$repo/builder-images.yaml"
 git -C "$repo" init -q -b main
-git -C "$repo" add -A
-git -C "$repo" -c user.name=e2e -c user.email=e2e@example.com commit -qm e2e
+commit e2e
 cli --cwd "$repo" lint --no-index
 make -s push REGISTRY="$reg/builders" ENGINE=buildah PUSH_FLAGS="--cwd $repo --jobs 2"
 step "3. make push (build, check, per-arch tags, index)"
@@ -93,14 +108,8 @@ step "5. index + select over 3 kernel releases x 2 arches"
 
 echo "== 6. a broken aarch64 variant is refused"
 printf 'ARG BASE_IMAGE\nFROM ${BASE_IMAGE}\nRUN ln -s /bin/true /usr/bin/gcc-11\n' > "$repo/images/builder-broken-aarch64_gcc11.0.0.Dockerfile"
-git -C "$repo" add -A
-git -C "$repo" -c user.name=e2e -c user.email=e2e@example.com commit -qm broken
-if make -s push REGISTRY="$reg/builders" ENGINE=buildah PUSH_FLAGS="--cwd $repo --build-arg BASE_IMAGE=$reg/debian:$suite builder-broken-aarch64_gcc11.0.0.Dockerfile" > "$work/broken.txt" 2>&1; then
-  cat "$work/broken.txt"; fail "push accepted the broken image"
-fi
-grep -q 'check failed, nothing published: /usr/bin/gcc-11.0.0 is missing' "$work/broken.txt" || { cat "$work/broken.txt"; fail "push did not say why"; }
-cli --cwd "$repo" plan --all --format json > "$work/plan.json"
-node -e "const p=require('$work/plan.json');const b=p.find(r=>r.image.includes('broken'));if(!b||b.built)process.exit(1)" || fail "the broken image reached the registry"
+commit broken
+refused broken 'check failed, nothing published: /usr/bin/gcc-11.0.0 is missing' --build-arg BASE_IMAGE=$reg/debian:$suite builder-broken-aarch64_gcc11.0.0.Dockerfile
 step "6. broken aarch64 variant refused, nothing published"
 
 echo "== 7. bump --dry-run after a new base push"
@@ -131,15 +140,6 @@ for u in $(awk '{print $1}' <<<"$uris" | tr -d "'" | grep -v -- '-common_'); do
   u=${u/#http:/https:}; u=${u/-amd64_/-arm64_}; arm64_urls+=("${u/_amd64.deb/_arm64.deb}")
 done
 echo "kernel $krel: ${amd64_debs[*]##*/} + arm64 ${arm64_urls[*]##*/}"
-# Debian builds this kernel with GCC 12 (select's rule for 6.1 wants 12): a debian image with it, FROM step 3's
-# (whose gcc-11.0.0 link it drops: an image declares exactly the GCCs it links).
-printf 'ARG BASE_IMAGE=%s/builders:any_gcc11.0.0-latest\nFROM ${BASE_IMAGE}\nENV DEBIAN_FRONTEND=noninteractive\nRUN apt-get update && apt-get install -y --no-install-recommends gcc-12 && rm -rf /var/lib/apt/lists/*\nRUN ln -sf gcc-12 /usr/bin/gcc-12.0.0 && rm /usr/bin/gcc-11.0.0\n' "$reg" > "$repo/images/builder-debian-x86_64_gcc12.0.0.Dockerfile"
-ln -s builder-debian-x86_64_gcc12.0.0.Dockerfile "$repo/images/builder-debian-aarch64_gcc12.0.0.Dockerfile"
-printf '.cache/\n' > "$repo/.gitignore"
-git -C "$repo" add -A
-git -C "$repo" -c user.name=e2e -c user.email=e2e@example.com commit -qm debian-gcc12
-make -s push REGISTRY="$reg/builders" ENGINE=buildah PUSH_FLAGS="--cwd $repo builder-debian-x86_64_gcc12.0.0.Dockerfile builder-debian-aarch64_gcc12.0.0.Dockerfile"
-cli --cwd "$repo" index --repo "$reg/builders" --output "$work/index.yaml"
 for a in x86_64 aarch64; do cli --cwd "$repo" select --index "$work/index.yaml" --target debian --arch "$a" --kernel-release "$krel"; done | tee "$work/select-verify.txt"
 [ "$(grep -c "image:  $reg/builders:debian-.*_gcc12.0.0-latest" "$work/select-verify.txt")" = 2 ] || fail "select does not pick the debian GCC 12 images for $krel"
 cli --cwd "$repo" verify --index "$work/index.yaml" --headers "${amd64_debs[@]}" "${arm64_urls[@]}" | tee "$work/verify.txt"
@@ -149,16 +149,11 @@ grep -q "vermagic $abi-arm64 SMP" "$work/verify.txt" || fail "no arm64 vermagic 
 if cli --cwd "$repo" verify "$x86_tag" --headers "${amd64_debs[@]}" > "$work/verify-gcc11.txt" 2>&1; then cat "$work/verify-gcc11.txt"; fail "verify passed GCC 11 for $krel"; fi
 cat "$work/verify-gcc11.txt" | grep -v '^verify:' || true
 grep -q "fail" "$work/verify-gcc11.txt" && grep -q "error" "$work/verify-gcc11.txt" || fail "verify did not say why GCC 11 failed"
-# Unusable: an image without make is refused by push --verify, and nothing of it is published.
-printf 'ARG BASE_IMAGE=%s/builders:debian-x86_64_gcc12.0.0-latest\nFROM ${BASE_IMAGE}\nRUN rm -f /usr/bin/make\n' "$reg" > "$repo/images/builder-nomake-x86_64_gcc12.0.0.Dockerfile"
-git -C "$repo" add -A
-git -C "$repo" -c user.name=e2e -c user.email=e2e@example.com commit -qm nomake
-if make -s push REGISTRY="$reg/builders" ENGINE=buildah PUSH_FLAGS="--cwd $repo builder-nomake-x86_64_gcc12.0.0.Dockerfile --verify ${amd64_debs[*]}" > "$work/nomake.txt" 2>&1; then
-  cat "$work/nomake.txt"; fail "push --verify accepted an image without make"
-fi
-grep -E 'verify failed, nothing published: .*make not found' "$work/nomake.txt" || { cat "$work/nomake.txt"; fail "push --verify did not say make is missing"; }
-cli --cwd "$repo" plan --all --format json > "$work/plan-nomake.json"
-node -e "const p=require('$work/plan-nomake.json');const b=p.find(r=>r.image.includes('nomake'));if(!b||b.built)process.exit(1)" || fail "the image without make reached the registry"
+# Unusable: an "any" GCC 12 image without make (select would fall back to it for debian) is refused by
+# push --verify, and nothing of it is published.
+printf 'ARG BASE_IMAGE=%s/builders:debian-x86_64_gcc12.0.0-latest\nFROM ${BASE_IMAGE}\nRUN rm -f /usr/bin/make\n' "$reg" > "$repo/images/builder-any-x86_64_gcc12.0.0.Dockerfile"
+commit nomake
+refused any-x86_64_gcc12.0.0 'verify failed, nothing published: .*make not found' builder-any-x86_64_gcc12.0.0.Dockerfile --verify "${amd64_debs[*]}"
 step "8. verify $krel: module built + vermagic on amd64 and arm64; GCC 11 and no-make refused"
 
 echo
