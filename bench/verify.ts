@@ -10,10 +10,9 @@
  */
 import { existsSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { arch as nodeArch, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
-import { hostArchName } from '../src/adapters/engines/detect.js';
 import { runInImage } from '../src/adapters/engines/run.js';
 import { loadRepo } from '../src/app/repo.js';
 import { kernelSets, loadKernels, verifyOne, type Candidate, type VerifyKernel } from '../src/app/verify.js';
@@ -23,7 +22,7 @@ import { PROBE_MODULE_FILES } from '../src/core/probe-module.js';
 import { median, privateContainersStorage, row, timeIt, verdict } from './lib.js';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
-const arch = hostArchName()!;
+const arch = nodeArch() === 'arm64' ? 'aarch64' : 'x86_64';
 const root = process.cwd();
 const removeStorage = privateContainersStorage();
 const bah = ['--storage-driver', 'vfs'];

@@ -1,19 +1,20 @@
 /**
  * bump: extract -> resolve -> plan -> rewrite, Renovate style.
- *   extract: every FROM / COPY --from / RUN --mount=from image of every Dockerfile in images/ (core/dockerfile)
+ *   extract: every `# syntax=` / FROM / COPY --from / RUN --mount=from image of every Dockerfile in images/
+ *            (core/dockerfile)
  *   resolve: what the tag points at now (registry datasource); a pin of one platform's manifest stays on that
  *            platform (os, architecture and variant matched in the current index); the repository's own images
  *            move to the content tag they have now
- *   plan:    the new reference text at the exact span (core/bump)
+ *   plan:    the new text at the exact span where the reference (or just its digest) is written (core/bump)
  * One reference that cannot be resolved is reported by name and the rest still bump.
  */
 import { join } from 'node:path';
-import { extractImageReferences, parseDockerfile, type ImageRefSite, type ReferenceEdit } from '../core/dockerfile.js';
+import { extractImageReferences, parseDockerfile } from '../core/dockerfile.js';
 import { applyUpdates, depTypeOf, planUpdate, type PlannedUpdate, type Resolution } from '../core/bump.js';
 import { formatIndexTag, parseImageTag } from '../core/names.js';
 import { formatPlatform, isIndexMediaType, matchPlatform, type ImageIndex, type ImageManifest, type Platform } from '../core/oci.js';
 import { formatReference, parseReference, repositoryName, type ImageReference } from '../core/reference.js';
-import { NotFoundError, type RegistryClient } from '../adapters/registry/index.js';
+import { NotFoundError, orAbsent, type RegistryClient } from '../adapters/registry/index.js';
 import { expectedIndexText, readIndexFile } from './index-file.js';
 import type { Repo } from './repo.js';
 import { computeTags, indexVersion, type ImageTags } from './tags.js';
@@ -88,14 +89,14 @@ export async function planBump(repo: Repo, client: RegistryClient, options: Bump
         } else {
           continue;
         }
-        if (!site.edit) {
-          problem('the reference is assembled from several variables, so it cannot be rewritten in place: pin it in one ARG default');
+        const planned = planUpdate(file.path, parsed, site, depTypeOf(site, site === lastFrom), resolution);
+        if (planned && 'refused' in planned) {
+          problem(planned.refused);
           continue;
         }
-        const update = planUpdate(file.path, site as ImageRefSite & { edit: ReferenceEdit }, depTypeOf(site, site === lastFrom), resolution);
-        if (update) {
-          fileUpdates.push(update);
-          spans.set(update, { start: site.edit.start, end: site.edit.end });
+        if (planned) {
+          fileUpdates.push(planned.update);
+          spans.set(planned.update, planned.span);
         }
       } catch (err) {
         problem(err instanceof NotFoundError ? `not found in its registry: ${(err as Error).message}` : (err as Error).message);
@@ -129,10 +130,7 @@ async function resolveOwn(resolver: Resolver, ref: ImageReference, ownTags: Imag
   const image = tag.arch ? children.find((t) => t.name.arch === tag.arch) : undefined;
   const newTag = tag.arch ? image?.contentTag : children.length >= 2 ? formatIndexTag(tag, indexVersion('tree', children, children[0]!.version)) : undefined;
   if (!newTag) return undefined;
-  const head = await resolver.head({ registry: ref.registry, repository: ref.repository, tag: newTag }).catch((err: unknown) => {
-    if (err instanceof NotFoundError) return undefined;
-    throw err;
-  });
+  const head = await orAbsent(resolver.head({ registry: ref.registry, repository: ref.repository, tag: newTag }));
   if (!head) return undefined;
   return { digest: head.digest, tag: newTag, type: newTag === ref.tag && head.digest === ref.digest ? 'digest' : 'rebuild' };
 }
@@ -165,10 +163,7 @@ class Resolver {
     if (current.digest === ref.digest) return { digest: current.digest, type: 'digest' };
     if (!isIndexMediaType(current.mediaType)) return { digest: current.digest, type: 'digest' };
     // The tag is multi-arch now: was the old pin an index too, or one platform's manifest?
-    const pinned = await this.client.getManifest({ registry: ref.registry, repository: ref.repository, digest: ref.digest }).catch((err: unknown) => {
-      if (err instanceof NotFoundError) return undefined;
-      throw err;
-    });
+    const pinned = await orAbsent(this.client.getManifest({ registry: ref.registry, repository: ref.repository, digest: ref.digest }));
     if (!pinned || isIndexMediaType(pinned.mediaType)) return { digest: current.digest, type: 'digest' };
     const config = await this.client.getConfig({ registry: ref.registry, repository: ref.repository }, pinned.manifest as ImageManifest);
     const platform: Platform = { os: config.os, architecture: config.architecture };

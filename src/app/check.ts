@@ -3,13 +3,19 @@
  * compilers for real (--exec). Works on any image source.
  */
 import { checkTree, type CheckReport } from '../core/check-rules.js';
-import { FileTree, type TreeView } from '../core/filetree.js';
-import { archOfPlatform, platformString, type Arch } from '../core/names.js';
+import { FileTree, TreeError, type LayerEntry, type TreeView } from '../core/filetree.js';
+import { archOfPlatform, formatArchTag, parseImageTag, platformOfArch, platformString, type Arch, type BuilderName } from '../core/names.js';
+import { tryParseReference } from '../core/reference.js';
 import { formatPlatform, type Platform } from '../core/oci.js';
 import { parseGccVersion } from '../core/version.js';
-import pLimit from 'p-limit';
-import { readLayer } from '../adapters/layers/read-layer.js';
-import type { ImageSource, SourceImage } from '../adapters/sources/index.js';
+import type { Readable } from 'node:stream';
+import { LayerError, readLayer, type LayerRead } from '../adapters/layers/read-layer.js';
+import { openImageSource, type ImageSource, type SourceImage } from '../adapters/sources/index.js';
+import { RegistrySource } from '../adapters/sources/registry.js';
+import type { RegistryClient } from '../adapters/registry/index.js';
+import { builderImages } from '../adapters/fs/images-dir.js';
+import { UsageError } from '../errors.js';
+import type { Repo } from './repo.js';
 import { emulationFor, type EngineName } from '../adapters/engines/detect.js';
 import { runInImage } from '../adapters/engines/run.js';
 
@@ -17,6 +23,21 @@ export interface Expectation {
   gccVersions: string[];
   /** The arch the name promises; when absent, the image's own platform decides. */
   arch?: Arch;
+  /** The target (distro) the name promises, when a name says it: it picks the Dockerfile the image came from. */
+  target?: string;
+}
+
+/** One thing to check: where the image is, what it must hold, and the Dockerfile that made it. */
+export interface CheckTarget {
+  spec: string;
+  expect: Expectation;
+  dockerfile?: string;
+}
+
+/** A target's checks (one per platform checked), or the error that stopped it. */
+export interface TargetCheck extends ImageCheck {
+  dockerfile?: string;
+  error?: string;
 }
 
 export interface ExecResult {
@@ -38,41 +59,117 @@ export interface ImageCheck {
   ok: boolean;
 }
 
-/** Layers decompressed at once: zlib runs on the thread pool, so two use both cores of a small runner. */
+/** Layers read at once: zlib runs on the thread pool, so two use both cores of a small runner. */
 const LAYER_READS = 2;
+/** Entries a layer read ahead of its turn may hold before it waits (bounds the memory of the read-ahead). */
+const READ_AHEAD_ENTRIES = 50_000;
+export const DEFAULT_MAX_ENTRIES = 2_000_000;
 
-/** Merge an image's layers into a tree, streaming each layer once; layers are read at once, applied in order. */
-export async function buildTree(image: SourceImage, onLayer?: (index: number, total: number) => void): Promise<{ tree: FileTree; compressedBytes: number }> {
-  const layers = image.manifest.layers;
-  const limit = pLimit(LAYER_READS);
-  const reads = await Promise.all(
-    layers.map((layer, i) =>
-      limit(() => {
-        onLayer?.(i, layers.length);
-        return readLayer(image.openLayer(layer, i), {
-          digest: image.verifiesLayers || !layer.digest ? undefined : layer.digest,
-          what: `${image.description} layer ${i + 1}/${layers.length} (${layer.digest.slice(0, 19)})`,
-        });
-      }),
-    ),
-  );
-  const tree = new FileTree();
-  for (const read of reads) tree.applyLayer(read.entries);
-  return { tree, compressedBytes: reads.reduce((n, r) => n + r.compressedBytes, 0) };
+export interface TreeLimits {
+  /** Entries per image (every layer's together); default 2 million. */
+  maxEntries?: number;
+  /** Largest zstd window accepted, in bytes; default 128 MiB. */
+  maxZstdWindow?: number;
 }
 
-export interface CheckOptions {
+/**
+ * A layer's entries on their way to the tree. The layer whose turn it is applies them as they stream; the next
+ * one reads ahead, holding at most READ_AHEAD_ENTRIES before it waits for its turn.
+ */
+class LayerFeed {
+  private queued: LayerEntry[][] = [];
+  private count = 0;
+  private apply: ((entries: LayerEntry[]) => void) | undefined;
+  private resume: ((err?: Error) => void) | undefined;
+  private cancelled: Error | undefined;
+
+  push(entries: LayerEntry[]): void | Promise<void> {
+    if (this.cancelled) throw this.cancelled;
+    if (this.apply) return this.apply(entries);
+    this.queued.push(entries);
+    this.count += entries.length;
+    if (this.count >= READ_AHEAD_ENTRIES) return new Promise<void>((resolve, reject) => (this.resume = (err) => (err ? reject(err) : resolve())));
+  }
+
+  /** An earlier layer failed: the read ahead stops (and its decompressor with it) instead of waiting forever. */
+  cancel(): void {
+    this.cancelled = new Error('cancelled: an earlier layer failed');
+    this.queued = [];
+    this.resume?.(this.cancelled);
+  }
+
+  /** Its turn: apply what was read ahead, then every batch as it comes. */
+  start(apply: (entries: LayerEntry[]) => void): void {
+    for (const batch of this.queued) apply(batch);
+    this.queued = [];
+    this.apply = apply;
+    this.resume?.();
+  }
+}
+
+/** Merge an image's layers into a tree, each layer streamed once and applied in order as it streams. */
+export async function buildTree(image: SourceImage, onLayer?: (index: number, total: number) => void, limits: TreeLimits = {}): Promise<{ tree: FileTree; compressedBytes: number }> {
+  const layers = image.manifest.layers;
+  const maxEntries = limits.maxEntries ?? DEFAULT_MAX_ENTRIES;
+  const feeds = layers.map(() => new LayerFeed());
+  const blobs: Readable[] = [];
+  const reads: Promise<LayerRead>[] = [];
+  const startRead = (i: number) => {
+    if (i >= layers.length || reads[i]) return;
+    const layer = layers[i]!;
+    const blob = image.openLayer(layer, i);
+    blobs[i] = blob;
+    reads[i] = readLayer(blob, {
+      digest: image.verifiesLayers || !layer.digest ? undefined : layer.digest,
+      what: `layer ${i + 1} of ${image.description}`,
+      zstd: { maxWindow: limits.maxZstdWindow },
+      onEntries: (entries) => feeds[i]!.push(entries),
+    });
+    reads[i]!.catch(() => {}); // awaited in its turn; a read ahead must not fail unobserved meanwhile
+  };
+  const tree = new FileTree();
+  let entries = 0;
+  let compressedBytes = 0;
+  try {
+    for (let i = 0; i < layers.length; i++) {
+      for (let j = i; j < i + LAYER_READS; j++) startRead(j);
+      onLayer?.(i, layers.length);
+      tree.beginLayer();
+      feeds[i]!.start((batch) => {
+        entries += batch.length;
+        if (entries > maxEntries) {
+          throw new LayerError(`layer ${i + 1} of ${image.description}: the image has more than ${maxEntries} entries, the limit (raise it with --max-entries if the image is trusted)`);
+        }
+        try {
+          for (const e of batch) tree.add(e);
+        } catch (err) {
+          if (err instanceof TreeError) throw new LayerError(`layer ${i + 1} of ${image.description} cannot be applied: ${err.message}`, { cause: err });
+          throw err;
+        }
+      });
+      compressedBytes += (await reads[i]!).compressedBytes;
+    }
+  } catch (err) {
+    for (const feed of feeds) feed.cancel();
+    for (const blob of blobs) blob?.destroy();
+    await Promise.allSettled(reads);
+    throw err;
+  }
+  return { tree, compressedBytes };
+}
+
+export interface CheckOptions extends TreeLimits {
   platform?: Platform;
   onProgress?: (line: string) => void;
 }
 
 export async function checkSource(source: ImageSource, expect: Expectation, options: CheckOptions = {}): Promise<ImageCheck[]> {
-  const wanted = options.platform ?? (expect.arch ? platformOf(expect.arch) : undefined);
+  const wanted = options.platform ?? (expect.arch ? platformOfArch(expect.arch) : undefined);
   const images = await source.images(wanted);
   const results: ImageCheck[] = [];
   for (const image of images) {
     options.onProgress?.(`checking ${image.description}`);
-    const { tree, compressedBytes } = await buildTree(image, (i, n) => options.onProgress?.(`  layer ${i + 1}/${n}`));
+    const { tree, compressedBytes } = await buildTree(image, (i, n) => options.onProgress?.(`  layer ${i + 1}/${n}`), options);
     const report = judgeTree(tree, image.platform, expect);
     results.push({
       source: source.label,
@@ -92,7 +189,7 @@ export async function checkSource(source: ImageSource, expect: Expectation, opti
 export function judgeTree(tree: TreeView, platform: Platform, expect: Expectation): CheckReport {
   const imageArch = archOfPlatform(platform.architecture);
   const arch = expect.arch ?? imageArch;
-  const report = arch ? checkTree(tree, { arch, gccVersions: expect.gccVersions }) : { arch: 'x86_64' as Arch, platform: formatPlatform(platform), gccs: [], extra: [], ok: false };
+  const report: CheckReport = arch ? checkTree(tree, { arch, gccVersions: expect.gccVersions }) : { arch: null, platform: formatPlatform(platform), gccs: [], extra: [], ok: false };
   if (!arch) report.extra.push({ path: '/', message: `the image is ${formatPlatform(platform)}, which no builder arch (x86_64, aarch64) matches` });
   else if (imageArch !== arch) {
     report.extra.push({ path: '/', message: `the image is ${formatPlatform(platform)} but its name says ${arch} (${platformString(arch)}): build it with --platform ${platformString(arch)}` });
@@ -106,16 +203,11 @@ export function reportProblems(report: CheckReport): string[] {
   return [...report.gccs.filter((g) => g.verdict === 'error').map((g) => g.message ?? `gcc ${g.gcc}: error`), ...report.extra.map((e) => e.message)];
 }
 
-function platformOf(arch: Arch): Platform {
-  const [os, architecture] = platformString(arch).split('/');
-  return { os: os!, architecture: architecture! };
-}
-
 /**
  * Run `gcc-X.Y.Z -dumpfullversion` in the image through an engine. The major must match the name, and the
  * minor too where the name's minor is not 0. A foreign arch without qemu binfmt is skipped, saying why.
  */
-export async function execCheck(engine: EngineName, imageRef: string, arch: Arch, gccVersions: string[], insecureRegistries: string[] = []): Promise<ExecResult[]> {
+async function execCheck(engine: EngineName, imageRef: string, arch: Arch, gccVersions: string[], insecureRegistries: string[] = []): Promise<ExecResult[]> {
   const emulation = emulationFor(arch);
   if (emulation.mode === 'none') {
     return gccVersions.map((gcc) => ({ gcc, verdict: 'skipped' as const, message: `not run: ${platformString(arch)} cannot execute here (${emulation.detail})` }));
@@ -139,4 +231,84 @@ export async function execCheck(engine: EngineName, imageRef: string, arch: Arch
     );
   }
   return results;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// The check command's use case: which images, and each one checked (and run, with an engine)
+
+/** Every image images/ defines, under a repository and version tag. */
+export function allTargets(repo: Repo, repository: string, version: string): CheckTarget[] {
+  return builderImages(repo.files).map((f) => ({
+    spec: `${repository}:${formatArchTag(f.name as BuilderName, version)}`,
+    expect: { gccVersions: f.name.gccVersions, arch: f.name.arch, target: f.name.target },
+    dockerfile: f.path,
+  }));
+}
+
+/**
+ * One image named on the command line. What it must hold comes from `expect` (flags) or else from its builder
+ * tag; its Dockerfile is the one with the same target, GCCs and arch (none when the target is not known).
+ */
+export function explicitTarget(repo: Repo, spec: string, expect: Expectation | undefined): CheckTarget {
+  const tag = parseImageTag(tryParseReference(spec)?.tag ?? '');
+  const resolved = expect ?? (tag ? { gccVersions: tag.gccVersions, arch: tag.arch, target: tag.target } : undefined);
+  if (!resolved) throw new UsageError(`cannot tell which GCCs ${spec} must hold: its tag is not a builder tag; pass --name or --gcc`);
+  const file = resolved.target
+    ? builderImages(repo.files).find(
+        (f) => f.name.target === resolved.target && f.name.gccVersions.join() === resolved.gccVersions.join() && (!resolved.arch || f.name.arch === resolved.arch),
+      )
+    : undefined;
+  return { spec, expect: resolved, dockerfile: file?.path };
+}
+
+export interface CheckTargetsOptions {
+  client: RegistryClient;
+  cwd: string;
+  /** Which platform of a multi-arch index to check. */
+  platform?: Platform;
+  /** Run the compilers too (--exec) through this engine. */
+  engine?: EngineName;
+  insecureRegistries?: string[];
+  onProgress?: (line: string) => void;
+  /** Bounds on what a layer may hold (--max-entries, --zstd-window-mib). */
+  limits?: TreeLimits;
+}
+
+/** Check every target; a target that cannot be read is a failed check saying why, and the others still run. */
+export async function checkTargets(targets: CheckTarget[], options: CheckTargetsOptions): Promise<TargetCheck[]> {
+  const checks: TargetCheck[] = [];
+  for (const target of targets) {
+    const source = openImageSource(target.spec, options.client, options.cwd);
+    try {
+      for (const r of await checkSource(source, target.expect, { platform: options.platform, onProgress: options.onProgress, ...options.limits })) {
+        if (options.engine) {
+          r.exec = await execTarget(target, source, r.report.arch, options.engine, options.insecureRegistries);
+          if (r.exec.some((e) => e.verdict === 'error')) r.ok = false;
+        }
+        checks.push({ ...r, dockerfile: target.dockerfile });
+      }
+    } catch (err) {
+      const report: CheckReport = { arch: null, platform: '', gccs: [], extra: [], ok: false };
+      checks.push({ source: target.spec, description: target.spec, digest: '', platform: '', layers: 0, compressedBytes: 0, ok: false, report, dockerfile: target.dockerfile, error: (err as Error).message });
+    } finally {
+      await source.close?.();
+    }
+  }
+  return checks;
+}
+
+/** --exec of one checked image: skipped, saying why, when no engine can run it or its arch is not a builder's. */
+async function execTarget(target: CheckTarget, source: ImageSource, arch: Arch | null, engine: EngineName, insecureRegistries: string[] = []): Promise<ExecResult[]> {
+  const skip = (message: string) => target.expect.gccVersions.map((gcc) => ({ gcc, verdict: 'skipped' as const, message }));
+  const runnable = runnableImage(target.spec, source, engine);
+  if (!runnable) return skip('--exec needs a registry reference or an engine image (docker:/podman:/buildah:IMAGE)');
+  if (!arch) return skip('not run: the image is for no builder arch (x86_64, aarch64)');
+  return execCheck(runnable.engine, runnable.image, arch, target.expect.gccVersions, insecureRegistries);
+}
+
+/** What an engine can run: a registry reference (pulled), or an image already in that engine. */
+function runnableImage(spec: string, source: ImageSource, engine: EngineName): { engine: EngineName; image: string } | undefined {
+  if (source instanceof RegistrySource) return { engine, image: spec };
+  const local = /^(docker|podman|buildah):(.+)$/.exec(spec);
+  return local ? { engine: local[1] as EngineName, image: local[2]! } : undefined;
 }

@@ -8,11 +8,13 @@
  *
  * Scheme `tree` (default): the content id is git's blob id of the image's input list: the Dockerfile's blob
  * (its target's, for a symlinked aarch64 file), the blob of every context file its COPY/ADD use, the content
- * tags of the repository's own images it builds FROM, and the configured build args. `tag --explain` prints
+ * tags of the repository's own images it builds FROM, and the build args (the config's merged with --build-arg). `tag --explain` prints
  * that list; `git hash-object --stdin` of it gives the id back. The tag changes exactly when an input does.
  * Scheme `commit`: the HEAD commit (`short` for the abbreviated form).
- * Dirty inputs (uncommitted changes, untracked non-ignored files) give `<id>-dirty-<7 hex>`, the 7 hex hashing
- * the dirty content, so two dirty states never share a tag. Only lock-free git commands are used.
+ * Every input must be a committed, tracked blob inside the repository: anything else (uncommitted changes,
+ * untracked or git-ignored files, a Dockerfile symlink that leads outside the repository) is dirty and gives
+ * `<id>-dirty-<7 hex>`, the 7 hex hashing the dirty content, so two dirty states never share a tag and a dirty
+ * image is never published under a clean tag. Only lock-free git commands are used.
  */
 import { createHash } from 'node:crypto';
 import { posix } from 'node:path';
@@ -22,6 +24,7 @@ import { formatArchTag, parseImageTag, platformOfArch, type BuilderName } from '
 import { parseReference, repositoryName, tryParseReference } from '../core/reference.js';
 import { blobIdOf, hashWorkingFiles, headCommit, listCommitted, listDirty, objectFormat, refName } from '../adapters/git/read.js';
 import { builderImages, type ImageFile } from '../adapters/fs/images-dir.js';
+import { UsageError } from '../errors.js';
 import type { Repo } from './repo.js';
 
 export type TagScheme = 'tree' | 'commit';
@@ -57,6 +60,8 @@ export interface TagOptions {
   versions?: string[];
   /** Add the ref name (branch or tag, `/` and other non-alphanumerics as `-`) as a version. */
   withRef?: boolean;
+  /** Build args passed on top of the config's (`--build-arg`): they build a different image, so they are inputs. */
+  buildArgs?: Record<string, string>;
   env?: NodeJS.ProcessEnv;
 }
 
@@ -68,8 +73,12 @@ export function sanitizeRef(ref: string): string {
 export async function computeTags(repo: Repo, options: TagOptions = {}): Promise<ImageTags[]> {
   const scheme = options.scheme ?? repo.config.tagScheme;
   const imagesDir = repo.config.imagesDir;
+  const images = builderImages(repo.files);
+  // Dockerfiles that symlinks in images/ lead to elsewhere in the repository are inputs too: git is asked about them.
+  const linked = images.filter((f) => f.realTarget && !f.outsideRepository && !isBelow(f.realTarget, imagesDir)).map((f) => f.realTarget!);
+  const pathspecs = [imagesDir, ...new Set(linked)];
   // The object format is asked alongside: every blob id computed below needs it.
-  const [committed, dirtyList] = await Promise.all([listCommitted(repo.root, imagesDir), listDirty(repo.root, imagesDir), objectFormat(repo.root)]);
+  const [committed, dirtyList] = await Promise.all([listCommitted(repo.root, pathspecs), listDirty(repo.root, pathspecs), objectFormat(repo.root)]);
   const committedByPath = new Map(committed.map((e) => [e.path, e]));
   const dirty = new Set(dirtyList);
   const working = await hashWorkingFiles(repo.root, dirtyList);
@@ -80,8 +89,8 @@ export async function computeTags(repo: Repo, options: TagOptions = {}): Promise
     if (ref) extra.push(sanitizeRef(ref));
   }
 
-  const images = builderImages(repo.files);
-  const byFile = new Map(images.map((f) => [f.path, f]));
+  // The build args the engine gets: the config's, overridden by the flag's (as build-image merges them).
+  const buildArgs = { ...repo.config.buildArgs, ...options.buildArgs };
   const ownRepos = new Set(repo.config.repositories.map((r) => repositoryName(parseReference(r))));
   const memo = new Map<string, Promise<ImageTags>>();
 
@@ -97,22 +106,30 @@ export async function computeTags(repo: Repo, options: TagOptions = {}): Promise
   async function tagsFor(file: ImageFile & { name: BuilderName }, stack: string[]): Promise<ImageTags> {
     const inputs: ImageInput[] = [];
     const dirtyPaths: string[] = [];
-    const blobOf = (path: string): string | undefined => {
-      if (dirty.has(path)) {
-        dirtyPaths.push(path);
-        return working.get(path) ?? 'deleted';
-      }
-      return committedByPath.get(path)?.blob;
+    const blobOf = (path: string): string => {
+      const blob = dirty.has(path) ? undefined : committedByPath.get(path)?.blob;
+      if (blob) return blob;
+      // Changed, untracked, ignored or gone: nothing committed vouches for what the build reads.
+      dirtyPaths.push(path);
+      return working.get(path) ?? (dirty.has(path) ? 'deleted' : 'untracked');
     };
-    const dockerfilePath = file.linkTarget ?? file.path;
-    inputs.push({ kind: 'dockerfile', path: dockerfilePath, id: blobOf(dockerfilePath) ?? 'untracked' });
+    if (file.outsideRepository) {
+      // A symlink out of the repository: its content counts (for the dirty hash), but it is never clean.
+      const outside = file.realTarget!;
+      working.set(outside, await blobIdOf(repo.root, file.content ?? ''));
+      dirtyPaths.push(outside);
+      inputs.push({ kind: 'dockerfile', path: outside, id: working.get(outside)! });
+    } else {
+      const dockerfilePath = file.realTarget ?? file.linkTarget ?? file.path;
+      inputs.push({ kind: 'dockerfile', path: dockerfilePath, id: blobOf(dockerfilePath) });
+    }
 
     const parsed = parseDockerfile(file.content ?? '');
     const contextFiles = [...new Set([...committedByPath.keys(), ...dirty])].sort();
     const platform = platformOfArch(file.name.arch);
     const builtins = platformBuildArgs(`${platform.os}/${platform.architecture}`);
     for (const source of extractContextSources(parsed, builtins).flatMap((s) => s.sources)) {
-      for (const path of matchContext(contextFiles, imagesDir, source)) inputs.push({ kind: 'context', path, id: blobOf(path) ?? 'deleted' });
+      for (const path of matchContext(contextFiles, imagesDir, source)) inputs.push({ kind: 'context', path, id: blobOf(path) });
     }
 
     const dependsOn: string[] = [];
@@ -125,7 +142,7 @@ export async function computeTags(repo: Repo, options: TagOptions = {}): Promise
       dependsOn.push(base.path);
       inputs.push({ kind: 'base-image', path: base.path, id: baseTags.contentTag });
     }
-    for (const [key, value] of Object.entries(repo.config.buildArgs).sort()) inputs.push({ kind: 'build-arg', path: key, id: value });
+    for (const [key, value] of Object.entries(buildArgs).sort()) inputs.push({ kind: 'build-arg', path: key, id: value });
 
     const uniqueDirty = [...new Set(dirtyPaths)].sort();
     const isDirty = uniqueDirty.length > 0 || inputs.some((i) => i.kind === 'base-image' && i.id.includes('-dirty-'));
@@ -141,6 +158,17 @@ export async function computeTags(repo: Repo, options: TagOptions = {}): Promise
   return results;
 }
 
+/**
+ * The images a command's Dockerfile arguments name (a repository path or a file name); all when none is given.
+ * Naming nothing that exists is a usage error.
+ */
+export function selectImages(all: ImageTags[], only: string[] | undefined, imagesDir: string): ImageTags[] {
+  if (!only?.length) return all;
+  const selected = all.filter((t) => only.some((o) => t.file === o || t.file.endsWith(`/${o}`)));
+  if (selected.length === 0) throw new UsageError(`no image in ${imagesDir}/ matches ${only.join(', ')}`);
+  return selected;
+}
+
 /** The input list a tree id is the git blob id of: one line per input, stable order. */
 export function describeInputs(inputs: ImageInput[]): string {
   return inputs.map((i) => `${i.kind} ${i.id} ${i.path}\n`).join('');
@@ -151,6 +179,11 @@ function dirtyHash(lines: string[], inputs: ImageInput[]): string {
   for (const line of lines) h.update(`${line}\n`);
   for (const i of inputs.filter((x) => x.kind === 'base-image')) h.update(`${i.path} ${i.id}\n`);
   return h.digest('hex').slice(0, 7);
+}
+
+function isBelow(path: string, dir: string): boolean {
+  const d = posix.normalize(dir).replace(/\/+$/, '');
+  return d === '.' || path === d || path.startsWith(`${d}/`);
 }
 
 /** Repository files a COPY/ADD source names: the path itself, everything beneath a directory, or a glob. */

@@ -1,7 +1,7 @@
 import { Option, type Command } from 'commander';
-import { RegistryClient } from '../adapters/registry/index.js';
 import { join } from 'node:path';
 import { runPush, type PushResult, type VerifyHook } from '../app/push.js';
+import { registryAccess } from '../app/registry-client.js';
 import { loadRepo, type Repo } from '../app/repo.js';
 import { kernelSets, loadKernels, verifyBuiltImage } from '../app/verify.js';
 import type { EngineName } from '../adapters/engines/detect.js';
@@ -59,8 +59,7 @@ Example: builder-images push --repo 127.0.0.1:5000/builders --engine buildah`,
     .action(
       action<PushCliOptions>(async (opts, ctx, args) => {
         const repo = await loadRepo(ctx.cwd, ctx.configPath);
-        const insecure = [...repo.config.insecureRegistries, ...(opts.insecure ?? [])];
-        const client = new RegistryClient({ insecureRegistries: insecure, debug: ctx.out.debug });
+        const { client, insecureRegistries: insecure } = registryAccess(repo, { insecure: opts.insecure, debug: ctx.out.debug });
         const repositories = [...(opts.repo ?? []), ...((opts as { registry?: string[] }).registry ?? [])];
         const verify = opts.verify && !opts.dryRun ? await prepareVerify(opts.verify, repo, insecure, ctx.out.progress) : undefined;
         const result = await runPush(repo, client, {

@@ -4,11 +4,15 @@ import type { Command } from 'commander';
 import { parseIndex, IndexParseError, type IndexEntry } from '../core/index-schema.js';
 import { defaultGccForKernel, parseKernelRelease } from '../core/kernel.js';
 import { isArch, type Arch } from '../core/names.js';
-import { selectBuilder, type Selection } from '../core/select.js';
+import { selectBuilder, selectionMatrix, type Selection } from '../core/select.js';
 import { formatGccVersion, widenVersion, type GccVersion } from '../core/version.js';
 import { CliError, UsageError } from '../errors.js';
-import { formatTable } from '../util/output.js';
-import { action, type Streams } from './context.js';
+import { formatTable, type Output } from '../util/output.js';
+import { registryAccess } from '../app/registry-client.js';
+import { loadRepo } from '../app/repo.js';
+import { readRegistryIndex } from '../app/registry-index.js';
+import { driverkitFlags, shellWords } from '../core/driverkit.js';
+import { action, collect, type CommandContext, type Streams } from './context.js';
 
 interface SelectOptions {
   target?: string;
@@ -19,13 +23,9 @@ interface SelectOptions {
   kernelRelease?: string;
   json?: boolean;
   matrix?: boolean;
+  fromRegistry?: string;
+  insecure?: string[];
 }
-
-/** One kernel per series, at every boundary of the driver builder's table, from 2.6 to 6.x. */
-export const KERNEL_SERIES = [
-  '2.6.32', '3.0.0', '3.10.0', '3.16.0', '3.18.0', '4.4.0', '4.9.0', '4.14.0', '4.18.0', '4.19.0',
-  '5.4.0', '5.10.0', '5.14.0', '5.15.0', '6.1.0', '6.5.0', '6.6.0', '6.8.0', '6.9.0', '6.12.0',
-];
 
 export function register(program: Command, streams: Streams): void {
   program
@@ -39,11 +39,12 @@ export function register(program: Command, streams: Streams): void {
     .option('--kernel-release <release>', "kernel release; the target GCC comes from the driver builder's default table")
     .option('--json', 'print the result as JSON')
     .option('--matrix', 'for every target in the index and kernel series 2.6 … 6.x, the pick (non-exact picks marked)')
+    .option('--from-registry <repository>', "network: choose among the repository's tags as the driver builder lists them, instead of --index")
+    .option('--insecure <host>', 'with --from-registry: registry spoken to over plain HTTP (loopback ones always are), repeatable', collect)
     .addHelpText('after', '\nExample: builder-images select --target centos --arch x86_64 --kernel-release 3.10.0-1160.el7.x86_64')
     .action(
       action<SelectOptions>(async (opts, ctx) => {
-        const file = resolve(ctx.cwd, opts.index);
-        const entries = await readIndex(file, opts.index);
+        const entries = await loadEntries(opts, ctx);
         if (opts.matrix) return printMatrix(entries, opts, ctx.out);
 
         if (!opts.target) throw new UsageError('--target is required (or use --matrix)');
@@ -51,18 +52,44 @@ export function register(program: Command, streams: Streams): void {
         const { gcc, source } = targetGcc(opts, opts.target);
         const pick = selectBuilder(entries, { target: opts.target, arch, tag: opts.tag, gcc });
         if (!pick) {
-          throw new CliError(`no image in ${opts.index} for target ${opts.target} (or any), arch ${arch}, tag ${opts.tag}`);
+          throw new CliError(`no image in ${opts.fromRegistry ?? opts.index} for target ${opts.target} (or any), arch ${arch}, tag ${opts.tag}`);
         }
         if (opts.json) {
-          ctx.out.json({ image: pick.image.name, gcc: pick.gcc, reason: pick.reason, why: pick.why, targetGcc: formatGccVersion(gcc), targetGccFrom: source });
+          ctx.out.json({ image: pick.image.name, gcc: pick.gcc, reason: pick.reason, why: pick.why, targetGcc: formatGccVersion(gcc), targetGccFrom: source, driverkit: driverkitForms(opts, arch, pick) });
         } else {
           ctx.out.result(`image:  ${pick.image.name}`);
           ctx.out.result(`gcc:    ${pick.gcc} (wanted ${formatGccVersion(gcc)}, ${source})`);
           ctx.out.result(`why:    ${pick.reason}: ${pick.why}`);
+          printDriverkitForms(driverkitForms(opts, arch, pick), ctx.out);
         }
         return 0;
       }, streams),
     );
+}
+
+/** The entries to choose among: the index file, or the registry's tags as the driver builder reads them. */
+async function loadEntries(opts: SelectOptions, ctx: CommandContext): Promise<IndexEntry[]> {
+  if (!opts.fromRegistry) return readIndex(resolve(ctx.cwd, opts.index), opts.index);
+  const { client } = registryAccess(await loadRepo(ctx.cwd, ctx.configPath), { insecure: opts.insecure, debug: ctx.out.debug });
+  const seen = await readRegistryIndex(client, opts.fromRegistry, [opts.tag]);
+  for (const line of seen.ambiguous) ctx.out.warn(line);
+  for (const u of seen.unusable) ctx.out.warn(`${opts.fromRegistry}:${u.tag}: ${u.reason}`);
+  return seen.entries;
+}
+
+/** The driverkit flags that reproduce the pick, with the index file and with the registry repository. */
+function driverkitForms(opts: SelectOptions, arch: Arch, pick: Selection): { index?: string[]; registry: string[] } {
+  const request = { target: opts.target!, arch, tag: opts.tag, kernelRelease: opts.kernelRelease, gccVersion: opts.gcc ? pick.gcc : undefined };
+  const repository = opts.fromRegistry ?? pick.image.name.slice(0, pick.image.name.lastIndexOf(':'));
+  return {
+    ...(opts.fromRegistry ? {} : { index: driverkitFlags(request, opts.index) }),
+    registry: driverkitFlags(request, repository),
+  };
+}
+
+function printDriverkitForms(forms: { index?: string[]; registry: string[] }, out: Output): void {
+  if (forms.index) out.result(`driverkit (index):    ${shellWords(forms.index)}`);
+  out.result(`driverkit (registry): ${shellWords(forms.registry)}`);
 }
 
 /** The index a command reads, as a usage error when missing and a failure when it does not parse. */
@@ -102,18 +129,10 @@ function targetGcc(opts: SelectOptions, target: string): { gcc: GccVersion; sour
   throw new UsageError('give --gcc X.Y.Z or --kernel-release R');
 }
 
-function printMatrix(entries: IndexEntry[], opts: SelectOptions, out: import('../util/output.js').Output): number {
+function printMatrix(entries: IndexEntry[], opts: SelectOptions, out: Output): number {
   const arches: Arch[] = opts.arch ? [requireArch(opts.arch)] : ['x86_64', 'aarch64'];
   const targets = opts.target ? [opts.target] : [...new Set(entries.map((e) => e.target))].sort();
-  const rows: { target: string; arch: Arch; kernel: string; wanted: string; pick: Selection | null }[] = [];
-  for (const target of targets) {
-    for (const arch of arches) {
-      for (const kernel of KERNEL_SERIES) {
-        const gcc = defaultGccForKernel(target, parseKernelRelease(kernel)!).gcc;
-        rows.push({ target, arch, kernel, wanted: formatGccVersion(gcc), pick: selectBuilder(entries, { target, arch, tag: opts.tag, gcc }) });
-      }
-    }
-  }
+  const rows = selectionMatrix(entries, targets, arches, opts.tag);
   if (opts.json) {
     out.json(rows.map((r) => ({ target: r.target, arch: r.arch, kernel: r.kernel, wanted: r.wanted, image: r.pick?.image.name ?? null, gcc: r.pick?.gcc ?? null, reason: r.pick?.reason ?? 'none', exact: r.pick?.gcc === r.wanted })));
   } else {

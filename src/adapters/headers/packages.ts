@@ -6,14 +6,15 @@
  *    "newc" archive compressed with xz, zstd or gzip (parsed here: 110-byte ASCII headers, 4-byte alignment);
  *  - tarballs, compressed or not.
  * xz goes through the `xz` binary (Node has no xz decoder; it is on every distro); gzip through zlib and zstd
- * through fzstd, as layers are.
+ * as layers go (the `zstd` binary or fzstd, frame windows bounded).
  */
 import { createReadStream } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { PassThrough, Readable } from 'node:stream';
 import { execa } from 'execa';
 import tar from 'tar-stream';
-import { decompressor } from '../layers/read-layer.js';
+import { createGunzip } from 'node:zlib';
+import { zstdDecompress } from '../layers/zstd.js';
 import type { StagingTree } from './staging.js';
 
 export type PackageKind = 'deb' | 'rpm' | 'tar';
@@ -32,7 +33,9 @@ export function sniffCompression(head: Uint8Array): Compression {
 
 /** A decompressed stream of `input`, whose first bytes are `head`. */
 function decompressed(input: Readable, kind: Compression, what: string): Readable {
-  if (kind === 'gzip' || kind === 'zstd' || kind === 'none') return input.pipe(decompressor(kind));
+  if (kind === 'none') return input;
+  if (kind === 'gzip') return input.pipe(createGunzip({ chunkSize: 256 * 1024 }));
+  if (kind === 'zstd') return Readable.from(zstdDecompress(input));
   const tool = kind === 'xz' ? 'xz' : 'bzip2';
   const child = execa(tool, ['-dc'], { input, buffer: false, stderr: 'pipe' });
   const out = new PassThrough();
