@@ -95,8 +95,11 @@ describe('firstErrorLines', () => {
       '  CC [M]  /tmp/m/bi_probe.o',
       "gcc-11.0.0: error: unrecognized command-line option '-ftrivial-auto-var-init=zero'",
       'make[1]: *** [/usr/src/linux-headers-6.1.0-56-common/scripts/Makefile.build:255: /tmp/m/bi_probe.o] Error 1',
+      'subprocess exited with status 2',
+      'Error: exit status 2',
     ].join('\n');
     expect(firstErrorLines(out)[0]).toMatch(/unrecognized command-line option '-ftrivial-auto-var-init=zero'/);
+    expect(firstErrorLines(out)).toHaveLength(2); // buildah's echo of the status is not a reason
     expect(firstErrorLines('a\nb\nc', 2)).toEqual(['b', 'c']);
   });
 });

@@ -84,8 +84,8 @@ export async function stageHeaders(sources: HeadersSource[], options: StageOptio
   };
   try {
     for (const group of groupUnits(units)) {
-      const { root, files } = await unpackGroup(group, options, trees);
-      kernels.push(...(await readKernels(root, files, group)));
+      const staged = await stageGroup(group, options, trees);
+      kernels.push(...(await readKernels(staged, group)));
     }
   } catch (err) {
     await cleanup();
@@ -136,13 +136,48 @@ export function groupUnits<T extends { kind: string; arch?: Arch; anyArch?: bool
   return groups;
 }
 
+/** Unpacked trees of a group: every path, and which tree holds a path (the tree's root). */
+interface StagedGroup {
+  files: string[];
+  rootOf(rel: string): string | undefined;
+}
+
 /**
- * Unpack a group into its own tree, kept under the cache by the sha256 of its files' contents: a second run
- * (push --verify, then verify) mounts the same tree without unpacking again. Built in a temporary sibling and
- * renamed into place, so a half-unpacked tree is never used.
+ * Each package of a group in its own cached tree, so one `-common` serves every arch; each mount then comes from
+ * the tree that holds it. Should two packages share a mounted directory, the group is unpacked into one tree.
  */
-async function unpackGroup(group: Unit[], options: StageOptions, trees: string[]): Promise<{ root: string; files: string[] }> {
-  if (group.length === 1 && group[0]!.kind === 'dir') return { root: group[0]!.path, files: await listTree(group[0]!.path) };
+async function stageGroup(group: Unit[], options: StageOptions, temps: string[]): Promise<StagedGroup> {
+  if (group.length === 1 && group[0]!.kind === 'dir') {
+    const root = group[0]!.path;
+    return { files: await listTree(root), rootOf: () => root };
+  }
+  const trees: Tree[] = [];
+  for (const unit of group) trees.push(await unpackCached([unit], options, temps));
+  if (trees.length === 1) return { files: trees[0]!.files, rootOf: () => trees[0]!.root };
+  const files = trees.flatMap((t) => t.files);
+  const owners = new Map<string, string>();
+  for (const mount of detectHeadersLayout(files).mounts) {
+    const holding = trees.filter((t) => t.files.some((f) => f === mount.path || f.startsWith(`${mount.path}/`)));
+    if (holding.length !== 1) {
+      const merged = await unpackCached(group, options, temps);
+      return { files: merged.files, rootOf: () => merged.root };
+    }
+    owners.set(mount.path, holding[0]!.root);
+  }
+  return { files, rootOf: (rel) => [...owners].find(([m]) => rel === m || rel.startsWith(`${m}/`))?.[1] };
+}
+
+interface Tree {
+  root: string;
+  files: string[];
+}
+
+/**
+ * Unpack packages into one tree, kept under the cache by the sha256 of their contents: a second run (push
+ * --verify, then verify) mounts the same tree without unpacking again. Built in a temporary sibling and renamed
+ * into place, so a half-unpacked tree is never used.
+ */
+async function unpackCached(group: Unit[], options: StageOptions, trees: string[]): Promise<Tree> {
   const treesDir = options.workDir ?? join(options.cacheDir, 'trees');
   await mkdir(treesDir, { recursive: true });
   const key = createHash('sha256');
@@ -190,18 +225,23 @@ async function readInside(root: string, rel: string): Promise<string | undefined
   }
 }
 
-async function readKernels(root: string, files: string[], group: Unit[]): Promise<StagedKernel[]> {
-  const layout = detectHeadersLayout(files);
+async function readKernels(staged: StagedGroup, group: Unit[]): Promise<StagedKernel[]> {
+  const layout = detectHeadersLayout(staged.files);
   const packaging = group[0]!.kind === 'deb' ? 'deb' : group[0]!.kind === 'rpm' ? 'rpm' : 'other';
   const sources = group.map((u) => u.given);
   if (layout.buildDirs.length === 0) {
     throw new Error(`headers ${sources.join(' + ')}: no kernel build dir (a Makefile next to a .config) in them${packaging === 'deb' ? ': give the arch package linux-headers-<release>-<arch> with its -common and linux-kbuild companions' : ''}`);
   }
+  const read = (rel: string) => {
+    const root = staged.rootOf(rel);
+    return root ? readInside(root, rel) : Promise.resolve(undefined);
+  };
+  const mounts = layout.mounts.map((m) => ({ source: join(staged.rootOf(m.path)!, m.path), target: m.target }));
   const kernels: StagedKernel[] = [];
   for (const dir of layout.buildDirs) {
     const at = (p: string) => (dir === '.' ? p : `${dir}/${p}`);
     const [uts, utsOld, plain, config] = await Promise.all(
-      ['include/generated/utsrelease.h', 'include/linux/utsrelease.h', 'include/config/kernel.release', '.config'].map((p) => readInside(root, at(p))),
+      ['include/generated/utsrelease.h', 'include/linux/utsrelease.h', 'include/config/kernel.release', '.config'].map((p) => read(at(p))),
     );
     const release = kernelReleaseOf({ utsrelease: uts ?? utsOld, kernelRelease: plain });
     if (!release) throw new Error(`headers ${sources.join(' + ')}: ${dir} has neither include/generated/utsrelease.h nor include/config/kernel.release: pass --kernel-release`);
@@ -212,7 +252,7 @@ async function readKernels(root: string, files: string[], group: Unit[]): Promis
       arch,
       packaging,
       buildDir: containerPathOf(dir, layout.mounts),
-      mounts: layout.mounts.map((m) => ({ source: m.path === '.' ? root : join(root, m.path), target: m.target })),
+      mounts,
       sources,
     });
   }
