@@ -41,6 +41,8 @@ export interface Word {
 
 export interface Heredoc {
   name: string;
+  /** `3<<EOF`: the file descriptor it feeds (0 when not written). */
+  fileDescriptor: number;
   /** `<<-`: leading tabs are stripped. */
   chomp: boolean;
   /** Unquoted name: the content is expanded. */
@@ -510,20 +512,31 @@ function parseNameValue(ins: Instruction, rest: string, escape: string): string 
 
 const HEREDOC_WORD = /^(\d*)<<(-?)\s*([^<]*)$/;
 
-function heredocNames(line: string): { name: string; chomp: boolean; expand: boolean }[] | string {
+type HeredocName = Omit<Heredoc, 'content'>;
+
+/** One word as a heredoc start (`<<EOF`, `<<-'EOF'`, `3<<EOF`…): its name, or undefined, or an error message. */
+export function parseHeredoc(word: string): HeredocName | undefined | { error: string } {
+  const m = HEREDOC_WORD.exec(word);
+  if (!m || m[3] === '') return undefined;
+  const plain = processWord(m[3]!, new Map(), { skipUnsetEnv: true });
+  if (!plain.ok) return { error: plain.error };
+  if (plain.words.length !== 1) return undefined;
+  // Quotes anywhere in the name (`<<'EOF'`, `<<E"O"F`) mean the content is not expanded.
+  const raw = processWord(m[3]!, new Map(), { skipUnsetEnv: true, rawQuotes: true });
+  const quotes = (s: string) => (s.match(/['"]/g) ?? []).length;
+  const name = plain.words[0]!;
+  return { name, chomp: m[2] === '-', expand: raw.ok && quotes(name) === quotes(raw.words[0] ?? ''), fileDescriptor: Number(m[1] || 0) };
+}
+
+/** The heredocs an instruction line starts, in order, or an error message. */
+export function heredocsOfLine(line: string): HeredocName[] | string {
   const words = processWord(line, new Map(), { rawQuotes: true, rawEscapes: true, skipUnsetEnv: true });
   if (!words.ok) return [];
-  const out: { name: string; chomp: boolean; expand: boolean }[] = [];
+  const out: HeredocName[] = [];
   for (const word of words.words) {
-    const m = HEREDOC_WORD.exec(word);
-    if (!m || m[3] === '') continue;
-    const plain = processWord(m[3]!, new Map(), { skipUnsetEnv: true });
-    if (!plain.ok) return plain.error;
-    if (plain.words.length !== 1) continue;
-    const raw = processWord(m[3]!, new Map(), { skipUnsetEnv: true, rawQuotes: true });
-    const quotes = (s: string) => (s.match(/['"]/g) ?? []).length;
-    const name = plain.words[0]!;
-    out.push({ name, chomp: m[2] === '-', expand: raw.ok && quotes(name) === quotes(raw.words[0] ?? '') });
+    const doc = parseHeredoc(word);
+    if (doc && 'error' in doc) return doc.error;
+    if (doc) out.push(doc);
   }
   return out;
 }
@@ -532,7 +545,7 @@ function heredocNames(line: string): { name: string; chomp: boolean; expand: boo
 function readHeredocs(ins: Instruction, line: string, lines: PhysicalLine[], i: number, errors: DockerfileError[]): number {
   const target = ins.keyword === 'ONBUILD' ? ins.sub : ins;
   if (!target || !['RUN', 'COPY', 'ADD'].includes(target.keyword) || target.json || !line.includes('<<')) return i;
-  const names = heredocNames(line);
+  const names = heredocsOfLine(line);
   if (typeof names === 'string') {
     errors.push({ line: ins.line, message: names });
     return i;

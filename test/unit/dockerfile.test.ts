@@ -43,8 +43,8 @@ describe('parseDockerfile', () => {
     const p = parseDockerfile('FROM scratch\nRUN <<EOF\nFROM evil\nEOF\nCOPY <<-"X" /a\n\tFROM also-not\n\tX\nUSER 1\n');
     expect(p.errors).toEqual([]);
     expect(p.instructions.map((i) => i.keyword)).toEqual(['FROM', 'RUN', 'COPY', 'USER']);
-    expect(p.instructions[1]!.heredocs[0]).toEqual({ name: 'EOF', chomp: false, expand: true, content: 'FROM evil\n' });
-    expect(p.instructions[2]!.heredocs[0]).toEqual({ name: 'X', chomp: true, expand: false, content: '\tFROM also-not\n' });
+    expect(p.instructions[1]!.heredocs[0]).toEqual({ name: 'EOF', chomp: false, expand: true, fileDescriptor: 0, content: 'FROM evil\n' });
+    expect(p.instructions[2]!.heredocs[0]).toEqual({ name: 'X', chomp: true, expand: false, fileDescriptor: 0, content: '\tFROM also-not\n' });
     expect(p.instructions[3]!.line).toBe(8);
   });
 
