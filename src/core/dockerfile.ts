@@ -385,9 +385,14 @@ function parseArguments(ins: Instruction, args: Piece, escape: string, errors: D
       ins.json = cmd.json;
       return error;
     }
-    case 'ONBUILD':
-      if (rest !== '') ins.sub = buildInstruction(args, ins.line, ins.endLine, escape, errors);
+    case 'ONBUILD': {
+      if (rest === '') return 'ONBUILD requires at least one argument';
+      const trigger = /^\S+/.exec(rest)![0].toUpperCase();
+      if (trigger === 'ONBUILD') return "Chaining ONBUILD via `ONBUILD ONBUILD` isn't allowed";
+      if (trigger === 'MAINTAINER' || trigger === 'FROM') return `${trigger} isn't allowed as an ONBUILD trigger`;
+      ins.sub = buildInstruction(args, ins.line, ins.endLine, escape, errors);
       return undefined;
+    }
     default:
       // MAINTAINER, STOPSIGNAL, USER, WORKDIR
       ins.words = rest === '' ? [] : [{ value: rest, start: 0 }];
@@ -877,27 +882,9 @@ function csvFields(value: string, offsets: number[]): Piece[] {
 function stageGraphErrors(deps: StageDependency[], stageNames: string[]): DockerfileError[] {
   const errors: DockerfileError[] = [];
   const label = (i: number) => stageNames[i] || `stage-${i}`;
-  const edges = new Map<number, StageDependency[]>();
-  for (const d of deps) edges.set(d.from, [...(edges.get(d.from) ?? []), d]);
-  const cyclic = new Set<StageDependency>();
-  const onPath: StageDependency[] = [];
-  const visiting = new Set<number>();
-  const done = new Set<number>();
-  const visit = (stage: number): void => {
-    visiting.add(stage);
-    for (const d of edges.get(stage) ?? []) {
-      onPath.push(d);
-      if (visiting.has(d.to)) {
-        for (const e of onPath.slice(onPath.findIndex((p) => p.from === d.to))) cyclic.add(e);
-      } else if (!done.has(d.to)) visit(d.to);
-      onPath.pop();
-    }
-    visiting.delete(stage);
-    done.add(stage);
-  };
-  for (let s = 0; s < stageNames.length; s++) if (!done.has(s)) visit(s);
+  const component = stronglyConnected(stageNames.length, deps);
   for (const d of deps) {
-    if (cyclic.has(d)) {
+    if (component[d.from] === component[d.to]) {
       const via = d.from === d.to ? 'it copies from itself' : `it needs stage "${label(d.to)}", which needs it in turn`;
       errors.push({ line: d.line, message: `circular dependency detected on stage: ${label(d.from)} (${d.what === 'copy' ? 'COPY' : 'RUN --mount'} --from=${d.name}: ${via})` });
     } else if (d.to > d.from) {
@@ -905,6 +892,55 @@ function stageGraphErrors(deps: StageDependency[], stageNames: string[]): Docker
     }
   }
   return errors;
+}
+
+/**
+ * Tarjan's strongly connected components, without recursion (a file may have very many stages): stages in one
+ * component need each other, so a dependency inside one is on a cycle.
+ */
+function stronglyConnected(count: number, deps: StageDependency[]): number[] {
+  const edges: number[][] = Array.from({ length: count }, () => []);
+  for (const d of deps) edges[d.from]!.push(d.to);
+  const index = new Array<number>(count).fill(-1);
+  const low = new Array<number>(count).fill(0);
+  const component = new Array<number>(count).fill(-1);
+  const onStack = new Array<boolean>(count).fill(false);
+  const stack: number[] = [];
+  let next = 0;
+  for (let root = 0; root < count; root++) {
+    if (index[root] !== -1) continue;
+    const work: [number, number][] = [[root, 0]];
+    while (work.length) {
+      const frame = work[work.length - 1]!;
+      const [v, i] = frame;
+      if (i === 0 && index[v] === -1) {
+        index[v] = low[v] = next++;
+        stack.push(v);
+        onStack[v] = true;
+      }
+      if (i < edges[v]!.length) {
+        frame[1]++;
+        const w = edges[v]![i]!;
+        if (index[w] === -1) work.push([w, 0]);
+        else if (onStack[w]) low[v] = Math.min(low[v]!, index[w]!);
+        continue;
+      }
+      work.pop();
+      if (work.length) {
+        const parent = work[work.length - 1]![0];
+        low[parent] = Math.min(low[parent]!, low[v]!);
+      }
+      if (low[v] === index[v]) {
+        let w: number;
+        do {
+          w = stack.pop()!;
+          onStack[w] = false;
+          component[w] = v;
+        } while (w !== v);
+      }
+    }
+  }
+  return component;
 }
 
 /** The build-context paths a COPY/ADD reads, each expanded with the stage's variables. */

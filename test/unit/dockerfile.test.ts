@@ -59,6 +59,12 @@ describe('parseDockerfile', () => {
     expect(parseDockerfile('').errors[0]!.message).toBe('file with no instructions');
   });
 
+  it('rejects ONBUILD chains and FROM/MAINTAINER triggers, as BuildKit does (and recursion stays one deep)', () => {
+    expect(parseDockerfile('FROM a\nONBUILD ONBUILD RUN x\n').errors).toEqual([{ line: 2, message: "Chaining ONBUILD via `ONBUILD ONBUILD` isn't allowed" }]);
+    expect(parseDockerfile('FROM a\nONBUILD from b\n').errors).toEqual([{ line: 2, message: "FROM isn't allowed as an ONBUILD trigger" }]);
+    expect(parseDockerfile(`FROM a\n${'ONBUILD '.repeat(50000)}RUN x\n`).errors).toHaveLength(1);
+  });
+
   it('parses flags and CRLF files', () => {
     const p = parseDockerfile('FROM --platform=$BUILDPLATFORM debian:12 AS build\r\nCOPY --from=build --chown=1:1 /a /b\r\n');
     expect(p.instructions[0]!.flags).toEqual([{ name: 'platform', value: '$BUILDPLATFORM', text: '--platform=$BUILDPLATFORM', valueOffsets: [16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29] }]);
@@ -272,6 +278,12 @@ describe('issue 13 regressions', () => {
     const later = parseDockerfile('FROM debian AS a\nCOPY --from=b /a /a\nFROM scratch AS b\n');
     expect(later.errors).toEqual([{ line: 2, message: 'cannot copy from stage "b", it needs to be defined before current stage "a"' }]);
     expect(parseDockerfile('FROM a\nCOPY --from=7 /a /a\n').errors[0]!.message).toContain('invalid stage index 7');
+    // Round a loop of many stages (no recursion limit on stage count); the dependencies off the loop are fine.
+    const n = 20000;
+    const loop = Array.from({ length: n }, (_, i) => `FROM scratch AS s${i}\nCOPY --from=s${(i + 1) % n} /a /a\n`).join('') + 'FROM scratch AS t\nCOPY --from=s0 /a /a\n';
+    const errors = parseDockerfile(loop).errors;
+    expect(errors.filter((e) => e.message.includes('circular dependency'))).toHaveLength(n);
+    expect(errors).toHaveLength(n);
   });
 
   it('a continuation keeps the next line as written (BuildKit): FROM\\ + "debian" is FROMdebian', () => {
