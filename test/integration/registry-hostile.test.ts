@@ -170,6 +170,13 @@ describe('hostile registry over plain http (loopback)', () => {
       expect(Date.now() - started).toBeLessThan(3 * 300 + 1500);
     });
 
+    it('resumes a blob whose body goes silent half way, and still verifies it', async () => {
+      h.mode = 'stall-blob-once';
+      const got = Buffer.from(await clientFor(h, { idleTimeoutMs: 300 }).getBlob(repoOf(h), h.image.layerDigest));
+      expect(got.equals(h.image.layer)).toBe(true);
+      expect(authorized(h, h.image.layerDigest)).toHaveLength(2);
+    });
+
     it('--timeout sets the idle limit of a CLI run', async () => {
       h.mode = 'trickle-body';
       const started = Date.now();
