@@ -92,6 +92,7 @@ export async function readLayer(blob: Readable, options: ReadLayerOptions): Prom
   const firstChunk: Buffer | undefined = first.done ? undefined : asBuffer(first.value as Uint8Array);
   const compression = firstChunk ? detectCompression(firstChunk) : 'none';
 
+  let sourceFailed = false;
   async function* hashed(): AsyncGenerator<Buffer> {
     if (firstChunk) {
       blobHash?.update(firstChunk);
@@ -99,7 +100,13 @@ export async function readLayer(blob: Readable, options: ReadLayerOptions): Prom
       yield firstChunk;
     }
     for (;;) {
-      const next = await iterator.next();
+      let next: IteratorResult<unknown>;
+      try {
+        next = await iterator.next();
+      } catch (err) {
+        sourceFailed = true;
+        throw err;
+      }
       if (next.done) return;
       const chunk = asBuffer(next.value as Uint8Array);
       blobHash?.update(chunk);
@@ -135,8 +142,19 @@ export async function readLayer(blob: Readable, options: ReadLayerOptions): Prom
     if (collector.batch.length) await options.onEntries(collector.take());
     stage = 'read';
     // Whatever follows the tar in the blob is still part of the blob: hash it for the digest check.
-    for (let next = await compressed.next(); !next.done; next = await compressed.next());
+    await drain(compressed);
   } catch (err) {
+    // A corrupt blob first shows as a broken tar or stream: when its digest is known, say that it is corrupt.
+    if (options.digest && blobHash && !(err instanceof LayerError)) {
+      const whole = await drain(compressed).then(
+        () => true,
+        () => false,
+      );
+      const actual = `${options.digest.split(':')[0]}:${blobHash.digest('hex')}`;
+      if (whole && !sourceFailed && actual !== options.digest) {
+        throw new LayerError(`${what}: content hashes to ${actual}, not its digest ${options.digest}: the layer is corrupt and was rejected`, { cause: err });
+      }
+    }
     blob.destroy();
     if (err instanceof TarFormatError) {
       throw new LayerError(err.kind === 'limit' ? `${what}: ${err.message}` : `${what} is not a valid tar: ${err.message}`, { cause: err });
@@ -154,6 +172,10 @@ export async function readLayer(blob: Readable, options: ReadLayerOptions): Prom
     if (actual !== options.diffId) throw new LayerError(`${what}: uncompressed content hashes to ${actual}, not its diff_id ${options.diffId}`);
   }
   return { entries: collector.count, compression, compressedBytes, uncompressedBytes };
+}
+
+async function drain(chunks: AsyncGenerator<Buffer>): Promise<void> {
+  for (let next = await chunks.next(); !next.done; next = await chunks.next());
 }
 
 function decompress(source: AsyncIterable<Buffer>, kind: Compression, zstd?: ZstdOptions): { output: AsyncIterable<Buffer>; close(): Promise<void> } {
