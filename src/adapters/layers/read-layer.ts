@@ -12,7 +12,7 @@ import { asBuffer } from '../../util/bytes.js';
 import { ELF_HEAD_BYTES } from '../../core/elf.js';
 import type { LayerEntry } from '../../core/filetree.js';
 import { TarFormatError, TarReader, type TarEntry } from '../../core/tar.js';
-import { zstdDecompress, ZstdWindowError, type ZstdOptions } from './zstd.js';
+import { zstdDecompress, ZstdWindowError, type Decompression, type ZstdOptions } from './zstd.js';
 
 export type Compression = 'gzip' | 'zstd' | 'none';
 
@@ -122,7 +122,7 @@ export async function readLayer(blob: Readable, options: ReadLayerOptions): Prom
   const tar = new TarReader(collector);
   let stage = 'read';
   try {
-    const { output, close } = decompress(view, compression, options.zstd);
+    const { output, finished, close } = decompress(view, compression, options.zstd);
     try {
       for await (const chunk of output) {
         uncompressedBytes += chunk.length;
@@ -134,6 +134,7 @@ export async function readLayer(blob: Readable, options: ReadLayerOptions): Prom
         if (collector.batch.length) await options.onEntries(collector.take());
         if (tar.done && !tarHash) break;
       }
+      if (!tar.done || tarHash) await finished();
     } finally {
       await close();
     }
@@ -178,7 +179,7 @@ async function drain(chunks: AsyncGenerator<Buffer>): Promise<void> {
   for (let next = await chunks.next(); !next.done; next = await chunks.next());
 }
 
-function decompress(source: AsyncIterable<Buffer>, kind: Compression, zstd?: ZstdOptions): { output: AsyncIterable<Buffer>; close(): Promise<void> } {
+function decompress(source: AsyncIterable<Buffer>, kind: Compression, zstd?: ZstdOptions): Decompression {
   if (kind === 'gzip') {
     const input = Readable.from(source, { objectMode: false, highWaterMark: 1024 * 1024 });
     const gunzip = createGunzip({ chunkSize: 256 * 1024 });
@@ -186,6 +187,7 @@ function decompress(source: AsyncIterable<Buffer>, kind: Compression, zstd?: Zst
     input.pipe(gunzip);
     return {
       output: gunzip,
+      finished: async () => {},
       close: async () => {
         input.unpipe(gunzip);
         input.destroy();
@@ -193,9 +195,6 @@ function decompress(source: AsyncIterable<Buffer>, kind: Compression, zstd?: Zst
       },
     };
   }
-  if (kind === 'zstd') {
-    const output = zstdDecompress(source, zstd);
-    return { output, close: async () => void (await output.return(undefined).catch(() => {})) };
-  }
-  return { output: source, close: async () => {} };
+  if (kind === 'zstd') return zstdDecompress(source, zstd);
+  return { output: source, finished: async () => {}, close: async () => {} };
 }
