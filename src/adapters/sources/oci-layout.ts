@@ -1,5 +1,5 @@
 import { createReadStream } from 'node:fs';
-import { readFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { formatPlatform, isIndexMediaType, sha256Digest, type Descriptor, type ImageConfig, type ImageIndex, type ImageManifest, type Platform } from '../../core/oci.js';
 import { childrenFor, platformOfConfig } from './select-platform.js';
@@ -13,13 +13,24 @@ export interface BlobStore {
   open(digest: string): import('node:stream').Readable;
 }
 
+/** Manifests, indexes and configs larger than this are refused (a layout is untrusted input). */
+export const MAX_JSON_BLOB = 4 * 1024 * 1024;
+
+/** `blobs/<alg>/<hex>` of a digest, which is checked first: it names a file, so it must not name a path. */
+export function blobName(digest: string, where: string): string {
+  if (!/^(sha256:[a-f0-9]{64}|sha512:[a-f0-9]{128})$/.test(digest)) throw new Error(`${where}: ${JSON.stringify(digest.slice(0, 80))} is not a sha256 or sha512 digest`);
+  const [alg, hex] = digest.split(':');
+  return `blobs/${alg}/${hex}`;
+}
+
 class DirectoryBlobStore implements BlobStore {
   constructor(private readonly dir: string) {}
   private path(digest: string): string {
-    const [alg, hex] = digest.split(':');
-    return join(this.dir, 'blobs', alg!, hex!);
+    return join(this.dir, blobName(digest, this.dir));
   }
   async readJson(digest: string): Promise<unknown> {
+    const size = (await stat(this.path(digest))).size;
+    if (size > MAX_JSON_BLOB) throw new Error(`${this.dir}: blob ${digest} is ${size} bytes, more than the ${MAX_JSON_BLOB}-byte limit for a manifest or config`);
     const bytes = await readFile(this.path(digest));
     if (digest.startsWith('sha256:') && sha256Digest(bytes) !== digest) throw new Error(`${this.dir}: blob ${digest} is corrupt (content hash differs)`);
     return JSON.parse(bytes.toString('utf8'));
