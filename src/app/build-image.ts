@@ -5,6 +5,7 @@
  *  - into a daemonless engine's storage (buildah, podman): check reads the image's mounted root, and the engine
  *    pushes it (compressing while it uploads), which spares an export, a second read and a second upload pass.
  */
+import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { platformBuildArgs, pulledImages } from '../core/dockerfile.js';
@@ -18,6 +19,7 @@ import { inspectLocalImage, mountLocalImage, type LocalImageInfo, type StorageEn
 import { DirectoryTree } from '../adapters/rootfs/directory-tree.js';
 import { headCommit, remoteUrl } from '../adapters/git/read.js';
 import { OciLayoutSource } from '../adapters/sources/oci-layout.js';
+import { onInterrupt } from '../util/cleanup.js';
 import { checkSource, judgeTree, reportProblems } from './check.js';
 import { readLayoutManifest, type LayoutManifest } from './layout.js';
 import type { Repo } from './repo.js';
@@ -52,6 +54,15 @@ export interface BuiltImage {
   problems?: string[];
 }
 
+/**
+ * The name the engine stores the build under. Two builds of the same content on one host (parallel CI jobs, two
+ * pushes) must not share it, or one removes the image the other is still checking or pushing: a kept image gets
+ * the stable `:<content tag>`, any other one a unique suffix.
+ */
+function localImageName(t: ImageTags, keep: boolean | undefined): string {
+  return `localhost/builder-images-build:${t.contentTag}${keep ? '' : `-${randomBytes(4).toString('hex')}`}`;
+}
+
 /** What every build of `t` needs whatever the output: the request for the engine and the images it pulls. */
 async function prepareBuild(repo: Repo, t: ImageTags, options: Omit<BuildImageOptions, 'layoutDir' | 'check'>): Promise<{ request: BuildRequest; pulled: string[] }> {
   const platform = platformString(t.name.arch);
@@ -64,7 +75,7 @@ async function prepareBuild(repo: Repo, t: ImageTags, options: Omit<BuildImageOp
     dockerfile,
     context: join(repo.root, repo.config.imagesDir),
     platform,
-    localName: `localhost/builder-images-build:${t.contentTag}`,
+    localName: localImageName(t, options.keep),
     labels: imageLabels(t, options.provenance),
     buildArgs,
     builder,
@@ -76,18 +87,21 @@ async function prepareBuild(repo: Repo, t: ImageTags, options: Omit<BuildImageOp
 
 export async function buildImage(repo: Repo, t: ImageTags, options: BuildImageOptions): Promise<BuiltImage> {
   const { request, pulled } = await prepareBuild(repo, t, options);
+  // Registered before the build: an interruption removes the image however far the build got (--keep too).
+  const interrupted = onInterrupt(() => removeLocalImage(options.engine, request.localName));
   let removal: Promise<void> | undefined;
   try {
     await buildToLayout(options.engine, { ...request, layoutDir: options.layoutDir });
     // The layout holds everything from here on: drop the engine's copy while the check runs.
-    if (!options.keep) removal = removeLocalImage(options.engine, request.localName);
+    if (!options.keep) removal = interrupted.runNow();
     const manifest = await readLayoutManifest(options.layoutDir);
     if (!options.check) return { manifest, pulled };
     options.onProgress?.('checking the built image');
     const [check] = await checkSource(new OciLayoutSource(options.layoutDir), { gccVersions: t.name.gccVersions, arch: t.name.arch });
     return { manifest, pulled, problems: check ? reportProblems(check.report) : ['the build output holds no image'] };
   } finally {
-    if (!options.keep) await (removal ?? removeLocalImage(options.engine, request.localName));
+    if (options.keep) interrupted.dismiss();
+    else await (removal ?? interrupted.runNow());
   }
 }
 
@@ -112,9 +126,11 @@ export interface StoredImage extends LocalImageInfo {
  */
 export async function buildAndCheckInStorage(repo: Repo, t: ImageTags, options: BuildSettings & { engine: StorageEngine }): Promise<StoredImage> {
   const { request } = await prepareBuild(repo, t, options);
+  // Registered before the build: an interruption at any point removes the image (after the mount's release).
+  const removal = onInterrupt(() => removeLocalImage(options.engine, request.localName));
   // The mount is released while the caller pushes (nothing needs it then); removal waits for the release.
   let released: Promise<unknown> = Promise.resolve();
-  const remove = () => released.then(() => removeLocalImage(options.engine, request.localName));
+  const remove = () => released.then(() => removal.runNow());
   try {
     await buildInStorage(options.engine, request);
     options.onProgress?.('checking the built image');

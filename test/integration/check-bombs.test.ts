@@ -4,11 +4,10 @@
  * Timing goals live in bench/; these assert outcomes and limits.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { sha256Digest } from '../../src/core/oci.js';
 import { hugeWindowZstd, manyHeaders, runCheckChild, writeStreamedLayout, zstdRleZeros } from '../support/bombs.js';
 import { base256, baseLayer, END, ELF_X86, header, tarFile, tarPax, tarSymlink } from '../support/tar-corpus.js';
 
@@ -112,23 +111,6 @@ describe('check on hostile layers: bounded memory, a verdict or a clear error', 
     const [result] = JSON.parse(run.stdout);
     expect(result, result.error).toMatchObject({ ok: true, gccs: [{ verdict: 'ok', resolved: `/${deep}/gcc` }] });
     expect(result.gccs[0].chain).toHaveLength(41); // the path and 40 link targets, the kernel's limit
-  });
-
-  it('a layout whose manifest names a path instead of a digest, or holds a 5 MiB config, is refused', async () => {
-    const dir = layout();
-    await writeStreamedLayout(dir, [{ compression: 'gzip', chunks: good }]);
-    const index = JSON.parse(readFileSync(join(dir, 'index.json'), 'utf8'));
-    index.manifests[0].digest = 'sha256:../../../../etc/passwd';
-    writeFileSync(join(dir, 'index.json'), JSON.stringify(index));
-    const traversal = runCheckChild([...ARGS, '--json', `oci:${dir}:bomb`]);
-    expect(JSON.parse(traversal.stdout)[0].error).toMatch(/is not a sha256 or sha512 digest/);
-    const big = Buffer.alloc(5 * 1024 * 1024, 0x20);
-    const digest = sha256Digest(big);
-    writeFileSync(join(dir, 'blobs/sha256', digest.slice(7)), big);
-    index.manifests[0].digest = digest;
-    writeFileSync(join(dir, 'index.json'), JSON.stringify(index));
-    const oversized = runCheckChild([...ARGS, '--json', `oci:${dir}:bomb`]);
-    expect(JSON.parse(oversized.stdout)[0].error).toMatch(/5242880 bytes, more than the 4194304-byte limit/);
   });
 
   it('a base-256 size beyond the layer ends with a printed reason (it used to exit 13 silently)', async () => {
