@@ -14,7 +14,7 @@ import { PassThrough, Readable } from 'node:stream';
 import { execa } from 'execa';
 import tar from 'tar-stream';
 import { createGunzip } from 'node:zlib';
-import { zstdDecompress } from '../layers/zstd.js';
+import { zstdDecompress, type Decompression } from '../layers/zstd.js';
 import type { StagingTree } from './staging.js';
 
 export type PackageKind = 'deb' | 'rpm' | 'tar';
@@ -31,11 +31,17 @@ export function sniffCompression(head: Uint8Array): Compression {
   return 'none';
 }
 
-/** A decompressed stream of `input`, whose first bytes are `head`. */
+/** Every byte a decompression gives, then its end status (a failed decoder throws there). */
+async function* drained(d: Decompression): AsyncGenerator<Buffer> {
+  yield* d.output;
+  await d.finished();
+}
+
+/** A decompressed stream of `input`. */
 function decompressed(input: Readable, kind: Compression, what: string): Readable {
   if (kind === 'none') return input;
   if (kind === 'gzip') return input.pipe(createGunzip({ chunkSize: 256 * 1024 }));
-  if (kind === 'zstd') return Readable.from(zstdDecompress(input));
+  if (kind === 'zstd') return Readable.from(drained(zstdDecompress(input)));
   const tool = kind === 'xz' ? 'xz' : 'bzip2';
   const child = execa(tool, ['-dc'], { input, buffer: false, stderr: 'pipe' });
   const out = new PassThrough();
