@@ -9,6 +9,7 @@ import { parseGccVersion } from '../core/version.js';
 import { UsageError } from '../errors.js';
 import { githubAnnotation } from '../util/annotations.js';
 import { formatTable, type Output } from '../util/output.js';
+import { checkRepository, checkVersionTag } from './shared-options.js';
 import { action, collect, type Streams } from './context.js';
 
 interface CheckOptions {
@@ -61,7 +62,7 @@ Examples:
         const { client, insecureRegistries } = registryAccess(repo, { insecure: opts.insecure, debug: ctx.out.debug });
         const expect = expectationFromFlags(opts);
         const targets = opts.all
-          ? allTargets(repo, opts.repo ?? repo.config.repositories[0]!, opts.tag ?? repo.config.versions[0] ?? 'latest')
+          ? allTargets(repo, opts.repo === undefined ? repo.config.repositories[0]! : checkRepository(opts.repo), opts.tag === undefined ? (repo.config.versions[0] ?? 'latest') : checkVersionTag(opts.tag))
           : args.map((spec) => explicitTarget(repo, spec, expect));
         if (targets.length === 0) throw new UsageError('name an image to check, or use --all');
         const checks = await checkTargets(targets, {

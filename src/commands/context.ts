@@ -1,4 +1,6 @@
+import { statSync } from 'node:fs';
 import type { Command } from 'commander';
+import { UsageError } from '../errors.js';
 import { createOutput, type Output } from '../util/output.js';
 
 /** What every command gets from the CLI: where it runs and where it writes. */
@@ -28,6 +30,7 @@ export function action<O>(fn: CommandAction<O>, streams: Streams) {
     const options = command.opts() as O;
     const globals = command.optsWithGlobals() as { cwd?: string; config?: string; debug?: boolean; quiet?: boolean };
     const args = command.args;
+    if (globals.cwd !== undefined && !isDirectory(globals.cwd)) throw new UsageError(`--cwd ${globals.cwd}: no such directory (give the repository's root)`);
     const ctx: CommandContext = {
       cwd: globals.cwd ?? process.cwd(),
       configPath: globals.config,
@@ -49,4 +52,8 @@ export function exitCodeOf(program: Command): number {
 /** Collector for repeatable options: `--tag a --tag b`. */
 export function collect(value: string, previous: string[] | undefined): string[] {
   return [...(previous ?? []), value];
+}
+
+function isDirectory(path: string): boolean {
+  return statSync(path, { throwIfNoEntry: false })?.isDirectory() ?? false;
 }

@@ -5,7 +5,7 @@ import { loadRepo } from '../app/repo.js';
 import type { EngineName } from '../adapters/engines/detect.js';
 import { formatTable, type Output } from '../util/output.js';
 import { action, collect, type Streams } from './context.js';
-import { parseJobs, parsePairs } from './shared-options.js';
+import { checkRepository, checkVersionTag, parseJobs, parsePairs } from './shared-options.js';
 
 interface PushCliOptions {
   repo?: string[];
@@ -56,12 +56,12 @@ Example: builder-images push --repo 127.0.0.1:5000/builders --engine buildah`,
       action<PushCliOptions>(async (opts, ctx, args) => {
         const repo = await loadRepo(ctx.cwd, ctx.configPath);
         const { client } = registryAccess(repo, { insecure: opts.insecure, debug: ctx.out.debug });
-        const repositories = [...(opts.repo ?? []), ...((opts as { registry?: string[] }).registry ?? [])];
+        const repositories = [...(opts.repo ?? []), ...((opts as { registry?: string[] }).registry ?? [])].map((r) => checkRepository(r));
         const result = await runPush(repo, client, {
           repositories: repositories.length ? repositories : repo.config.repositories,
           engine: (opts.engine ?? repo.config.engine) as EngineName | 'auto',
           scheme: opts.scheme ?? repo.config.tagScheme,
-          versions: opts.version ?? repo.config.versions,
+          versions: opts.version?.map((v) => checkVersionTag(v, '--version')) ?? repo.config.versions,
           withRef: Boolean(opts.ref),
           jobs: parseJobs(opts.jobs, 2),
           force: Boolean(opts.force),

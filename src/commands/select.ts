@@ -102,7 +102,7 @@ async function readIndex(file: string, shown: string): Promise<IndexEntry[]> {
   try {
     return parseIndex(text, shown);
   } catch (err) {
-    if (err instanceof IndexParseError) throw new CliError(err.message);
+    if (err instanceof IndexParseError) throw new UsageError(err.message);
     throw err;
   }
 }

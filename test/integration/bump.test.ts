@@ -9,7 +9,7 @@ import { computeTags } from '../../src/app/tags.js';
 import { makeRepo, runCli } from '../support/cli.js';
 import { startFakeGitHub } from '../support/fake-github.js';
 import { git, gitInitCommit } from '../support/git.js';
-import { startRegistry, type TestRegistry } from '../support/registry.js';
+import { freePort, startRegistry, type TestRegistry } from '../support/registry.js';
 import { pushIndex, pushRandomImage } from '../support/synthetic-images.js';
 
 const TOKEN = 'ghs_fakeTokenValue0123456789';
@@ -76,9 +76,9 @@ describe('bump: digest pull requests against a real registry, real git and a Git
     await reg?.stop();
   });
 
-  const withGitHubEnv = async <T>(fn: () => Promise<T>): Promise<T> => {
+  const withGitHubEnv = async <T>(fn: () => Promise<T>, overrides: Record<string, string> = {}): Promise<T> => {
     const saved = { ...process.env };
-    Object.assign(process.env, { GITHUB_TOKEN: TOKEN, GITHUB_API_URL: github.url, GITHUB_REPOSITORY: 'acme/builders' });
+    Object.assign(process.env, { GITHUB_TOKEN: TOKEN, GITHUB_API_URL: github.url, GITHUB_REPOSITORY: 'acme/builders', ...overrides });
     try {
       return await fn();
     } finally {
@@ -99,6 +99,15 @@ describe('bump: digest pull requests against a real registry, real git and a Git
     expect(out.stdout).toMatch(/multi \(linux\/arm64\/v8\)\s+final\s+digest/);
     expect(out.stdout).toMatch(/4 update\(s\) in 2 file\(s\)/);
     expect(readFileSync(file, 'utf8')).toBe(before);
+  });
+
+  it('--open-pr with the GitHub API unreachable says so (not that GitHub refused the pull request)', async () => {
+    const closed = `http://127.0.0.1:${await freePort()}`;
+    const out = await withGitHubEnv(() => runCli(['bump', '--open-pr'], root), { GITHUB_API_URL: closed });
+    expect(out.code).toBe(1);
+    expect(out.stderr).toMatch(new RegExp(`\nerror: could not reach the GitHub API at ${closed.replace(/\./g, '\\.')}: .*no pull request was opened for acme/builders; the branch builder-images/digests was pushed`));
+    expect(out.stderr).not.toContain('GitHub refused');
+    expect(github.requests).toHaveLength(0);
   });
 
   it('--open-pr pushes one commit to the branch and opens a pull request; a second run updates it', async () => {
