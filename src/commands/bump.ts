@@ -53,7 +53,7 @@ checkout, force-pushes the branch, and updates the open pull request instead of 
           return failed;
         }
         if (opts.dryRun) {
-          if (!opts.json) printPlan(ctx.out, plan, streams);
+          if (!opts.json) printPlan(ctx.out, plan);
           return failed;
         }
         if (opts.openPr) {
@@ -72,8 +72,9 @@ checkout, force-pushes the branch, and updates the open pull request instead of 
     );
 }
 
-function printPlan(out: Output, plan: BumpPlan, streams: Streams): void {
-  for (const c of plan.changes) streams.stdout.write(createTwoFilesPatch(`a/${c.path}`, `b/${c.path}`, c.before, c.after, '', '', { context: 2 }));
+function printPlan(out: Output, plan: BumpPlan): void {
+  // Through Output like every result, so redaction applies to the diff too.
+  for (const c of plan.changes) out.result(createTwoFilesPatch(`a/${c.path}`, `b/${c.path}`, c.before, c.after, '', '', { context: 2 }).replace(/\n$/, ''));
   out.result('');
   out.result(formatTable(updateTable(plan.updates)));
   out.result(`\n${plan.updates.length} update(s) in ${plan.changes.length} file(s) (dry run: nothing written)`);

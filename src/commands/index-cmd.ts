@@ -64,7 +64,7 @@ difference between what the registry serves and what images/ declares.`,
         const file = opts.output ? resolve(ctx.cwd, opts.output) : join(repo.root, repo.config.index.file);
         const shown = relative(repo.root, file) || file;
         if (opts.stdout) {
-          streams.stdout.write(expected);
+          ctx.out.result(expected.replace(/\n$/, ''));
           return 0;
         }
         const current = await readIndexFile(file);
@@ -74,7 +74,7 @@ difference between what the registry serves and what images/ declares.`,
             ctx.out.result(`${shown} is up to date (${entries} image(s))`);
             return 0;
           }
-          streams.stdout.write(createTwoFilesPatch(`a/${shown}`, `b/${shown}`, current ?? '', expected, '', '', { context: 3 }));
+          ctx.out.result(createTwoFilesPatch(`a/${shown}`, `b/${shown}`, current ?? '', expected, '', '', { context: 3 }).replace(/\n$/, ''));
           ctx.out.result(`${shown} is ${current === undefined ? 'missing' : 'stale'}: run \`builder-images index\` to update it`);
           return 1;
         }

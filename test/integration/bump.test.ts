@@ -101,6 +101,20 @@ describe('bump: digest pull requests against a real registry, real git and a Git
     expect(readFileSync(file, 'utf8')).toBe(before);
   });
 
+  it('--dry-run prints its diff through the output, so secrets in it are redacted', async () => {
+    const file = join(root, 'images/builder-any-x86_64_gcc12.0.0.Dockerfile');
+    const before = readFileSync(file, 'utf8');
+    writeFileSync(file, before.replace('# the base is an ARG so a build can point it at a mirror', '# token=ghp_leakedTokenValue0123456789'));
+    try {
+      const out = await runCli(['bump', '--dry-run'], root);
+      expect(out.stdout).toContain(' # token=***\r\n');
+      expect(out.stdout).not.toContain('ghp_leakedTokenValue0123456789');
+      expect(out.stdout).toContain(`+ARG BASE_IMAGE="${reg.host}/lib/base:1@${digests.base2}"`);
+    } finally {
+      writeFileSync(file, before);
+    }
+  });
+
   it('--open-pr with the GitHub API unreachable says so (not that GitHub refused the pull request)', async () => {
     const closed = `http://127.0.0.1:${await freePort()}`;
     const out = await withGitHubEnv(() => runCli(['bump', '--open-pr'], root), { GITHUB_API_URL: closed });
