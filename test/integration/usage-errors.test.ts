@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { makeRepo, PINNED_DOCKERFILE, runCli } from '../support/cli.js';
 import { gitInitCommit } from '../support/git.js';
+import { file, tarOf } from '../support/image-builder.js';
 
 const cleanups: (() => void)[] = [];
 afterEach(() => cleanups.splice(0).forEach((c) => c()));
@@ -107,5 +108,19 @@ describe('usage errors exit 2 with one line', () => {
     expect(existsSync(join(root, '..', 'outside.yaml'))).toBe(false);
     writeFileSync(join(root, 'builder-images.yaml'), 'repositories: [127.0.0.1:1/builders]\nimagesDir: /etc\n');
     await expectUsageError(['lint'], root, /^error: builder-images\.yaml:2: "imagesDir": must be a path inside the repository/);
+  });
+
+  it('errors a user can cause are typed: a FROM cycle, a source that is not what its prefix says', async () => {
+    const own = '127.0.0.1:1/builders';
+    const cyclic = repo({
+      'images/builder-a-x86_64_gcc12.0.0.Dockerfile': `FROM ${own}:b-x86_64_gcc12.0.0-latest\n`,
+      'images/builder-b-x86_64_gcc12.0.0.Dockerfile': `FROM ${own}:a-x86_64_gcc12.0.0-latest\n`,
+    });
+    await expectUsageError(['tag'], cyclic, /images\/builder-[ab]-x86_64_gcc12\.0\.0\.Dockerfile builds FROM images\/builder-[ab]-x86_64_gcc12\.0\.0\.Dockerfile, which builds FROM it in turn: break the cycle/);
+    const root = repo({ 'not-a-layout/readme': 'x' });
+    writeFileSync(join(root, 'not-an-archive.tar'), await tarOf([file('hello', 'x', 0o644)]));
+    const name = ['--name', 'builder-any-x86_64_gcc12.0.0.Dockerfile'];
+    await expectUsageError(['check', ...name, 'oci:not-a-layout'], root, /not-a-layout is not an OCI image layout \(no index\.json\): point oci: at the layout's directory/);
+    await expectUsageError(['check', ...name, 'docker-archive:not-an-archive.tar'], root, /not-an-archive\.tar is not a docker save archive/);
   });
 });

@@ -4,6 +4,7 @@ import tar from 'tar-stream';
 import { createGunzip } from 'node:zlib';
 import { formatPlatform, MediaType, sha256Digest, type ImageConfig, type ImageIndex, type ImageManifest, type Platform } from '../../core/oci.js';
 import { layoutImages, type BlobStore } from './oci-layout.js';
+import { UsageError } from '../../errors.js';
 import { platformOfConfig } from './select-platform.js';
 import type { ImageSource, SourceImage } from './types.js';
 
@@ -115,14 +116,14 @@ export class DockerArchiveSource implements ImageSource {
     const index = small.get('index.json');
     if (legacy && (!index || this.tag)) return this.legacyImages(JSON.parse(legacy.toString('utf8')) as LegacyEntry[], small);
     if (index) return layoutImages(new ArchiveBlobStore(this.file, small), JSON.parse(index.toString('utf8')) as ImageIndex, this.label, undefined, platform);
-    throw new Error(`${this.file} is not a docker save archive (no manifest.json or index.json)`);
+    throw new UsageError(`${this.file} is not a docker save archive (no manifest.json or index.json): give the file \`docker save -o FILE IMAGE\` wrote`);
   }
 
   private legacyImages(entries: LegacyEntry[], small: Map<string, Buffer>): SourceImage[] {
     const chosen = this.tag ? entries.filter((e) => e.RepoTags?.some((t) => t === this.tag || t.endsWith(`/${this.tag}`))) : entries;
     if (chosen.length !== 1) {
       const names = entries.flatMap((e) => e.RepoTags ?? []).join(', ') || 'untagged images';
-      throw new Error(`${this.label} ${chosen.length === 0 ? 'has no such image' : 'holds several images'} (${names})${chosen.length ? ': name one as docker-archive:FILE:TAG' : ''}`);
+      throw new UsageError(`${this.label} ${chosen.length === 0 ? 'has no such image' : 'holds several images'} (${names}): name one as docker-archive:FILE:TAG`);
     }
     const entry = chosen[0]!;
     const configBytes = small.get(clean(entry.Config));

@@ -3,6 +3,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { formatPlatform, isIndexMediaType, sha256Digest, type Descriptor, type ImageConfig, type ImageIndex, type ImageManifest, type Platform } from '../../core/oci.js';
 import { childrenFor, platformOfConfig } from './select-platform.js';
+import { UsageError } from '../../errors.js';
 import type { ImageSource, SourceImage } from './types.js';
 
 const REF_NAME = 'org.opencontainers.image.ref.name';
@@ -33,10 +34,10 @@ class DirectoryBlobStore implements BlobStore {
 export async function layoutImages(store: BlobStore, topIndex: ImageIndex, label: string, refName: string | undefined, platform?: Platform): Promise<SourceImage[]> {
   let candidates = topIndex.manifests;
   if (refName) candidates = candidates.filter((d) => d.annotations?.[REF_NAME] === refName);
-  if (candidates.length === 0) throw new Error(`${label} has no image${refName ? ` named ${refName}` : ''}`);
+  if (candidates.length === 0) throw new UsageError(`${label} has no image${refName ? ` named ${refName}: name one of its org.opencontainers.image.ref.name values` : ''}`);
   if (candidates.length > 1 && !refName) {
     const names = candidates.map((d) => d.annotations?.[REF_NAME] ?? d.digest).join(', ');
-    throw new Error(`${label} holds several images (${names}): name one as ${label}:<ref>`);
+    throw new UsageError(`${label} holds several images (${names}): name one as ${label}:<ref>`);
   }
   return expand(store, candidates[0]!, label, platform);
 }
@@ -74,7 +75,7 @@ export class OciLayoutSource implements ImageSource {
   }
   async images(platform?: Platform): Promise<SourceImage[]> {
     const text = await readFile(join(this.dir, 'index.json'), 'utf8').catch(() => {
-      throw new Error(`${this.dir} is not an OCI image layout (no index.json)`);
+      throw new UsageError(`${this.dir} is not an OCI image layout (no index.json): point oci: at the layout's directory`);
     });
     return layoutImages(new DirectoryBlobStore(this.dir), JSON.parse(text) as ImageIndex, this.label, this.refName, platform);
   }
