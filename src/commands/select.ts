@@ -1,14 +1,16 @@
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
 import { parseIndex, IndexParseError, type IndexEntry } from '../core/index-schema.js';
 import { defaultGccForKernel, parseKernelRelease } from '../core/kernel.js';
 import { isArch, type Arch } from '../core/names.js';
-import { selectBuilder, type Selection } from '../core/select.js';
+import { selectBuilder } from '../core/select.js';
+import { indexTargets, selectMatrix } from '../core/select-matrix.js';
 import { formatGccVersion, widenVersion, type GccVersion } from '../core/version.js';
 import { CliError, UsageError } from '../errors.js';
 import { formatTable } from '../util/output.js';
 import { action, type Streams } from './context.js';
+import { runSelectDiff, type DiffFormat } from './select-diff.js';
 
 interface SelectOptions {
   target?: string;
@@ -19,6 +21,8 @@ interface SelectOptions {
   kernelRelease?: string;
   json?: boolean;
   matrix?: boolean;
+  diff?: string;
+  format?: DiffFormat;
 }
 
 /** One kernel per series, at every boundary of the driver builder's table, from 2.6 to 6.x. */
@@ -39,9 +43,17 @@ export function register(program: Command, streams: Streams): void {
     .option('--kernel-release <release>', "kernel release; the target GCC comes from the driver builder's default table")
     .option('--json', 'print the result as JSON')
     .option('--matrix', 'for every target in the index and kernel series 2.6 … 6.x, the pick (non-exact picks marked)')
+    .option('--diff <git-ref>', "the --matrix picks that change between images/ at <git-ref> and the working tree (also to $GITHUB_STEP_SUMMARY)")
+    .addOption(new Option('--format <format>', 'output format (markdown: with --diff)').choices(['text', 'json', 'markdown']))
     .addHelpText('after', '\nExample: builder-images select --target centos --arch x86_64 --kernel-release 3.10.0-1160.el7.x86_64')
     .action(
       action<SelectOptions>(async (opts, ctx) => {
+        if (opts.diff) {
+          const arches: Arch[] = opts.arch ? [requireArch(opts.arch)] : ['x86_64', 'aarch64'];
+          return runSelectDiff({ diff: opts.diff, tag: opts.tag, target: opts.target, arches, format: opts.json ? 'json' : (opts.format ?? 'text') }, ctx, KERNEL_SERIES);
+        }
+        if (opts.format === 'markdown') throw new UsageError('--format markdown goes with --diff');
+        if (opts.format === 'json') opts.json = true;
         const file = resolve(ctx.cwd, opts.index);
         const entries = await readIndex(file, opts.index);
         if (opts.matrix) return printMatrix(entries, opts, ctx.out);
@@ -103,27 +115,19 @@ function targetGcc(opts: SelectOptions, target: string): { gcc: GccVersion; sour
 
 function printMatrix(entries: IndexEntry[], opts: SelectOptions, out: import('../util/output.js').Output): number {
   const arches: Arch[] = opts.arch ? [requireArch(opts.arch)] : ['x86_64', 'aarch64'];
-  const targets = opts.target ? [opts.target] : [...new Set(entries.map((e) => e.target))].sort();
-  const rows: { target: string; arch: Arch; kernel: string; wanted: string; pick: Selection | null }[] = [];
-  for (const target of targets) {
-    for (const arch of arches) {
-      for (const kernel of KERNEL_SERIES) {
-        const gcc = defaultGccForKernel(target, parseKernelRelease(kernel)!).gcc;
-        rows.push({ target, arch, kernel, wanted: formatGccVersion(gcc), pick: selectBuilder(entries, { target, arch, tag: opts.tag, gcc }) });
-      }
-    }
-  }
+  const targets = opts.target ? [opts.target] : indexTargets(entries);
+  const rows = selectMatrix(entries, { targets, arches, kernels: KERNEL_SERIES, tag: opts.tag });
   if (opts.json) {
-    out.json(rows.map((r) => ({ target: r.target, arch: r.arch, kernel: r.kernel, wanted: r.wanted, image: r.pick?.image.name ?? null, gcc: r.pick?.gcc ?? null, reason: r.pick?.reason ?? 'none', exact: r.pick?.gcc === r.wanted })));
+    out.json(rows.map((r) => ({ ...r, exact: r.gcc === r.wanted })));
   } else {
     const table = [['TARGET', 'ARCH', 'KERNEL', 'WANTS', 'GETS', 'HOW', 'IMAGE']];
     for (const r of rows) {
       // A fallback to the "any" image still gives the wanted GCC: only a different GCC is marked.
-      const mark = r.pick?.gcc === r.wanted ? '' : ' *';
-      table.push([r.target, r.arch, r.kernel, r.wanted, (r.pick?.gcc ?? '-') + mark, r.pick?.reason ?? 'none', r.pick?.image.name ?? '(no image)']);
+      const mark = r.gcc === r.wanted ? '' : ' *';
+      table.push([r.target, r.arch, r.kernel, r.wanted, (r.gcc ?? '-') + mark, r.reason, r.image ?? '(no image)']);
     }
     out.result(formatTable(table));
-    const inexact = rows.filter((r) => r.pick?.gcc !== r.wanted).length;
+    const inexact = rows.filter((r) => r.gcc !== r.wanted).length;
     out.result(`\n${rows.length} pick(s), ${inexact} without the wanted GCC (marked *)`);
   }
   return 0;
