@@ -13,7 +13,7 @@ import { applyUpdates, depTypeOf, planUpdate, type PlannedUpdate, type Resolutio
 import { formatIndexTag, parseImageTag } from '../core/names.js';
 import { formatPlatform, isIndexMediaType, matchPlatform, type ImageIndex, type ImageManifest, type Platform } from '../core/oci.js';
 import { formatReference, parseReference, repositoryName, type ImageReference } from '../core/reference.js';
-import { NotFoundError, type RegistryClient } from '../adapters/registry/index.js';
+import { NotFoundError, orAbsent, type RegistryClient } from '../adapters/registry/index.js';
 import { expectedIndexText, readIndexFile } from './index-file.js';
 import type { Repo } from './repo.js';
 import { computeTags, indexVersion, type ImageTags } from './tags.js';
@@ -129,10 +129,7 @@ async function resolveOwn(resolver: Resolver, ref: ImageReference, ownTags: Imag
   const image = tag.arch ? children.find((t) => t.name.arch === tag.arch) : undefined;
   const newTag = tag.arch ? image?.contentTag : children.length >= 2 ? formatIndexTag(tag, indexVersion('tree', children, children[0]!.version)) : undefined;
   if (!newTag) return undefined;
-  const head = await resolver.head({ registry: ref.registry, repository: ref.repository, tag: newTag }).catch((err: unknown) => {
-    if (err instanceof NotFoundError) return undefined;
-    throw err;
-  });
+  const head = await orAbsent(resolver.head({ registry: ref.registry, repository: ref.repository, tag: newTag }));
   if (!head) return undefined;
   return { digest: head.digest, tag: newTag, type: newTag === ref.tag && head.digest === ref.digest ? 'digest' : 'rebuild' };
 }
@@ -165,10 +162,7 @@ class Resolver {
     if (current.digest === ref.digest) return { digest: current.digest, type: 'digest' };
     if (!isIndexMediaType(current.mediaType)) return { digest: current.digest, type: 'digest' };
     // The tag is multi-arch now: was the old pin an index too, or one platform's manifest?
-    const pinned = await this.client.getManifest({ registry: ref.registry, repository: ref.repository, digest: ref.digest }).catch((err: unknown) => {
-      if (err instanceof NotFoundError) return undefined;
-      throw err;
-    });
+    const pinned = await orAbsent(this.client.getManifest({ registry: ref.registry, repository: ref.repository, digest: ref.digest }));
     if (!pinned || isIndexMediaType(pinned.mediaType)) return { digest: current.digest, type: 'digest' };
     const config = await this.client.getConfig({ registry: ref.registry, repository: ref.repository }, pinned.manifest as ImageManifest);
     const platform: Platform = { os: config.os, architecture: config.architecture };

@@ -4,12 +4,18 @@
  */
 import { checkTree, type CheckReport } from '../core/check-rules.js';
 import { FileTree, type TreeView } from '../core/filetree.js';
-import { archOfPlatform, platformString, type Arch } from '../core/names.js';
+import { archOfPlatform, formatArchTag, parseImageTag, platformOfArch, platformString, type Arch, type BuilderName } from '../core/names.js';
+import { tryParseReference } from '../core/reference.js';
 import { formatPlatform, type Platform } from '../core/oci.js';
 import { parseGccVersion } from '../core/version.js';
 import pLimit from 'p-limit';
 import { readLayer } from '../adapters/layers/read-layer.js';
-import type { ImageSource, SourceImage } from '../adapters/sources/index.js';
+import { openImageSource, type ImageSource, type SourceImage } from '../adapters/sources/index.js';
+import { RegistrySource } from '../adapters/sources/registry.js';
+import type { RegistryClient } from '../adapters/registry/index.js';
+import { builderImages } from '../adapters/fs/images-dir.js';
+import { UsageError } from '../errors.js';
+import type { Repo } from './repo.js';
 import { emulationFor, type EngineName } from '../adapters/engines/detect.js';
 import { runInImage } from '../adapters/engines/run.js';
 
@@ -17,6 +23,21 @@ export interface Expectation {
   gccVersions: string[];
   /** The arch the name promises; when absent, the image's own platform decides. */
   arch?: Arch;
+  /** The target (distro) the name promises, when a name says it: it picks the Dockerfile the image came from. */
+  target?: string;
+}
+
+/** One thing to check: where the image is, what it must hold, and the Dockerfile that made it. */
+export interface CheckTarget {
+  spec: string;
+  expect: Expectation;
+  dockerfile?: string;
+}
+
+/** A target's checks (one per platform checked), or the error that stopped it. */
+export interface TargetCheck extends ImageCheck {
+  dockerfile?: string;
+  error?: string;
 }
 
 export interface ExecResult {
@@ -67,7 +88,7 @@ export interface CheckOptions {
 }
 
 export async function checkSource(source: ImageSource, expect: Expectation, options: CheckOptions = {}): Promise<ImageCheck[]> {
-  const wanted = options.platform ?? (expect.arch ? platformOf(expect.arch) : undefined);
+  const wanted = options.platform ?? (expect.arch ? platformOfArch(expect.arch) : undefined);
   const images = await source.images(wanted);
   const results: ImageCheck[] = [];
   for (const image of images) {
@@ -92,7 +113,7 @@ export async function checkSource(source: ImageSource, expect: Expectation, opti
 export function judgeTree(tree: TreeView, platform: Platform, expect: Expectation): CheckReport {
   const imageArch = archOfPlatform(platform.architecture);
   const arch = expect.arch ?? imageArch;
-  const report = arch ? checkTree(tree, { arch, gccVersions: expect.gccVersions }) : { arch: 'x86_64' as Arch, platform: formatPlatform(platform), gccs: [], extra: [], ok: false };
+  const report: CheckReport = arch ? checkTree(tree, { arch, gccVersions: expect.gccVersions }) : { arch: null, platform: formatPlatform(platform), gccs: [], extra: [], ok: false };
   if (!arch) report.extra.push({ path: '/', message: `the image is ${formatPlatform(platform)}, which no builder arch (x86_64, aarch64) matches` });
   else if (imageArch !== arch) {
     report.extra.push({ path: '/', message: `the image is ${formatPlatform(platform)} but its name says ${arch} (${platformString(arch)}): build it with --platform ${platformString(arch)}` });
@@ -104,11 +125,6 @@ export function judgeTree(tree: TreeView, platform: Platform, expect: Expectatio
 /** A report's errors as sentences (empty when it passed). */
 export function reportProblems(report: CheckReport): string[] {
   return [...report.gccs.filter((g) => g.verdict === 'error').map((g) => g.message ?? `gcc ${g.gcc}: error`), ...report.extra.map((e) => e.message)];
-}
-
-function platformOf(arch: Arch): Platform {
-  const [os, architecture] = platformString(arch).split('/');
-  return { os: os!, architecture: architecture! };
 }
 
 /**
@@ -139,4 +155,82 @@ export async function execCheck(engine: EngineName, imageRef: string, arch: Arch
     );
   }
   return results;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// The check command's use case: which images, and each one checked (and run, with an engine)
+
+/** Every image images/ defines, under a repository and version tag. */
+export function allTargets(repo: Repo, repository: string, version: string): CheckTarget[] {
+  return builderImages(repo.files).map((f) => ({
+    spec: `${repository}:${formatArchTag(f.name as BuilderName, version)}`,
+    expect: { gccVersions: f.name.gccVersions, arch: f.name.arch, target: f.name.target },
+    dockerfile: f.path,
+  }));
+}
+
+/**
+ * One image named on the command line. What it must hold comes from `expect` (flags) or else from its builder
+ * tag; its Dockerfile is the one with the same target, GCCs and arch (none when the target is not known).
+ */
+export function explicitTarget(repo: Repo, spec: string, expect: Expectation | undefined): CheckTarget {
+  const tag = parseImageTag(tryParseReference(spec)?.tag ?? '');
+  const resolved = expect ?? (tag ? { gccVersions: tag.gccVersions, arch: tag.arch, target: tag.target } : undefined);
+  if (!resolved) throw new UsageError(`cannot tell which GCCs ${spec} must hold: its tag is not a builder tag; pass --name or --gcc`);
+  const file = resolved.target
+    ? builderImages(repo.files).find(
+        (f) => f.name.target === resolved.target && f.name.gccVersions.join() === resolved.gccVersions.join() && (!resolved.arch || f.name.arch === resolved.arch),
+      )
+    : undefined;
+  return { spec, expect: resolved, dockerfile: file?.path };
+}
+
+export interface CheckTargetsOptions {
+  client: RegistryClient;
+  cwd: string;
+  /** Which platform of a multi-arch index to check. */
+  platform?: Platform;
+  /** Run the compilers too (--exec) through this engine. */
+  engine?: EngineName;
+  insecureRegistries?: string[];
+  onProgress?: (line: string) => void;
+}
+
+/** Check every target; a target that cannot be read is a failed check saying why, and the others still run. */
+export async function checkTargets(targets: CheckTarget[], options: CheckTargetsOptions): Promise<TargetCheck[]> {
+  const checks: TargetCheck[] = [];
+  for (const target of targets) {
+    const source = openImageSource(target.spec, options.client, options.cwd);
+    try {
+      for (const r of await checkSource(source, target.expect, { platform: options.platform, onProgress: options.onProgress })) {
+        if (options.engine) {
+          r.exec = await execTarget(target, source, r.report.arch, options.engine, options.insecureRegistries);
+          if (r.exec.some((e) => e.verdict === 'error')) r.ok = false;
+        }
+        checks.push({ ...r, dockerfile: target.dockerfile });
+      }
+    } catch (err) {
+      const report: CheckReport = { arch: null, platform: '', gccs: [], extra: [], ok: false };
+      checks.push({ source: target.spec, description: target.spec, digest: '', platform: '', layers: 0, compressedBytes: 0, ok: false, report, dockerfile: target.dockerfile, error: (err as Error).message });
+    } finally {
+      await source.close?.();
+    }
+  }
+  return checks;
+}
+
+/** --exec of one checked image: skipped, saying why, when no engine can run it or its arch is not a builder's. */
+async function execTarget(target: CheckTarget, source: ImageSource, arch: Arch | null, engine: EngineName, insecureRegistries: string[] = []): Promise<ExecResult[]> {
+  const skip = (message: string) => target.expect.gccVersions.map((gcc) => ({ gcc, verdict: 'skipped' as const, message }));
+  const runnable = runnableImage(target.spec, source, engine);
+  if (!runnable) return skip('--exec needs a registry reference or an engine image (docker:/podman:/buildah:IMAGE)');
+  if (!arch) return skip('not run: the image is for no builder arch (x86_64, aarch64)');
+  return execCheck(runnable.engine, runnable.image, arch, target.expect.gccVersions, insecureRegistries);
+}
+
+/** What an engine can run: a registry reference (pulled), or an image already in that engine. */
+function runnableImage(spec: string, source: ImageSource, engine: EngineName): { engine: EngineName; image: string } | undefined {
+  if (source instanceof RegistrySource) return { engine, image: spec };
+  const local = /^(docker|podman|buildah):(.+)$/.exec(spec);
+  return local ? { engine: local[1] as EngineName, image: local[2]! } : undefined;
 }

@@ -18,12 +18,13 @@ import { MediaType, platformMatches, type Descriptor, type ImageIndex, type Plat
 import { isLoopbackRegistry, parseReference, tryParseReference, type ImageReference } from '../core/reference.js';
 import { pickEngine, type EngineName } from '../adapters/engines/detect.js';
 import { isStorageEngine, type StorageEngine } from '../adapters/engines/local-image.js';
-import { NotFoundError, type RegistryClient, type Repository } from '../adapters/registry/index.js';
+import { orAbsent, type RegistryClient, type Repository } from '../adapters/registry/index.js';
 import { uploadLayout } from './layout.js';
 import { buildAndCheckInStorage, buildImage, gitProvenance, type BuildSettings, type Provenance } from './build-image.js';
 import { publishStored } from './publish-stored.js';
+import { findPublished } from './published.js';
 import type { Repo } from './repo.js';
-import { computeTags, indexVersion, type ImageTags, type TagScheme } from './tags.js';
+import { computeTags, indexVersion, selectImages, type ImageTags, type TagScheme } from './tags.js';
 
 export interface PushOptions {
   /** Repositories to publish to: the first is built and pushed, the others are filled by copy. */
@@ -81,12 +82,12 @@ export async function runPush(repo: Repo, client: RegistryClient, options: PushO
   // Independent start-up work at once: tags from git, the engine probe, the provenance labels, and a first
   // request to the registry (it loads Node's HTTP client while git runs; its errors are met again per image).
   const [all, pickedEngine, provenance] = await Promise.all([
-    computeTags(repo, { scheme: options.scheme, versions: options.versions, withRef: options.withRef }),
+    computeTags(repo, { scheme: options.scheme, versions: options.versions, withRef: options.withRef, buildArgs: options.buildArgs }),
     building ? pickEngine(options.engine) : undefined,
     building ? gitProvenance(repo.root) : {},
     building ? client.ping(primary.registry, { once: true }).catch(() => undefined) : undefined,
   ]);
-  const selected = options.only?.length ? all.filter((t) => options.only!.some((o) => t.file === o || t.file.endsWith(`/${o}`))) : all;
+  const selected = selectImages(all, options.only, repo.config.imagesDir);
 
   const images: ImageOutcome[] = [];
   if (!options.manifestsOnly) {
@@ -138,12 +139,9 @@ async function pushImage(
       const why = options.allowDirty ? '--allow-dirty only pushes to a loopback registry' : 'commit or stash them, or pass --allow-dirty for a local registry';
       return outcome('failed', { message: `refusing to push a dirty image (uncommitted: ${t.dirtyPaths.join(', ') || 'a base image'}): ${why}` });
     }
-    // Only NotFound means "absent": a credential error here must stop the image, never trigger a rebuild. Asked
-    // with --force too, so such an error stops the image before a build, not after it.
-    const existing = await client.headManifest({ ...primary, tag: t.contentTag }).catch((err: unknown) => {
-      if (err instanceof NotFoundError) return undefined;
-      throw err;
-    });
+    // The question plan asks too. Asked with --force as well, so a credential error stops the image before a
+    // build, not after it.
+    const existing = await findPublished(client, primary, t.contentTag);
     if (existing && !options.force) {
       if (options.dryRun) return outcome('would-skip', { digest: existing.digest, message: 'content tag exists' });
       await retag(client, primary, t, existing.digest);
@@ -211,10 +209,7 @@ async function retag(client: RegistryClient, repo: Repository, t: ImageTags, dig
   if (others.length === 0) return;
   const m = await client.getManifest({ ...repo, digest });
   for (const tag of others) {
-    const current = await client.headManifest({ ...repo, tag }).catch((err: unknown) => {
-      if (err instanceof NotFoundError) return undefined;
-      throw err;
-    });
+    const current = await orAbsent(client.headManifest({ ...repo, tag }));
     if (current?.digest !== digest) await client.putManifest({ ...repo, tag }, m.bytes, m.mediaType);
   }
 }
@@ -265,10 +260,7 @@ function uniqueVersions(t: ImageTags): string[] {
 async function assembleIndex(client: RegistryClient, repo: Repository, tag: string, childTags: string[], options: PushOptions): Promise<IndexOutcome> {
   const children: Descriptor[] = [];
   for (const childTag of childTags) {
-    const head = await client.headManifest({ ...repo, tag: childTag }).catch((err: unknown) => {
-      if (err instanceof NotFoundError) return undefined;
-      throw err;
-    });
+    const head = await orAbsent(client.headManifest({ ...repo, tag: childTag }));
     if (!head) {
       if (options.dryRun) return { tag, status: 'would-push', message: `after ${childTag} is pushed` };
       return { tag, status: 'skipped', message: `${childTag} is not in the registry yet: the index waits for every arch` };
@@ -280,10 +272,7 @@ async function assembleIndex(client: RegistryClient, repo: Repository, tag: stri
     children.push({ mediaType: head.mediaType, digest: head.digest, size: head.size, platform });
   }
   const ref: ImageReference = { ...repo, tag };
-  const existing = await client.getManifest(ref).catch((err: unknown) => {
-    if (err instanceof NotFoundError) return undefined;
-    throw err;
-  });
+  const existing = await orAbsent(client.getManifest(ref));
   // Never drop an entry: keep the existing index's other platforms, replace only those we bring.
   const kept = existing && 'manifests' in existing.manifest ? (existing.manifest as ImageIndex).manifests.filter((d) => !children.some((c) => c.platform && platformMatches(d.platform, c.platform))) : [];
   const index: ImageIndex = { schemaVersion: 2, mediaType: MediaType.OciIndex, manifests: [...kept, ...children] };

@@ -8,7 +8,8 @@ import { listCommitted, resolveCommit } from '../adapters/git/read.js';
 import { builderImages } from '../adapters/fs/images-dir.js';
 import { buildIndex, type IndexEntry } from '../core/index-schema.js';
 import { parseDockerfileName, type Arch, type BuilderName } from '../core/names.js';
-import { diffMatrices, indexTargets, selectMatrix, type MatrixDiff } from '../core/select-matrix.js';
+import { diffMatrices, indexTargets, type MatrixDiff } from '../core/select-diff.js';
+import { selectionMatrix } from '../core/select.js';
 import type { Repo } from './repo.js';
 
 export interface SelectDiffOptions {
@@ -16,7 +17,6 @@ export interface SelectDiffOptions {
   ref: string;
   /** The image tag (version) the picks choose among, e.g. latest. */
   tag: string;
-  kernels: readonly string[];
   arches: Arch[];
   /** Only this target (default: every target either side has). */
   target?: string;
@@ -26,7 +26,7 @@ export interface SelectDiff {
   ref: string;
   commit: string;
   tag: string;
-  /** Cells compared: targets x arches x kernel series. */
+  /** Cells compared: targets x arches x kernel series (core/kernel KERNEL_SERIES). */
   picks: number;
   diff: MatrixDiff;
 }
@@ -40,8 +40,8 @@ export async function diffSelect(repo: Repo, options: SelectDiffOptions): Promis
   const before = indexOf(beforeNames, repo, options.tag);
   const after = indexOf(afterNames, repo, options.tag);
   const targets = options.target ? [options.target] : [...new Set([...indexTargets(before), ...indexTargets(after)])].sort();
-  const request = { targets, arches: options.arches, kernels: options.kernels, tag: options.tag };
-  const diff = diffMatrices(selectMatrix(before, request), selectMatrix(after, request));
+  const matrix = (entries: IndexEntry[]) => selectionMatrix(entries, targets, options.arches, options.tag);
+  const diff = diffMatrices(matrix(before), matrix(after));
   return { ref: options.ref, commit, tag: options.tag, picks: diff.changed.length + diff.unchanged.length, diff };
 }
 

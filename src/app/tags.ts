@@ -8,7 +8,7 @@
  *
  * Scheme `tree` (default): the content id is git's blob id of the image's input list: the Dockerfile's blob
  * (its target's, for a symlinked aarch64 file), the blob of every context file its COPY/ADD use, the content
- * tags of the repository's own images it builds FROM, and the configured build args. `tag --explain` prints
+ * tags of the repository's own images it builds FROM, and the build args (the config's merged with --build-arg). `tag --explain` prints
  * that list; `git hash-object --stdin` of it gives the id back. The tag changes exactly when an input does.
  * Scheme `commit`: the HEAD commit (`short` for the abbreviated form).
  * Dirty inputs (uncommitted changes, untracked non-ignored files) give `<id>-dirty-<7 hex>`, the 7 hex hashing
@@ -22,6 +22,7 @@ import { formatArchTag, parseImageTag, platformOfArch, type BuilderName } from '
 import { parseReference, repositoryName, tryParseReference } from '../core/reference.js';
 import { blobIdOf, hashWorkingFiles, headCommit, listCommitted, listDirty, objectFormat, refName } from '../adapters/git/read.js';
 import { builderImages, type ImageFile } from '../adapters/fs/images-dir.js';
+import { UsageError } from '../errors.js';
 import type { Repo } from './repo.js';
 
 export type TagScheme = 'tree' | 'commit';
@@ -57,6 +58,8 @@ export interface TagOptions {
   versions?: string[];
   /** Add the ref name (branch or tag, `/` and other non-alphanumerics as `-`) as a version. */
   withRef?: boolean;
+  /** Build args passed on top of the config's (`--build-arg`): they build a different image, so they are inputs. */
+  buildArgs?: Record<string, string>;
   env?: NodeJS.ProcessEnv;
 }
 
@@ -80,8 +83,9 @@ export async function computeTags(repo: Repo, options: TagOptions = {}): Promise
     if (ref) extra.push(sanitizeRef(ref));
   }
 
+  // The build args the engine gets: the config's, overridden by the flag's (as build-image merges them).
+  const buildArgs = { ...repo.config.buildArgs, ...options.buildArgs };
   const images = builderImages(repo.files);
-  const byFile = new Map(images.map((f) => [f.path, f]));
   const ownRepos = new Set(repo.config.repositories.map((r) => repositoryName(parseReference(r))));
   const memo = new Map<string, Promise<ImageTags>>();
 
@@ -125,7 +129,7 @@ export async function computeTags(repo: Repo, options: TagOptions = {}): Promise
       dependsOn.push(base.path);
       inputs.push({ kind: 'base-image', path: base.path, id: baseTags.contentTag });
     }
-    for (const [key, value] of Object.entries(repo.config.buildArgs).sort()) inputs.push({ kind: 'build-arg', path: key, id: value });
+    for (const [key, value] of Object.entries(buildArgs).sort()) inputs.push({ kind: 'build-arg', path: key, id: value });
 
     const uniqueDirty = [...new Set(dirtyPaths)].sort();
     const isDirty = uniqueDirty.length > 0 || inputs.some((i) => i.kind === 'base-image' && i.id.includes('-dirty-'));
@@ -139,6 +143,17 @@ export async function computeTags(repo: Repo, options: TagOptions = {}): Promise
   const results: ImageTags[] = [];
   for (const image of images) results.push(await compute(image, []));
   return results;
+}
+
+/**
+ * The images a command's Dockerfile arguments name (a repository path or a file name); all when none is given.
+ * Naming nothing that exists is a usage error.
+ */
+export function selectImages(all: ImageTags[], only: string[] | undefined, imagesDir: string): ImageTags[] {
+  if (!only?.length) return all;
+  const selected = all.filter((t) => only.some((o) => t.file === o || t.file.endsWith(`/${o}`)));
+  if (selected.length === 0) throw new UsageError(`no image in ${imagesDir}/ matches ${only.join(', ')}`);
+  return selected;
 }
 
 /** The input list a tree id is the git blob id of: one line per input, stable order. */

@@ -1,17 +1,13 @@
-import { mkdir, rm } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { Option, type Command } from 'commander';
-import { pickEngine, type EngineName } from '../adapters/engines/detect.js';
-import { buildImage, gitProvenance } from '../app/build-image.js';
+import type { EngineName } from '../adapters/engines/detect.js';
+import { buildImages, type BuildResult } from '../app/build.js';
 import { loadRepo } from '../app/repo.js';
-import { computeTags } from '../app/tags.js';
-import { platformString } from '../core/names.js';
-import { UsageError } from '../errors.js';
-import { formatTable } from '../util/output.js';
+import { formatTable, type Output } from '../util/output.js';
 import { action, collect, type Streams } from './context.js';
 import { parsePairs } from './shared-options.js';
 
-interface BuildOptions {
+interface BuildCliOptions {
   engine?: string;
   output: string;
   buildArg?: string[];
@@ -35,48 +31,29 @@ export function register(program: Command, streams: Streams): void {
     .option('--json', 'print the result as JSON')
     .addHelpText('after', '\nThe platform comes from each name\'s arch (x86_64 -> linux/amd64, aarch64 -> linux/arm64); a foreign arch builds\nthrough qemu binfmt or a remote builder, and the progress says which. Nothing is pushed.')
     .action(
-      action<BuildOptions>(async (opts, ctx, args) => {
+      action<BuildCliOptions>(async (opts, ctx, args) => {
         const repo = await loadRepo(ctx.cwd, ctx.configPath);
-        const all = await computeTags(repo);
-        const selected = args.length ? all.filter((t) => args.some((a) => t.file === a || t.file.endsWith(`/${a}`))) : all;
-        if (selected.length === 0) throw new UsageError(args.length ? `no image in ${repo.config.imagesDir}/ matches ${args.join(', ')}` : `no builder images in ${repo.config.imagesDir}/`);
-        const engine = await pickEngine((opts.engine ?? repo.config.engine) as EngineName | 'auto');
-        ctx.out.progress(`engine: ${engine}`);
-        const builders = { ...repo.config.builders, ...parsePairs(opts.builder, '--builder') };
-        const buildArgs = parsePairs(opts.buildArg, '--build-arg');
-        const provenance = await gitProvenance(repo.root);
-        const results: { file: string; platform: string; output: string; digest?: string; check: string; error?: string }[] = [];
-        for (const t of selected) {
-          const platform = platformString(t.name.arch);
-          const output = resolve(ctx.cwd, opts.output, t.contentTag);
-          try {
-            await rm(output, { recursive: true, force: true });
-            await mkdir(resolve(ctx.cwd, opts.output), { recursive: true });
-            const built = await buildImage(repo, t, {
-              engine,
-              layoutDir: output,
-              buildArgs,
-              builders,
-              provenance,
-              check: opts.check,
-              keep: opts.keep,
-              onProgress: (line) => ctx.out.progress(`[${t.contentTag}] ${line}`),
-            });
-            const check = built.problems === undefined ? 'not run' : built.problems.length ? `failed: ${built.problems.join('; ')}` : 'ok';
-            results.push({ file: t.file, platform, output, digest: built.manifest.digest, check });
-          } catch (err) {
-            results.push({ file: t.file, platform, output, check: 'not run', error: (err as Error).message });
-          }
-        }
-        if (opts.json) ctx.out.json(results);
-        else {
-          const rows = [['IMAGE', 'PLATFORM', 'DIGEST', 'CHECK', 'OUTPUT']];
-          for (const r of results) rows.push([r.file, r.platform, r.digest?.slice(0, 19) ?? 'build failed', r.check, r.error ?? r.output]);
-          ctx.out.result(formatTable(rows));
-          const failed = results.filter((r) => r.error || r.check.startsWith('failed')).length;
-          ctx.out.result(`${results.length} image(s) built with ${engine}: ${results.length - failed} ok, ${failed} failed`);
-        }
-        return results.every((r) => !r.error && !r.check.startsWith('failed')) ? 0 : 1;
+        const result = await buildImages(repo, {
+          only: args,
+          engine: (opts.engine ?? repo.config.engine) as EngineName | 'auto',
+          outputDir: resolve(ctx.cwd, opts.output),
+          buildArgs: parsePairs(opts.buildArg, '--build-arg'),
+          builders: parsePairs(opts.builder, '--builder'),
+          check: opts.check,
+          keep: opts.keep,
+          onProgress: ctx.out.progress,
+        });
+        if (opts.json) ctx.out.json(result.images);
+        else printSummary(ctx.out, result);
+        return result.ok ? 0 : 1;
       }, streams),
     );
+}
+
+function printSummary(out: Output, result: BuildResult): void {
+  const rows = [['IMAGE', 'PLATFORM', 'DIGEST', 'CHECK', 'OUTPUT']];
+  for (const r of result.images) rows.push([r.file, r.platform, r.digest?.slice(0, 19) ?? 'build failed', r.check, r.error ?? r.output]);
+  out.result(formatTable(rows));
+  const failed = result.images.filter((r) => r.error || r.check.startsWith('failed')).length;
+  out.result(`${result.images.length} image(s) built with ${result.engine}: ${result.images.length - failed} ok, ${failed} failed`);
 }

@@ -1,14 +1,10 @@
-import { join } from 'node:path';
 import type { Command } from 'commander';
 import { createTwoFilesPatch } from 'diff';
-import { publishBranch } from '../adapters/git/publish.js';
-import { refName, remoteUrl } from '../adapters/git/read.js';
-import { RegistryClient } from '../adapters/registry/index.js';
 import { planBump, type BumpPlan, type BumpProblem } from '../app/bump.js';
+import { openBumpPullRequest, writeBump } from '../app/bump-apply.js';
+import { registryAccess } from '../app/registry-client.js';
 import { loadRepo } from '../app/repo.js';
-import { pullRequestBody, updateTable, updateTitle } from '../core/bump.js';
-import { CliError, UsageError } from '../errors.js';
-import { writeFileAtomic } from '../util/atomic-write.js';
+import { updateTable } from '../core/bump.js';
 import { formatTable, type Output } from '../util/output.js';
 import { action, collect, type Streams } from './context.js';
 
@@ -46,7 +42,7 @@ checkout, force-pushes the branch, and updates the open pull request instead of 
     .action(
       action<BumpCliOptions>(async (opts, ctx) => {
         const repo = await loadRepo(ctx.cwd, ctx.configPath);
-        const client = new RegistryClient({ insecureRegistries: [...repo.config.insecureRegistries, ...(opts.insecure ?? [])], debug: ctx.out.debug });
+        const { client } = registryAccess(repo, { insecure: opts.insecure, debug: ctx.out.debug });
         const plan = await planBump(repo, client, { pin: Boolean(opts.pin), onProgress: ctx.out.progress });
         for (const p of plan.problems) ctx.out.warn(`${p.file}:${p.line}: ${p.reference}: ${p.message}`);
         const failed = plan.problems.some((p) => p.severity === 'error') ? 1 : 0;
@@ -61,10 +57,12 @@ checkout, force-pushes the branch, and updates the open pull request instead of 
           return failed;
         }
         if (opts.openPr) {
-          await openPullRequest(repo.root, plan, opts, repo.config.bump.branch, ctx.out);
+          const pr = await openBumpPullRequest(repo, plan, { remote: opts.remote, branch: opts.branch, base: opts.base, env: process.env, onProgress: ctx.out.progress });
+          ctx.out.result(`${pr.action} pull request #${pr.number}: ${pr.url}`);
+          ctx.out.result(formatTable(updateTable(plan.updates)));
           return failed;
         }
-        for (const change of plan.changes) await writeFileAtomic(join(repo.root, change.path), change.after);
+        await writeBump(repo, plan);
         if (!opts.json) {
           ctx.out.result(formatTable(updateTable(plan.updates)));
           ctx.out.result(`updated ${plan.changes.length} file(s): ${plan.changes.map((c) => c.path).join(', ')}${unresolvedNote(plan.problems)}`);
@@ -104,34 +102,4 @@ export function unresolvedNote(problems: BumpProblem[]): string {
   }
   if (pending) parts.push(`${pending} wait for their own image's next push`);
   return parts.length ? `: ${parts.join(', ')}; each is named above` : '';
-}
-
-async function openPullRequest(root: string, plan: BumpPlan, opts: BumpCliOptions, configBranch: string, out: Output): Promise<void> {
-  // Loaded here only: octokit is the heaviest module, and every other command starts faster without it.
-  const { githubClient, repositoryOf, upsertPullRequest } = await import('../adapters/github/pulls.js');
-  const token = process.env.GITHUB_TOKEN;
-  if (!token) throw new UsageError('--open-pr needs GITHUB_TOKEN in the environment (a token that may push branches and open pull requests)');
-  const url = await remoteUrl(root, opts.remote);
-  const slug = repositoryOf(url);
-  if (!slug) throw new UsageError(`cannot tell the GitHub repository: set GITHUB_REPOSITORY=owner/repo (remote ${opts.remote} is ${url ?? 'missing'})`);
-  const branch = opts.branch ?? configBranch;
-  const base = opts.base ?? process.env.GITHUB_BASE_REF ?? (await refName(root, {}));
-  if (!base) throw new UsageError('cannot tell the base branch (detached HEAD): pass --base');
-  const title = updateTitle(plan.updates);
-  const commit = await publishBranch(root, {
-    branch,
-    remote: opts.remote,
-    token,
-    message: `${title}\n\n${formatTable(updateTable(plan.updates))}\n`,
-    files: plan.changes.map((c) => ({ path: c.path, content: c.after })),
-  });
-  out.progress(`pushed ${commit.slice(0, 12)} to ${opts.remote}/${branch}`);
-  try {
-    const pr = await upsertPullRequest(githubClient(token), { ...slug, head: branch, base, title, body: pullRequestBody(plan.updates, plan.changes.map((c) => c.path)) });
-    out.result(`${pr.action} pull request #${pr.number}: ${pr.url}`);
-    out.result(formatTable(updateTable(plan.updates)));
-  } catch (err) {
-    const e = err as { status?: number; message?: string };
-    throw new CliError(`GitHub refused the pull request for ${slug.owner}/${slug.repo} (HTTP ${e.status ?? '?'}): ${e.message ?? String(err)}; the branch ${branch} was pushed`);
-  }
 }

@@ -1,14 +1,10 @@
 import { Option, type Command } from 'commander';
-import { builderImages } from '../adapters/fs/images-dir.js';
 import { pickEngine, type EngineName } from '../adapters/engines/detect.js';
-import { RegistryClient } from '../adapters/registry/index.js';
-import { openImageSource, type ImageSource } from '../adapters/sources/index.js';
-import { RegistrySource } from '../adapters/sources/registry.js';
-import { checkSource, execCheck, type Expectation, type ImageCheck } from '../app/check.js';
-import { loadRepo, type Repo } from '../app/repo.js';
-import { formatArchTag, isArch, parseDockerfileName, parseImageTag, type BuilderName } from '../core/names.js';
+import { allTargets, checkTargets, explicitTarget, type Expectation, type TargetCheck } from '../app/check.js';
+import { registryAccess } from '../app/registry-client.js';
+import { loadRepo } from '../app/repo.js';
+import { isArch, parseDockerfileName } from '../core/names.js';
 import { parsePlatform, type Platform } from '../core/oci.js';
-import { parseReference } from '../core/reference.js';
 import { parseGccVersion } from '../core/version.js';
 import { UsageError } from '../errors.js';
 import { githubAnnotation } from '../util/annotations.js';
@@ -29,13 +25,6 @@ interface CheckOptions {
   format: 'text' | 'json' | 'github';
   json?: boolean;
   insecure?: string[];
-}
-
-/** One thing to check: where the image is, what it must hold, and the Dockerfile that made it. */
-interface Target {
-  spec: string;
-  expect: Expectation;
-  dockerfile?: string;
 }
 
 export function register(program: Command, streams: Streams): void {
@@ -70,47 +59,25 @@ Examples:
       action<CheckOptions>(async (opts, ctx, args) => {
         const format = opts.json ? 'json' : opts.format;
         const repo = await loadRepo(ctx.cwd, ctx.configPath);
-        const insecure = [...repo.config.insecureRegistries, ...(opts.insecure ?? [])];
-        const client = new RegistryClient({ insecureRegistries: insecure, debug: ctx.out.debug });
-        const targets = opts.all ? allTargets(repo, opts) : args.map((spec) => explicitTarget(spec, opts, repo));
+        const { client, insecureRegistries } = registryAccess(repo, { insecure: opts.insecure, debug: ctx.out.debug });
+        const expect = expectationFromFlags(opts);
+        const targets = opts.all
+          ? allTargets(repo, opts.repo ?? repo.config.repositories[0]!, opts.tag ?? repo.config.versions[0] ?? 'latest')
+          : args.map((spec) => explicitTarget(repo, spec, expect));
         if (targets.length === 0) throw new UsageError('name an image to check, or use --all');
-        const platform = opts.platform ? toPlatform(opts.platform) : undefined;
-        const engine = opts.exec ? await pickEngine((opts.engine ?? repo.config.engine) as EngineName | 'auto') : undefined;
-
-        const checks: CheckRow[] = [];
-        for (const target of targets) {
-          const source = openImageSource(target.spec, client, ctx.cwd);
-          try {
-            const results = await checkSource(source, target.expect, { platform, onProgress: ctx.out.progress });
-            for (const r of results) {
-              if (engine) {
-                const arch = r.report.arch;
-                const runnable = runnableImage(target.spec, source, engine);
-                r.exec = runnable
-                  ? await execCheck(runnable.engine, runnable.image, arch, target.expect.gccVersions, insecure)
-                  : target.expect.gccVersions.map((gcc) => ({ gcc, verdict: 'skipped' as const, message: '--exec needs a registry reference or an engine image (docker:/podman:/buildah:IMAGE)' }));
-                if (r.exec.some((e) => e.verdict === 'error')) r.ok = false;
-              }
-              checks.push({ ...r, dockerfile: target.dockerfile });
-            }
-          } catch (err) {
-            checks.push({ source: target.spec, description: target.spec, digest: '', platform: '', layers: 0, compressedBytes: 0, ok: false, report: { arch: 'x86_64', platform: '', gccs: [], extra: [], ok: false }, dockerfile: target.dockerfile, error: (err as Error).message });
-          } finally {
-            await source.close?.();
-          }
-        }
+        const checks = await checkTargets(targets, {
+          client,
+          cwd: ctx.cwd,
+          platform: opts.platform ? toPlatform(opts.platform) : undefined,
+          engine: opts.exec ? await pickEngine((opts.engine ?? repo.config.engine) as EngineName | 'auto') : undefined,
+          insecureRegistries,
+          onProgress: ctx.out.progress,
+        });
         print(ctx.out, checks, format);
         await appendStepSummary(markdownVerdicts(checks));
         return checks.every((c) => c.ok) ? 0 : 1;
       }, streams),
     );
-}
-
-/** What an engine can run: a registry reference (pulled), or an image already in that engine. */
-function runnableImage(spec: string, source: ImageSource, engine: EngineName): { engine: EngineName; image: string } | undefined {
-  if (source instanceof RegistrySource) return { engine, image: spec };
-  const local = /^(docker|podman|buildah):(.+)$/.exec(spec);
-  return local ? { engine: local[1] as EngineName, image: local[2]! } : undefined;
 }
 
 function toPlatform(text: string): Platform {
@@ -125,7 +92,7 @@ function expectationFromFlags(opts: CheckOptions): Expectation | undefined {
   if (opts.name) {
     const name = parseDockerfileName(opts.name.split('/').pop()!);
     if (!name) throw new UsageError(`--name ${opts.name} is not a builder Dockerfile name (builder-<target>-<arch>_gcc<X.Y.Z>….Dockerfile)`);
-    return { gccVersions: name.gccVersions, arch: name.arch };
+    return { gccVersions: name.gccVersions, arch: name.arch, target: name.target };
   }
   if (opts.gcc?.length) {
     const bad = opts.gcc.find((g) => !parseGccVersion(g));
@@ -136,36 +103,8 @@ function expectationFromFlags(opts: CheckOptions): Expectation | undefined {
   return undefined;
 }
 
-function explicitTarget(spec: string, opts: CheckOptions, repo: Repo): Target {
-  let expect = expectationFromFlags(opts);
-  if (!expect) {
-    let tag;
-    try {
-      tag = parseImageTag(parseReference(spec).tag ?? '');
-    } catch {
-      tag = null;
-    }
-    if (!tag) throw new UsageError(`cannot tell which GCCs ${spec} must hold: its tag is not a builder tag; pass --name or --gcc`);
-    expect = { gccVersions: tag.gccVersions, arch: tag.arch };
-  }
-  const file = builderImages(repo.files).find((f) => f.name.gccVersions.join() === expect.gccVersions.join() && (!expect.arch || f.name.arch === expect.arch));
-  return { spec, expect, dockerfile: file?.path };
-}
-
-function allTargets(repo: Repo, opts: CheckOptions): Target[] {
-  const repository = opts.repo ?? repo.config.repositories[0]!;
-  const version = opts.tag ?? repo.config.versions[0] ?? 'latest';
-  return builderImages(repo.files).map((f) => ({
-    spec: `${repository}:${formatArchTag(f.name as BuilderName, version)}`,
-    expect: { gccVersions: f.name.gccVersions, arch: f.name.arch },
-    dockerfile: f.path,
-  }));
-}
-
-type CheckRow = ImageCheck & { dockerfile?: string; error?: string };
-
 /** Everything wrong with one checked image, one sentence each. */
-function problemsOf(c: CheckRow): string[] {
+function problemsOf(c: TargetCheck): string[] {
   return [
     ...(c.error ? [c.error] : []),
     ...c.report.gccs.filter((g) => g.verdict === 'error').map((g) => g.message!),
@@ -174,13 +113,13 @@ function problemsOf(c: CheckRow): string[] {
   ];
 }
 
-function verdictLine(checks: CheckRow[]): string {
+function verdictLine(checks: TargetCheck[]): string {
   const failed = checks.filter((c) => !c.ok).length;
   return `${checks.length} image(s) checked: ${checks.length - failed} ok, ${failed} failed`;
 }
 
 /** The job summary: one row per image and platform, failures first. */
-function markdownVerdicts(checks: CheckRow[]): string {
+function markdownVerdicts(checks: TargetCheck[]): string {
   const rows = [['IMAGE', 'PLATFORM', 'DIGEST', 'VERDICT', 'GCC', 'PROBLEMS']];
   for (const c of [...checks].sort((a, b) => Number(a.ok) - Number(b.ok))) {
     const gccs = c.report.gccs.map((g) => `${g.gcc} ${g.verdict}`).join(', ');
@@ -189,13 +128,14 @@ function markdownVerdicts(checks: CheckRow[]): string {
   return [`### builder-images check`, '', `**${verdictLine(checks)}**`, '', markdownTable(rows)].join('\n');
 }
 
-function print(out: Output, checks: CheckRow[], format: 'text' | 'json' | 'github'): void {
+function print(out: Output, checks: TargetCheck[], format: 'text' | 'json' | 'github'): void {
   if (format === 'json') {
     out.json(
       checks.map((c) => ({
         image: c.description,
         digest: c.digest,
         platform: c.platform,
+        arch: c.report.arch,
         dockerfile: c.dockerfile ?? null,
         ok: c.ok,
         error: c.error ?? null,

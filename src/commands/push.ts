@@ -1,6 +1,6 @@
 import { Option, type Command } from 'commander';
-import { RegistryClient } from '../adapters/registry/index.js';
 import { runPush, type PushResult } from '../app/push.js';
+import { registryAccess } from '../app/registry-client.js';
 import { loadRepo } from '../app/repo.js';
 import type { EngineName } from '../adapters/engines/detect.js';
 import { formatTable, type Output } from '../util/output.js';
@@ -56,8 +56,7 @@ Example: builder-images push --repo 127.0.0.1:5000/builders --engine buildah`,
     .action(
       action<PushCliOptions>(async (opts, ctx, args) => {
         const repo = await loadRepo(ctx.cwd, ctx.configPath);
-        const insecure = [...repo.config.insecureRegistries, ...(opts.insecure ?? [])];
-        const client = new RegistryClient({ insecureRegistries: insecure, debug: ctx.out.debug });
+        const { client } = registryAccess(repo, { insecure: opts.insecure, debug: ctx.out.debug });
         const repositories = [...(opts.repo ?? []), ...((opts as { registry?: string[] }).registry ?? [])];
         const result = await runPush(repo, client, {
           repositories: repositories.length ? repositories : repo.config.repositories,

@@ -6,7 +6,8 @@ import { diffSelect, type SelectDiff } from '../app/select-diff.js';
 import { loadRepo } from '../app/repo.js';
 import { GitError } from '../adapters/git/read.js';
 import type { Arch } from '../core/names.js';
-import { groupPicks, type MatrixPick, type PickChange, type PickSide } from '../core/select-matrix.js';
+import { groupPicks, pickSide, type PickChange, type PickSide } from '../core/select-diff.js';
+import type { MatrixPick } from '../core/select.js';
 import { UsageError } from '../errors.js';
 import { formatTable } from '../util/output.js';
 import { appendStepSummary, markdownTable } from '../util/step-summary.js';
@@ -22,11 +23,11 @@ export interface SelectDiffCliOptions {
   format: DiffFormat;
 }
 
-export async function runSelectDiff(opts: SelectDiffCliOptions, ctx: CommandContext, kernels: readonly string[]): Promise<number> {
+export async function runSelectDiff(opts: SelectDiffCliOptions, ctx: CommandContext): Promise<number> {
   const repo = await loadRepo(ctx.cwd, ctx.configPath);
   let result: SelectDiff;
   try {
-    result = await diffSelect(repo, { ref: opts.diff, tag: opts.tag, kernels, arches: opts.arches, target: opts.target });
+    result = await diffSelect(repo, { ref: opts.diff, tag: opts.tag, arches: opts.arches, target: opts.target });
   } catch (err) {
     if (err instanceof GitError) throw new UsageError(`--diff ${opts.diff}: ${err.message}`);
     throw err;
@@ -96,10 +97,13 @@ export function diffMarkdown(r: SelectDiff): string {
     parts.push(`**No pick changes**: all ${r.picks} picks are the same, ${source}.`);
   }
   if (r.diff.unchanged.length) {
-    const sameKey = (p: MatrixPick) => JSON.stringify([p.image, p.gcc]);
+    const sameKey = (p: MatrixPick) => JSON.stringify([p.pick?.image.name, p.pick?.gcc]);
     const groups = groupPicks(r.diff.unchanged, sameKey);
     const rows = [['Target', 'Arch', 'Kernel series', 'GCC', 'Image']];
-    for (const g of groups) rows.push([g.target, g.arch, kernelList(g.kernels), g.sample.gcc ?? '-', shortImage(g.sample.image)]);
+    for (const g of groups) {
+      const pick = pickSide(g.sample);
+      rows.push([g.target, g.arch, kernelList(g.kernels), pick.gcc ?? '-', shortImage(pick.image)]);
+    }
     parts.push('', `<details><summary>${r.diff.unchanged.length} unchanged picks (${groups.length} rows)</summary>`, '', markdownTable(rows), '', '</details>');
   }
   return parts.join('\n');

@@ -4,11 +4,11 @@ import { Option, type Command } from 'commander';
 import { parseIndex, IndexParseError, type IndexEntry } from '../core/index-schema.js';
 import { defaultGccForKernel, parseKernelRelease } from '../core/kernel.js';
 import { isArch, type Arch } from '../core/names.js';
-import { selectBuilder } from '../core/select.js';
-import { indexTargets, selectMatrix } from '../core/select-matrix.js';
+import { selectBuilder, selectionMatrix } from '../core/select.js';
+import { indexTargets } from '../core/select-diff.js';
 import { formatGccVersion, widenVersion, type GccVersion } from '../core/version.js';
 import { CliError, UsageError } from '../errors.js';
-import { formatTable } from '../util/output.js';
+import { formatTable, type Output } from '../util/output.js';
 import { action, type Streams } from './context.js';
 import { runSelectDiff, type DiffFormat } from './select-diff.js';
 
@@ -24,12 +24,6 @@ interface SelectOptions {
   diff?: string;
   format?: DiffFormat;
 }
-
-/** One kernel per series, at every boundary of the driver builder's table, from 2.6 to 6.x. */
-export const KERNEL_SERIES = [
-  '2.6.32', '3.0.0', '3.10.0', '3.16.0', '3.18.0', '4.4.0', '4.9.0', '4.14.0', '4.18.0', '4.19.0',
-  '5.4.0', '5.10.0', '5.14.0', '5.15.0', '6.1.0', '6.5.0', '6.6.0', '6.8.0', '6.9.0', '6.12.0',
-];
 
 export function register(program: Command, streams: Streams): void {
   program
@@ -50,7 +44,7 @@ export function register(program: Command, streams: Streams): void {
       action<SelectOptions>(async (opts, ctx) => {
         if (opts.diff) {
           const arches: Arch[] = opts.arch ? [requireArch(opts.arch)] : ['x86_64', 'aarch64'];
-          return runSelectDiff({ diff: opts.diff, tag: opts.tag, target: opts.target, arches, format: opts.json ? 'json' : (opts.format ?? 'text') }, ctx, KERNEL_SERIES);
+          return runSelectDiff({ diff: opts.diff, tag: opts.tag, target: opts.target, arches, format: opts.json ? 'json' : (opts.format ?? 'text') }, ctx);
         }
         if (opts.format === 'markdown') throw new UsageError('--format markdown goes with --diff');
         if (opts.format === 'json') opts.json = true;
@@ -113,21 +107,21 @@ function targetGcc(opts: SelectOptions, target: string): { gcc: GccVersion; sour
   throw new UsageError('give --gcc X.Y.Z or --kernel-release R');
 }
 
-function printMatrix(entries: IndexEntry[], opts: SelectOptions, out: import('../util/output.js').Output): number {
+function printMatrix(entries: IndexEntry[], opts: SelectOptions, out: Output): number {
   const arches: Arch[] = opts.arch ? [requireArch(opts.arch)] : ['x86_64', 'aarch64'];
   const targets = opts.target ? [opts.target] : indexTargets(entries);
-  const rows = selectMatrix(entries, { targets, arches, kernels: KERNEL_SERIES, tag: opts.tag });
+  const rows = selectionMatrix(entries, targets, arches, opts.tag);
   if (opts.json) {
-    out.json(rows.map((r) => ({ ...r, exact: r.gcc === r.wanted })));
+    out.json(rows.map((r) => ({ target: r.target, arch: r.arch, kernel: r.kernel, wanted: r.wanted, image: r.pick?.image.name ?? null, gcc: r.pick?.gcc ?? null, reason: r.pick?.reason ?? 'none', exact: r.pick?.gcc === r.wanted })));
   } else {
     const table = [['TARGET', 'ARCH', 'KERNEL', 'WANTS', 'GETS', 'HOW', 'IMAGE']];
     for (const r of rows) {
       // A fallback to the "any" image still gives the wanted GCC: only a different GCC is marked.
-      const mark = r.gcc === r.wanted ? '' : ' *';
-      table.push([r.target, r.arch, r.kernel, r.wanted, (r.gcc ?? '-') + mark, r.reason, r.image ?? '(no image)']);
+      const mark = r.pick?.gcc === r.wanted ? '' : ' *';
+      table.push([r.target, r.arch, r.kernel, r.wanted, (r.pick?.gcc ?? '-') + mark, r.pick?.reason ?? 'none', r.pick?.image.name ?? '(no image)']);
     }
     out.result(formatTable(table));
-    const inexact = rows.filter((r) => r.gcc !== r.wanted).length;
+    const inexact = rows.filter((r) => r.pick?.gcc !== r.wanted).length;
     out.result(`\n${rows.length} pick(s), ${inexact} without the wanted GCC (marked *)`);
   }
   return 0;

@@ -1,9 +1,9 @@
 import { Option, type Command } from 'commander';
-import { computeTags, describeInputs, type ImageTags } from '../app/tags.js';
+import { computeTags, describeInputs, selectImages, type ImageTags } from '../app/tags.js';
 import { loadRepo } from '../app/repo.js';
-import { UsageError } from '../errors.js';
 import { formatTable } from '../util/output.js';
 import { action, collect, type Streams } from './context.js';
+import { parsePairs } from './shared-options.js';
 
 interface TagOptions {
   scheme?: 'tree' | 'commit';
@@ -11,6 +11,7 @@ interface TagOptions {
   version?: string[];
   ref?: boolean;
   image?: string[];
+  buildArg?: string[];
   explain?: boolean;
   json?: boolean;
 }
@@ -24,17 +25,15 @@ export function register(program: Command, streams: Streams): void {
     .option('--version <version>', 'extra version tag, repeatable (default: config versions, i.e. latest)', collect)
     .option('--ref', 'add the branch or tag name (GITHUB_REF_NAME in CI) as a version')
     .option('--image <dockerfile>', 'only this image (file name or path), repeatable', collect)
+    .option('--build-arg <KEY=VALUE>', 'build argument, repeatable, as push or build get it (an input of the content tag)', collect)
     .option('--explain', 'print each image\'s inputs: `git hash-object --stdin` of them gives its tree id back')
     .option('--json', 'print JSON')
     .addHelpText('after', '\nA dirty input (uncommitted or untracked) makes the tag <id>-dirty-<7 hex of the dirty content>.')
     .action(
       action<TagOptions>(async (opts, ctx) => {
         const repo = await loadRepo(ctx.cwd, ctx.configPath);
-        let all = await computeTags(repo, { scheme: opts.scheme, short: opts.short, versions: opts.version, withRef: opts.ref });
-        if (opts.image?.length) {
-          all = all.filter((t) => opts.image!.some((i) => t.file === i || t.file.endsWith(`/${i}`)));
-          if (all.length === 0) throw new UsageError(`no image matches ${opts.image.join(', ')}`);
-        }
+        const buildArgs = parsePairs(opts.buildArg, '--build-arg');
+        const all = selectImages(await computeTags(repo, { scheme: opts.scheme, short: opts.short, versions: opts.version, withRef: opts.ref, buildArgs }), opts.image, repo.config.imagesDir);
         if (opts.json) {
           ctx.out.json(all.map(toJson));
           return 0;

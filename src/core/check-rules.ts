@@ -33,7 +33,8 @@ export interface GccCheck {
 }
 
 export interface CheckReport {
-  arch: Arch;
+  /** The builder arch the image was checked as; null when its platform matches none (nothing was checked). */
+  arch: Arch | null;
   platform: string;
   gccs: GccCheck[];
   /** Errors not tied to a declared GCC (undeclared compilers). */

@@ -21,6 +21,12 @@ export function parseKernelRelease(text: string): KernelRelease | null {
   return { version: Number(m[1]), patchlevel: Number(m[2]), sublevel: Number(m[3] ?? 0), extra: m[4] ?? '' };
 }
 
+/** One kernel per series, at every boundary of the table below, from 2.6 to 6.x (what `select --matrix` walks). */
+export const KERNEL_SERIES = [
+  '2.6.32', '3.0.0', '3.10.0', '3.16.0', '3.18.0', '4.4.0', '4.9.0', '4.14.0', '4.18.0', '4.19.0',
+  '5.4.0', '5.10.0', '5.14.0', '5.15.0', '6.1.0', '6.5.0', '6.6.0', '6.8.0', '6.9.0', '6.12.0',
+] as const;
+
 export interface KernelGccRule {
   /** Which branch of the table applied, for the `why`. */
   rule: string;

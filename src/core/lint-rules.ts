@@ -4,7 +4,7 @@
  */
 import { extractImageReferences, parseDockerfile } from './dockerfile.js';
 import { diagnoseDockerfileName, formatDockerfileName, sameImageSet, type BuilderName } from './names.js';
-import { isSha256Digest, parseReference, ReferenceError } from './reference.js';
+import { isSha256Digest, parseReference, InvalidReferenceError } from './reference.js';
 
 export type Severity = 'error' | 'warning';
 export type LintRule = 'name' | 'symlink' | 'conflict' | 'parse' | 'pin' | 'index';
@@ -113,7 +113,7 @@ export function lintDockerfile(file: LintFile): Finding[] {
     try {
       ref = parseReference(site.resolved);
     } catch (err) {
-      at(`${what} ${site.raw}: ${err instanceof ReferenceError ? err.message : String(err)}`);
+      at(`${what} ${site.raw}: ${err instanceof InvalidReferenceError ? err.message : String(err)}`);
       continue;
     }
     if (!ref.digest || !isSha256Digest(ref.digest)) {

@@ -17,13 +17,13 @@ export interface ImageReference {
   digest?: string;
 }
 
-export class ReferenceError extends Error {
+export class InvalidReferenceError extends Error {
   constructor(
     readonly reference: string,
     reason: string,
   ) {
     super(`invalid image reference "${reference}": ${reason}`);
-    this.name = 'ReferenceError';
+    this.name = 'InvalidReferenceError';
   }
 }
 
@@ -41,8 +41,8 @@ export function isSha256Digest(value: string): boolean {
 /** Parse a reference such as `debian:bookworm@sha256:…`, `ghcr.io/org/img:1`, `localhost:5000/x@sha256:…`. */
 export function parseReference(input: string): ImageReference {
   const text = input.trim();
-  if (text === '') throw new ReferenceError(input, 'it is empty');
-  if (/\s/.test(text)) throw new ReferenceError(input, 'it contains white space');
+  if (text === '') throw new InvalidReferenceError(input, 'it is empty');
+  if (/\s/.test(text)) throw new InvalidReferenceError(input, 'it contains white space');
 
   let rest = text;
   let digest: string | undefined;
@@ -50,9 +50,9 @@ export function parseReference(input: string): ImageReference {
   if (at >= 0) {
     digest = rest.slice(at + 1);
     rest = rest.slice(0, at);
-    if (!DIGEST.test(digest)) throw new ReferenceError(input, `"${digest}" is not a digest (expected sha256:<64 hex>)`);
+    if (!DIGEST.test(digest)) throw new InvalidReferenceError(input, `"${digest}" is not a digest (expected sha256:<64 hex>)`);
     if (digest.startsWith('sha256:') && !SHA256_DIGEST.test(digest)) {
-      throw new ReferenceError(input, `"${digest}" is not a sha256 digest (expected 64 lower-case hex digits)`);
+      throw new InvalidReferenceError(input, `"${digest}" is not a sha256 digest (expected 64 lower-case hex digits)`);
     }
   }
 
@@ -61,7 +61,7 @@ export function parseReference(input: string): ImageReference {
   if (lastColon > rest.lastIndexOf('/')) {
     tag = rest.slice(lastColon + 1);
     rest = rest.slice(0, lastColon);
-    if (!TAG.test(tag)) throw new ReferenceError(input, `"${tag}" is not a valid tag`);
+    if (!TAG.test(tag)) throw new InvalidReferenceError(input, `"${tag}" is not a valid tag`);
   }
 
   const parts = rest.split('/');
@@ -70,17 +70,17 @@ export function parseReference(input: string): ImageReference {
   if (parts.length > 1 && (first.includes('.') || first.includes(':') || first === 'localhost' || first !== first.toLowerCase())) {
     registry = first;
     parts.shift();
-    if (!HOST.test(registry)) throw new ReferenceError(input, `"${registry}" is not a valid registry host`);
+    if (!HOST.test(registry)) throw new InvalidReferenceError(input, `"${registry}" is not a valid registry host`);
     if (registry === 'index.docker.io' || registry === DOCKER_HUB_API) registry = DOCKER_HUB;
   }
-  if (parts.length === 0 || parts.some((p) => p === '')) throw new ReferenceError(input, 'the repository path is empty');
+  if (parts.length === 0 || parts.some((p) => p === '')) throw new InvalidReferenceError(input, 'the repository path is empty');
   for (const part of parts) {
-    if (part !== part.toLowerCase()) throw new ReferenceError(input, `repository names must be lower case ("${part}")`);
-    if (!COMPONENT.test(part)) throw new ReferenceError(input, `"${part}" is not a valid repository path component`);
+    if (part !== part.toLowerCase()) throw new InvalidReferenceError(input, `repository names must be lower case ("${part}")`);
+    if (!COMPONENT.test(part)) throw new InvalidReferenceError(input, `"${part}" is not a valid repository path component`);
   }
   if (registry === DOCKER_HUB && parts.length === 1) parts.unshift('library');
   const repository = parts.join('/');
-  if (repository.length > 255) throw new ReferenceError(input, 'the repository name is longer than 255 characters');
+  if (repository.length > 255) throw new InvalidReferenceError(input, 'the repository name is longer than 255 characters');
 
   const ref: ImageReference = { registry, repository };
   if (tag !== undefined) ref.tag = tag;

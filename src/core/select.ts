@@ -7,6 +7,7 @@
  *    if all are greater, the smallest; then prefer the build target's image over `any` for that version.
  */
 import { ANY_TARGET, type Arch } from './names.js';
+import { defaultGccForKernel, KERNEL_SERIES, parseKernelRelease } from './kernel.js';
 import type { IndexEntry } from './index-schema.js';
 import { compareGccVersions, formatGccVersion, parseGccVersion, type GccVersion } from './version.js';
 
@@ -55,4 +56,28 @@ export function selectBuilder(entries: IndexEntry[], req: SelectionRequest): Sel
       ? `no image has GCC ${wanted}; ${chosen.text} is the largest version below it`
       : `every available GCC is newer than ${wanted}; ${chosen.text} is the smallest`;
   return { image, gcc: chosen.text, reason, why };
+}
+
+/** One cell of the selection matrix: what a kernel of a series wants on a target and arch, and what it gets. */
+export interface MatrixPick {
+  target: string;
+  arch: Arch;
+  kernel: string;
+  /** The GCC the driver builder's kernel table wants. */
+  wanted: string;
+  pick: Selection | null;
+}
+
+/** For every target, arch and kernel series (KERNEL_SERIES), the builder the driver builder would pick. */
+export function selectionMatrix(entries: IndexEntry[], targets: string[], arches: Arch[], tag: string): MatrixPick[] {
+  const rows: MatrixPick[] = [];
+  for (const target of targets) {
+    for (const arch of arches) {
+      for (const kernel of KERNEL_SERIES) {
+        const gcc = defaultGccForKernel(target, parseKernelRelease(kernel)!).gcc;
+        rows.push({ target, arch, kernel, wanted: formatGccVersion(gcc), pick: selectBuilder(entries, { target, arch, tag, gcc }) });
+      }
+    }
+  }
+  return rows;
 }

@@ -102,3 +102,23 @@ describe('tags from git', () => {
     expect(json[0].tags).toContain(`${json[0].target}-${json[0].arch}_gcc${json[0].gccVersions.join('_gcc')}-main`);
   });
 });
+
+describe('build args are inputs of the content tag', () => {
+  it('a --build-arg changes the tag, overrides the config value, and shows in tag --explain', async () => {
+    const root = setup();
+    const plain = JSON.parse((await runCli(['tag', '--json', '--image', X86], root)).stdout)[0];
+    const withArg = JSON.parse((await runCli(['tag', '--json', '--image', X86, '--build-arg', 'FLAVOUR=slim'], root)).stdout)[0];
+    expect(withArg.contentTag).not.toBe(plain.contentTag);
+    expect(withArg.inputs).toContainEqual({ kind: 'build-arg', path: 'FLAVOUR', id: 'slim' });
+    const explained = await runCli(['tag', '--explain', '--image', X86, '--build-arg', 'FLAVOUR=slim'], root);
+    expect(explained.stdout).toContain(`-> ${withArg.contentTag}`);
+    expect(explained.stdout).toMatch(/^build-arg slim FLAVOUR$/m);
+
+    // The same arg from the config gives the same tag; the flag wins over the config's value.
+    writeFileSync(join(root, 'builder-images.yaml'), 'repositories: [127.0.0.1:5000/builders]\nbuildArgs:\n  FLAVOUR: slim\n');
+    const fromConfig = JSON.parse((await runCli(['tag', '--json', '--image', X86], root)).stdout)[0];
+    expect(fromConfig.version.replace(/-dirty-.*/, '')).toBe(withArg.version);
+    const overridden = await computeTags(await loadRepo(root), { buildArgs: { FLAVOUR: 'full' } });
+    expect(overridden.find((t) => t.file === X86)!.inputs.filter((i) => i.kind === 'build-arg')).toEqual([{ kind: 'build-arg', path: 'FLAVOUR', id: 'full' }]);
+  });
+});

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { apiHost, formatReference, isLoopbackRegistry, parseReference, tryParseReference } from '../../src/core/reference.js';
+import { apiHost, formatReference, InvalidReferenceError, isLoopbackRegistry, parseReference, tryParseReference } from '../../src/core/reference.js';
 
 const D = 'sha256:' + 'c'.repeat(64);
 
@@ -31,6 +31,19 @@ describe('image references, the way Docker parses them', () => {
     ['a b', /white space/],
   ])('rejects %s', (text, message) => {
     expect(() => parseReference(text)).toThrow(message);
+  });
+
+  it('throws its own error class, not one that shadows JavaScript\'s ReferenceError', () => {
+    let caught: unknown;
+    try {
+      parseReference('Debian:12');
+    } catch (err) {
+      caught = err;
+    }
+    expect(caught).toBeInstanceOf(InvalidReferenceError);
+    expect(caught).not.toBeInstanceOf(globalThis.ReferenceError);
+    expect((caught as Error).name).toBe('InvalidReferenceError');
+    expect(caught).toMatchObject({ reference: 'Debian:12' });
   });
 
   it('formats familiar and full forms, and knows the API host and loopback', () => {

@@ -34,7 +34,7 @@ import {
 import { formatReference, type ImageReference } from '../../core/reference.js';
 import { pullScope, pushScope } from './auth.js';
 import { CredentialStore, type Credential, type CredentialSourceOptions } from './credentials.js';
-import { DigestMismatchError, NotFoundError, RegistryError } from './errors.js';
+import { DigestMismatchError, NotFoundError, orAbsent, RegistryError } from './errors.js';
 import { Transport, type TransportOptions } from './transport.js';
 import { asBuffer } from '../../util/bytes.js';
 
@@ -235,13 +235,7 @@ export class RegistryClient {
 
   /** True when the blob is there, false when it is not; any other failure throws. */
   async blobExists(repo: Repository, digest: string): Promise<boolean> {
-    try {
-      await this.headBlob(repo, digest);
-      return true;
-    } catch (err) {
-      if (err instanceof NotFoundError) return false;
-      throw err;
-    }
+    return (await orAbsent(this.headBlob(repo, digest))) !== undefined;
   }
 
   /** A whole blob in memory (configs, small files), verified before it is returned. */
@@ -433,13 +427,7 @@ export class RegistryClient {
 
   /** True when the manifest is there, false when it is not; any other failure throws. */
   async manifestExists(ref: ImageReference): Promise<boolean> {
-    try {
-      await this.headManifest(ref);
-      return true;
-    } catch (err) {
-      if (err instanceof NotFoundError) return false;
-      throw err;
-    }
+    return (await orAbsent(this.headManifest(ref))) !== undefined;
   }
 
   // ----- upload sessions

@@ -53,6 +53,12 @@ export function describeErrorBody(text: string): { code?: string; text: string }
   return { text: text.trim().slice(0, 200) };
 }
 
-export function isNotFound(err: unknown): err is NotFoundError {
-  return err instanceof NotFoundError;
+/** What `pending` gives, or undefined when the registry says the thing is absent; any other failure throws. */
+export async function orAbsent<T>(pending: Promise<T>): Promise<T | undefined> {
+  try {
+    return await pending;
+  } catch (err) {
+    if (err instanceof NotFoundError) return undefined;
+    throw err;
+  }
 }
