@@ -80,6 +80,14 @@ describe('select --diff on a fixture repository (real git, nothing checked out)'
     expect(out.code).toBe(2);
     expect(out.stderr).toMatch(/--diff origin\/nope: no commit "origin\/nope" in .*: fetch it first/);
     expect((await runCli(['select', '--diff', '--upload-pack=x'], root)).code).toBe(2);
+    const plain = mkdtempSync(join(tmpdir(), 'bi-no-git-'));
+    try {
+      const outside = await runCli(['select', '--diff', 'main'], plain);
+      expect(outside.code).toBe(2);
+      expect(outside.stderr).toContain('is not a git repository: there is no history to compare with');
+    } finally {
+      rmSync(plain, { recursive: true, force: true });
+    }
     expect((await runCli(['select', '--matrix', '--format', 'markdown'], root)).stderr).toContain('--format markdown goes with --diff');
   });
 });

@@ -129,6 +129,7 @@ export async function remoteUrl(root: string, remote = 'origin'): Promise<string
  */
 export async function resolveCommit(root: string, ref: string): Promise<string> {
   if (ref.startsWith('-')) throw new GitError(`"${ref}" is not a git ref`);
+  if (!(await isGitRepo(root))) throw new GitError(`${root} is not a git repository: there is no history to compare with`);
   const out = await git(root, ['rev-parse', '--verify', '--quiet', '--end-of-options', `${ref}^{commit}`]).catch(() => '');
   if (!out.trim()) {
     throw new GitError(`no commit "${ref}" in ${root}: fetch it first (e.g. \`git fetch --depth=1 origin ${ref}\`, then use FETCH_HEAD), or name a branch, tag or commit that exists`);
