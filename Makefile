@@ -3,7 +3,7 @@ SHELL := /bin/bash
 NPM ?= npm
 CLI := node bin/builder-images.js
 
-.PHONY: all deps test-deps e2e-deps bench-deps build typecheck test lint index push plan e2e bench clean
+.PHONY: all deps test-deps e2e-deps bench-deps build typecheck lint-code test lint index push plan e2e bench mutation clean
 
 # make push REGISTRY="ghcr.io/org/builders mirror.example/builders" ENGINE=buildah TAGS="latest v1.2.3"
 REGISTRY ?=
@@ -32,8 +32,12 @@ build: node_modules/.package-lock.json
 typecheck: node_modules/.package-lock.json
 	npx tsc -p tsconfig.json
 
-# The test command the README gives and CI runs: install what is needed, type check, run every test.
-test: test-deps typecheck
+# The code's own lint (ESLint + typescript-eslint, type-aware): zero findings. Not `lint`, which lints builders.
+lint-code: node_modules/.package-lock.json
+	npx eslint --max-warnings 0 .
+
+# The test command the README gives and CI runs: install what is needed, type check, lint the code, run every test.
+test: test-deps typecheck lint-code
 	npx vitest run
 
 lint: build
@@ -61,5 +65,10 @@ BENCH ?= lint-index plan registry check-scan push-overhead
 bench: bench-deps build
 	@for b in $(BENCH); do echo "### bench/$$b.ts"; npx tsx bench/$$b.ts || exit 1; done
 
+# Mutation testing (StrykerJS, vitest runner) over src/core and src/adapters/registry; slow, so not in `test`.
+# Score in the README; report in reports/mutation/mutation.html.
+mutation: test-deps
+	npx stryker run
+
 clean:
-	rm -rf dist node_modules .cache
+	rm -rf dist node_modules .cache reports .stryker-tmp

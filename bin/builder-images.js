@@ -9,4 +9,8 @@ for (const stream of [process.stdout, process.stderr]) {
     throw err;
   });
 }
-process.exitCode = await main(process.argv);
+const code = await main(process.argv);
+// Interrupted (128 + signal number): what the run created is removed; work that was cut short may still hold
+// sockets open, so leave now instead of waiting for them.
+if (code > 128) process.exit(code);
+process.exitCode = code;

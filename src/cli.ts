@@ -1,7 +1,8 @@
 import { Command, CommanderError } from 'commander';
 import { COMMANDS } from './commands/registry.js';
-import { takeExitCode, type Streams } from './commands/context.js';
+import { exitCodeOf, type Streams } from './commands/context.js';
 import { CliError, EXIT_FAILURE, EXIT_USAGE } from './errors.js';
+import { CleanupScope, exitCodeForSignal, runInScope } from './util/cleanup.js';
 import { redact } from './util/redact.js';
 
 export function buildProgram(streams: Streams): Command {
@@ -25,13 +26,40 @@ export function buildProgram(streams: Streams): Command {
 
 const VERSION = '0.1.0';
 
-/** Run the CLI and return its exit code: 0 ok, 1 findings or failure, 2 usage error. */
+/** Signals that end a run the clean way: what it created is removed, then the exit code is 128 + the signal number. */
+const INTERRUPTS: NodeJS.Signals[] = ['SIGINT', 'SIGTERM'];
+
+/**
+ * Run the CLI and return its exit code: 0 ok, 1 findings or failure, 2 usage error, 130/143 interrupted by
+ * SIGINT/SIGTERM (then everything the run created is gone; the caller should exit right away: work that was
+ * cut short may still hold sockets). Everything a run keeps lives in this call: it can run twice in a process.
+ */
 export async function main(argv: string[], streams: Streams = { stdout: process.stdout, stderr: process.stderr }): Promise<number> {
+  const scope = new CleanupScope();
+  let onSignal: (signal: NodeJS.Signals) => void = () => undefined;
+  const interrupted = new Promise<number>((resolve) => {
+    onSignal = (signal) => {
+      // A second signal while cleaning up: leave now.
+      if (scope.interrupted) return resolve(exitCodeForSignal(signal));
+      streams.stderr.write(`\ninterrupted by ${signal}: stopping, and removing what this run created\n`);
+      void scope.interrupt(signal).then(() => resolve(exitCodeForSignal(signal)));
+    };
+  });
+  for (const signal of INTERRUPTS) process.on(signal, onSignal);
+  try {
+    const code = await Promise.race([runInScope(scope, () => run(argv, streams)), interrupted]);
+    return scope.interrupted ? await interrupted : code;
+  } finally {
+    for (const signal of INTERRUPTS) process.off(signal, onSignal);
+  }
+}
+
+async function run(argv: string[], streams: Streams): Promise<number> {
   const program = buildProgram(streams);
   const debug = argv.includes('--debug');
   try {
     await program.parseAsync(argv);
-    return takeExitCode();
+    return exitCodeOf(program);
   } catch (err) {
     if (err instanceof CommanderError) {
       // --help and --version end through here with exit code 0.

@@ -19,6 +19,5 @@ export class UsageError extends CliError {
   }
 }
 
-export const EXIT_OK = 0;
 export const EXIT_FAILURE = 1;
 export const EXIT_USAGE = 2;

@@ -11,12 +11,14 @@ import { platformBuildArgs, pulledImages } from '../core/dockerfile.js';
 import { platformString } from '../core/names.js';
 import { isLoopbackRegistry, tryParseReference } from '../core/reference.js';
 import type { Config } from '../core/config.js';
+import { LABEL_ARCH, LABEL_GCC_VERSIONS, LABEL_TARGET } from '../core/registry-index.js';
 import { emulationFor, type EngineName } from '../adapters/engines/detect.js';
 import { buildInStorage, buildToLayout, removeLocalImage, type BuildRequest } from '../adapters/engines/build.js';
 import { inspectLocalImage, mountLocalImage, type LocalImageInfo, type StorageEngine } from '../adapters/engines/local-image.js';
 import { DirectoryTree } from '../adapters/rootfs/directory-tree.js';
 import { headCommit, remoteUrl } from '../adapters/git/read.js';
 import { OciLayoutSource } from '../adapters/sources/oci-layout.js';
+import { onInterrupt } from '../util/cleanup.js';
 import { checkSource, judgeTree, reportProblems } from './check.js';
 import { readLayoutManifest, type LayoutManifest } from './layout.js';
 import type { Repo } from './repo.js';
@@ -75,18 +77,21 @@ async function prepareBuild(repo: Repo, t: ImageTags, options: Omit<BuildImageOp
 
 export async function buildImage(repo: Repo, t: ImageTags, options: BuildImageOptions): Promise<BuiltImage> {
   const { request, pulled } = await prepareBuild(repo, t, options);
+  // Registered before the build: an interruption removes the image however far the build got (--keep too).
+  const interrupted = onInterrupt(() => removeLocalImage(options.engine, request.localName));
   let removal: Promise<void> | undefined;
   try {
     await buildToLayout(options.engine, { ...request, layoutDir: options.layoutDir });
     // The layout holds everything from here on: drop the engine's copy while the check runs.
-    if (!options.keep) removal = removeLocalImage(options.engine, request.localName);
+    if (!options.keep) removal = interrupted.runNow();
     const manifest = await readLayoutManifest(options.layoutDir);
     if (!options.check) return { manifest, pulled };
     options.onProgress?.('checking the built image');
     const [check] = await checkSource(new OciLayoutSource(options.layoutDir), { gccVersions: t.name.gccVersions, arch: t.name.arch });
     return { manifest, pulled, problems: check ? reportProblems(check.report) : ['the build output holds no image'] };
   } finally {
-    if (!options.keep) await (removal ?? removeLocalImage(options.engine, request.localName));
+    if (options.keep) interrupted.dismiss();
+    else await (removal ?? interrupted.runNow());
   }
 }
 
@@ -111,9 +116,11 @@ export interface StoredImage extends LocalImageInfo {
  */
 export async function buildAndCheckInStorage(repo: Repo, t: ImageTags, options: BuildSettings & { engine: StorageEngine }): Promise<StoredImage> {
   const { request } = await prepareBuild(repo, t, options);
+  // Registered before the build: an interruption at any point removes the image (after the mount's release).
+  const removal = onInterrupt(() => removeLocalImage(options.engine, request.localName));
   // The mount is released while the caller pushes (nothing needs it then); removal waits for the release.
   let released: Promise<unknown> = Promise.resolve();
-  const remove = () => released.then(() => removeLocalImage(options.engine, request.localName));
+  const remove = () => released.then(() => removal.runNow());
   try {
     await buildInStorage(options.engine, request);
     options.onProgress?.('checking the built image');
@@ -135,31 +142,46 @@ export async function buildAndCheckInStorage(repo: Repo, t: ImageTags, options: 
 }
 
 /** OCI annotations plus the builder's own target, arch and GCC list, readable from the config blob alone. */
-export function imageLabels(t: ImageTags, provenance: Provenance): Record<string, string> {
+function imageLabels(t: ImageTags, provenance: Provenance): Record<string, string> {
   const labels: Record<string, string> = {
     'org.opencontainers.image.created': new Date().toISOString(),
     'org.opencontainers.image.title': t.file.split('/').pop()!.replace(/\.Dockerfile$/, ''),
     'org.opencontainers.image.version': t.version,
-    'io.builder-images.target': t.name.target,
-    'io.builder-images.arch': t.name.arch,
-    'io.builder-images.gcc-versions': t.name.gccVersions.join(','),
+    [LABEL_TARGET]: t.name.target,
+    [LABEL_ARCH]: t.name.arch,
+    [LABEL_GCC_VERSIONS]: t.name.gccVersions.join(','),
   };
   if (provenance.source) labels['org.opencontainers.image.source'] = provenance.source;
   if (provenance.revision && !t.dirty) labels['org.opencontainers.image.revision'] = provenance.revision;
   return labels;
 }
 
-export async function gitProvenance(root: string): Promise<Provenance> {
-  const [revision, source] = await Promise.all([headCommit(root).catch(() => undefined), remoteUrl(root)]);
-  const https = source?.replace(/^git@([^:]+):/, 'https://$1/').replace(/\.git$/, '').replace(/\/\/[^@/]+@/, '//');
-  return { source: https, revision };
+/**
+ * Where the image comes from and at which commit. The source is the config's `source:` when set, else the git
+ * remote (as https, without credentials), else GitHub Actions' GITHUB_SERVER_URL/GITHUB_REPOSITORY (a checkout
+ * without a remote still knows its repository there).
+ */
+export async function gitProvenance(root: string, fallback: { source?: string; env?: NodeJS.ProcessEnv } = {}): Promise<Provenance> {
+  const [revision, remote] = await Promise.all([headCommit(root).catch(() => undefined), remoteUrl(root)]);
+  return { source: fallback.source ?? httpsSource(remote) ?? githubSource(fallback.env ?? process.env), revision };
+}
+
+function httpsSource(remote: string | undefined): string | undefined {
+  return remote?.replace(/^git@([^:]+):/, 'https://$1/').replace(/\.git$/, '').replace(/\/\/[^@/]+@/, '//');
+}
+
+function githubSource(env: NodeJS.ProcessEnv): string | undefined {
+  const server = env.GITHUB_SERVER_URL?.replace(/\/+$/, '');
+  const repository = env.GITHUB_REPOSITORY;
+  if (!server || !repository || !/^https?:\/\/[^\s/@]+$/.test(server) || !/^[\w.-]+\/[\w.-]+$/.test(repository)) return undefined;
+  return `${server}/${repository}`;
 }
 
 /**
  * Registries a build may pull from over plain HTTP: the configured insecure ones, and loopback ones (the target,
  * and any the Dockerfile pulls from, such as a local mirror of the base images).
  */
-export function plainHttpRegistries(config: Config, pulled: string[], targetRegistry?: string): string[] {
+function plainHttpRegistries(config: Config, pulled: string[], targetRegistry?: string): string[] {
   const hosts = new Set(config.insecureRegistries);
   for (const host of [targetRegistry, ...pulled.map((image) => tryParseReference(image)?.registry)]) if (host && isLoopbackRegistry(host)) hosts.add(host);
   return [...hosts];

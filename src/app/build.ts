@@ -8,6 +8,7 @@ import { platformString } from '../core/names.js';
 import { pickEngine, type EngineName } from '../adapters/engines/detect.js';
 import { buildImage, gitProvenance } from './build-image.js';
 import { UsageError } from '../errors.js';
+import { onInterrupt } from '../util/cleanup.js';
 import type { Repo } from './repo.js';
 import { computeTags, selectImages } from './tags.js';
 
@@ -48,11 +49,13 @@ export async function buildImages(repo: Repo, options: BuildOptions): Promise<Bu
   const engine = await pickEngine(options.engine);
   options.onProgress(`engine: ${engine}`);
   const builders = { ...repo.config.builders, ...options.builders };
-  const provenance = await gitProvenance(repo.root);
+  const provenance = await gitProvenance(repo.root, { source: repo.config.source });
   const images: BuildOutcome[] = [];
   for (const t of selected) {
     const platform = platformString(t.name.arch);
     const output = join(options.outputDir, t.contentTag);
+    // A layout cut short by an interruption is removed, not left half-written.
+    const partial = onInterrupt(() => rm(output, { recursive: true, force: true }));
     try {
       await rm(output, { recursive: true, force: true });
       await mkdir(options.outputDir, { recursive: true });
@@ -70,6 +73,8 @@ export async function buildImages(repo: Repo, options: BuildOptions): Promise<Bu
       images.push({ file: t.file, platform, output, digest: built.manifest.digest, check });
     } catch (err) {
       images.push({ file: t.file, platform, output, check: 'not run', error: (err as Error).message });
+    } finally {
+      partial.dismiss();
     }
   }
   return { engine, images, ok: images.every((r) => !r.error && !r.check.startsWith('failed')) };

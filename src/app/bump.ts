@@ -1,14 +1,15 @@
 /**
  * bump: extract -> resolve -> plan -> rewrite, Renovate style.
- *   extract: every FROM / COPY --from / RUN --mount=from image of every Dockerfile in images/ (core/dockerfile)
+ *   extract: every `# syntax=` / FROM / COPY --from / RUN --mount=from image of every Dockerfile in images/
+ *            (core/dockerfile)
  *   resolve: what the tag points at now (registry datasource); a pin of one platform's manifest stays on that
  *            platform (os, architecture and variant matched in the current index); the repository's own images
  *            move to the content tag they have now
- *   plan:    the new reference text at the exact span (core/bump)
+ *   plan:    the new text at the exact span where the reference (or just its digest) is written (core/bump)
  * One reference that cannot be resolved is reported by name and the rest still bump.
  */
 import { join } from 'node:path';
-import { extractImageReferences, parseDockerfile, type ImageRefSite, type ReferenceEdit } from '../core/dockerfile.js';
+import { extractImageReferences, parseDockerfile } from '../core/dockerfile.js';
 import { applyUpdates, depTypeOf, planUpdate, type PlannedUpdate, type Resolution } from '../core/bump.js';
 import { formatIndexTag, parseImageTag } from '../core/names.js';
 import { formatPlatform, isIndexMediaType, matchPlatform, type ImageIndex, type ImageManifest, type Platform } from '../core/oci.js';
@@ -88,14 +89,14 @@ export async function planBump(repo: Repo, client: RegistryClient, options: Bump
         } else {
           continue;
         }
-        if (!site.edit) {
-          problem('the reference is assembled from several variables, so it cannot be rewritten in place: pin it in one ARG default');
+        const planned = planUpdate(file.path, parsed, site, depTypeOf(site, site === lastFrom), resolution);
+        if (planned && 'refused' in planned) {
+          problem(planned.refused);
           continue;
         }
-        const update = planUpdate(file.path, site as ImageRefSite & { edit: ReferenceEdit }, depTypeOf(site, site === lastFrom), resolution);
-        if (update) {
-          fileUpdates.push(update);
-          spans.set(update, { start: site.edit.start, end: site.edit.end });
+        if (planned) {
+          fileUpdates.push(planned.update);
+          spans.set(planned.update, planned.span);
         }
       } catch (err) {
         problem(err instanceof NotFoundError ? `not found in its registry: ${(err as Error).message}` : (err as Error).message);

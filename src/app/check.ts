@@ -3,13 +3,13 @@
  * compilers for real (--exec). Works on any image source.
  */
 import { checkTree, type CheckReport } from '../core/check-rules.js';
-import { FileTree, type TreeView } from '../core/filetree.js';
+import { FileTree, TreeError, type LayerEntry, type TreeView } from '../core/filetree.js';
 import { archOfPlatform, formatArchTag, parseImageTag, platformOfArch, platformString, type Arch, type BuilderName } from '../core/names.js';
 import { tryParseReference } from '../core/reference.js';
 import { formatPlatform, type Platform } from '../core/oci.js';
 import { parseGccVersion } from '../core/version.js';
-import pLimit from 'p-limit';
-import { readLayer } from '../adapters/layers/read-layer.js';
+import type { Readable } from 'node:stream';
+import { LayerError, readLayer, type LayerRead } from '../adapters/layers/read-layer.js';
 import { openImageSource, type ImageSource, type SourceImage } from '../adapters/sources/index.js';
 import { RegistrySource } from '../adapters/sources/registry.js';
 import type { RegistryClient } from '../adapters/registry/index.js';
@@ -59,30 +59,106 @@ export interface ImageCheck {
   ok: boolean;
 }
 
-/** Layers decompressed at once: zlib runs on the thread pool, so two use both cores of a small runner. */
+/** Layers read at once: zlib runs on the thread pool, so two use both cores of a small runner. */
 const LAYER_READS = 2;
+/** Entries a layer read ahead of its turn may hold before it waits (bounds the memory of the read-ahead). */
+const READ_AHEAD_ENTRIES = 50_000;
+export const DEFAULT_MAX_ENTRIES = 2_000_000;
 
-/** Merge an image's layers into a tree, streaming each layer once; layers are read at once, applied in order. */
-export async function buildTree(image: SourceImage, onLayer?: (index: number, total: number) => void): Promise<{ tree: FileTree; compressedBytes: number }> {
-  const layers = image.manifest.layers;
-  const limit = pLimit(LAYER_READS);
-  const reads = await Promise.all(
-    layers.map((layer, i) =>
-      limit(() => {
-        onLayer?.(i, layers.length);
-        return readLayer(image.openLayer(layer, i), {
-          digest: image.verifiesLayers || !layer.digest ? undefined : layer.digest,
-          what: `${image.description} layer ${i + 1}/${layers.length} (${layer.digest.slice(0, 19)})`,
-        });
-      }),
-    ),
-  );
-  const tree = new FileTree();
-  for (const read of reads) tree.applyLayer(read.entries);
-  return { tree, compressedBytes: reads.reduce((n, r) => n + r.compressedBytes, 0) };
+export interface TreeLimits {
+  /** Entries per image (every layer's together); default 2 million. */
+  maxEntries?: number;
+  /** Largest zstd window accepted, in bytes; default 128 MiB. */
+  maxZstdWindow?: number;
 }
 
-export interface CheckOptions {
+/**
+ * A layer's entries on their way to the tree. The layer whose turn it is applies them as they stream; the next
+ * one reads ahead, holding at most READ_AHEAD_ENTRIES before it waits for its turn.
+ */
+class LayerFeed {
+  private queued: LayerEntry[][] = [];
+  private count = 0;
+  private apply: ((entries: LayerEntry[]) => void) | undefined;
+  private resume: ((err?: Error) => void) | undefined;
+  private cancelled: Error | undefined;
+
+  push(entries: LayerEntry[]): void | Promise<void> {
+    if (this.cancelled) throw this.cancelled;
+    if (this.apply) return this.apply(entries);
+    this.queued.push(entries);
+    this.count += entries.length;
+    if (this.count >= READ_AHEAD_ENTRIES) return new Promise<void>((resolve, reject) => (this.resume = (err) => (err ? reject(err) : resolve())));
+  }
+
+  /** An earlier layer failed: the read ahead stops (and its decompressor with it) instead of waiting forever. */
+  cancel(): void {
+    this.cancelled = new Error('cancelled: an earlier layer failed');
+    this.queued = [];
+    this.resume?.(this.cancelled);
+  }
+
+  /** Its turn: apply what was read ahead, then every batch as it comes. */
+  start(apply: (entries: LayerEntry[]) => void): void {
+    for (const batch of this.queued) apply(batch);
+    this.queued = [];
+    this.apply = apply;
+    this.resume?.();
+  }
+}
+
+/** Merge an image's layers into a tree, each layer streamed once and applied in order as it streams. */
+export async function buildTree(image: SourceImage, onLayer?: (index: number, total: number) => void, limits: TreeLimits = {}): Promise<{ tree: FileTree; compressedBytes: number }> {
+  const layers = image.manifest.layers;
+  const maxEntries = limits.maxEntries ?? DEFAULT_MAX_ENTRIES;
+  const feeds = layers.map(() => new LayerFeed());
+  const blobs: Readable[] = [];
+  const reads: Promise<LayerRead>[] = [];
+  const startRead = (i: number) => {
+    if (i >= layers.length || reads[i]) return;
+    const layer = layers[i]!;
+    const blob = image.openLayer(layer, i);
+    blobs[i] = blob;
+    reads[i] = readLayer(blob, {
+      digest: image.verifiesLayers || !layer.digest ? undefined : layer.digest,
+      what: `layer ${i + 1} of ${image.description}`,
+      zstd: { maxWindow: limits.maxZstdWindow },
+      onEntries: (entries) => feeds[i]!.push(entries),
+    });
+    reads[i]!.catch(() => {}); // awaited in its turn; a read ahead must not fail unobserved meanwhile
+  };
+  const tree = new FileTree();
+  let entries = 0;
+  let compressedBytes = 0;
+  try {
+    for (let i = 0; i < layers.length; i++) {
+      for (let j = i; j < i + LAYER_READS; j++) startRead(j);
+      onLayer?.(i, layers.length);
+      tree.beginLayer();
+      feeds[i]!.start((batch) => {
+        entries += batch.length;
+        if (entries > maxEntries) {
+          throw new LayerError(`layer ${i + 1} of ${image.description}: the image has more than ${maxEntries} entries, the limit (raise it with --max-entries if the image is trusted)`);
+        }
+        try {
+          for (const e of batch) tree.add(e);
+        } catch (err) {
+          if (err instanceof TreeError) throw new LayerError(`layer ${i + 1} of ${image.description} cannot be applied: ${err.message}`, { cause: err });
+          throw err;
+        }
+      });
+      compressedBytes += (await reads[i]!).compressedBytes;
+    }
+  } catch (err) {
+    for (const feed of feeds) feed.cancel();
+    for (const blob of blobs) blob?.destroy();
+    await Promise.allSettled(reads);
+    throw err;
+  }
+  return { tree, compressedBytes };
+}
+
+export interface CheckOptions extends TreeLimits {
   platform?: Platform;
   onProgress?: (line: string) => void;
 }
@@ -93,7 +169,7 @@ export async function checkSource(source: ImageSource, expect: Expectation, opti
   const results: ImageCheck[] = [];
   for (const image of images) {
     options.onProgress?.(`checking ${image.description}`);
-    const { tree, compressedBytes } = await buildTree(image, (i, n) => options.onProgress?.(`  layer ${i + 1}/${n}`));
+    const { tree, compressedBytes } = await buildTree(image, (i, n) => options.onProgress?.(`  layer ${i + 1}/${n}`), options);
     const report = judgeTree(tree, image.platform, expect);
     results.push({
       source: source.label,
@@ -131,7 +207,7 @@ export function reportProblems(report: CheckReport): string[] {
  * Run `gcc-X.Y.Z -dumpfullversion` in the image through an engine. The major must match the name, and the
  * minor too where the name's minor is not 0. A foreign arch without qemu binfmt is skipped, saying why.
  */
-export async function execCheck(engine: EngineName, imageRef: string, arch: Arch, gccVersions: string[], insecureRegistries: string[] = []): Promise<ExecResult[]> {
+async function execCheck(engine: EngineName, imageRef: string, arch: Arch, gccVersions: string[], insecureRegistries: string[] = []): Promise<ExecResult[]> {
   const emulation = emulationFor(arch);
   if (emulation.mode === 'none') {
     return gccVersions.map((gcc) => ({ gcc, verdict: 'skipped' as const, message: `not run: ${platformString(arch)} cannot execute here (${emulation.detail})` }));
@@ -194,6 +270,8 @@ export interface CheckTargetsOptions {
   engine?: EngineName;
   insecureRegistries?: string[];
   onProgress?: (line: string) => void;
+  /** Bounds on what a layer may hold (--max-entries, --zstd-window-mib). */
+  limits?: TreeLimits;
 }
 
 /** Check every target; a target that cannot be read is a failed check saying why, and the others still run. */
@@ -202,7 +280,7 @@ export async function checkTargets(targets: CheckTarget[], options: CheckTargets
   for (const target of targets) {
     const source = openImageSource(target.spec, options.client, options.cwd);
     try {
-      for (const r of await checkSource(source, target.expect, { platform: options.platform, onProgress: options.onProgress })) {
+      for (const r of await checkSource(source, target.expect, { platform: options.platform, onProgress: options.onProgress, ...options.limits })) {
         if (options.engine) {
           r.exec = await execTarget(target, source, r.report.arch, options.engine, options.insecureRegistries);
           if (r.exec.some((e) => e.verdict === 'error')) r.ok = false;

@@ -9,8 +9,6 @@
  * then, per image set with both arches, an OCI index per version, assembled from children that exist;
  * then copies by digest to every other repository. Dirty images are refused unless allowed on a loopback registry.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pLimit from 'p-limit';
 import { formatArchTag, formatIndexTag, platformString, sameImageSet, type BuilderName } from '../core/names.js';
@@ -19,6 +17,7 @@ import { isLoopbackRegistry, parseReference, tryParseReference, type ImageRefere
 import { pickEngine, type EngineName } from '../adapters/engines/detect.js';
 import { isStorageEngine, type StorageEngine } from '../adapters/engines/local-image.js';
 import { orAbsent, type RegistryClient, type Repository } from '../adapters/registry/index.js';
+import { tempDir } from '../util/cleanup.js';
 import { uploadLayout } from './layout.js';
 import { buildAndCheckInStorage, buildImage, gitProvenance, type BuildSettings, type Provenance } from './build-image.js';
 import { publishStored } from './publish-stored.js';
@@ -84,7 +83,7 @@ export async function runPush(repo: Repo, client: RegistryClient, options: PushO
   const [all, pickedEngine, provenance] = await Promise.all([
     computeTags(repo, { scheme: options.scheme, versions: options.versions, withRef: options.withRef, buildArgs: options.buildArgs }),
     building ? pickEngine(options.engine) : undefined,
-    building ? gitProvenance(repo.root) : {},
+    building ? gitProvenance(repo.root, { source: repo.config.source }) : {},
     building ? client.ping(primary.registry, { once: true }).catch(() => undefined) : undefined,
   ]);
   const selected = selectImages(all, options.only, repo.config.imagesDir);
@@ -183,15 +182,15 @@ async function publishThroughEngine(t: ImageTags, engine: StorageEngine, build: 
 
 /** docker: export an OCI layout, check its layers, upload it with our client (mounting the bases' blobs). */
 async function publishThroughLayout(t: ImageTags, engine: EngineName, build: BuildSettings, client: RegistryClient, primary: Repository, repo: Repo): Promise<Published> {
-  const work = await mkdtemp(join(tmpdir(), 'bi-build-'));
+  const work = await tempDir('bi-build-');
   try {
-    const layoutDir = join(work, 'layout');
+    const layoutDir = join(work.path, 'layout');
     const built = await buildImage(repo, t, { ...build, engine, layoutDir, check: true });
     if (built.problems?.length) return { problems: built.problems };
     const uploaded = await uploadLayout(client, layoutDir, primary, t.tags, built.manifest, mountSources(built.pulled, primary));
     return published(t, build, uploaded.digest, `${uploaded.blobsUploaded} blob(s) uploaded${uploaded.blobsMounted ? `, ${uploaded.blobsMounted} mounted` : ''}, ${uploaded.blobsPresent} present`);
   } finally {
-    await rm(work, { recursive: true, force: true });
+    await work.remove();
   }
 }
 

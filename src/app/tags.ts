@@ -11,8 +11,10 @@
  * tags of the repository's own images it builds FROM, and the build args (the config's merged with --build-arg). `tag --explain` prints
  * that list; `git hash-object --stdin` of it gives the id back. The tag changes exactly when an input does.
  * Scheme `commit`: the HEAD commit (`short` for the abbreviated form).
- * Dirty inputs (uncommitted changes, untracked non-ignored files) give `<id>-dirty-<7 hex>`, the 7 hex hashing
- * the dirty content, so two dirty states never share a tag. Only lock-free git commands are used.
+ * Every input must be a committed, tracked blob inside the repository: anything else (uncommitted changes,
+ * untracked or git-ignored files, a Dockerfile symlink that leads outside the repository) is dirty and gives
+ * `<id>-dirty-<7 hex>`, the 7 hex hashing the dirty content, so two dirty states never share a tag and a dirty
+ * image is never published under a clean tag. Only lock-free git commands are used.
  */
 import { createHash } from 'node:crypto';
 import { posix } from 'node:path';
@@ -71,8 +73,12 @@ export function sanitizeRef(ref: string): string {
 export async function computeTags(repo: Repo, options: TagOptions = {}): Promise<ImageTags[]> {
   const scheme = options.scheme ?? repo.config.tagScheme;
   const imagesDir = repo.config.imagesDir;
+  const images = builderImages(repo.files);
+  // Dockerfiles that symlinks in images/ lead to elsewhere in the repository are inputs too: git is asked about them.
+  const linked = images.filter((f) => f.realTarget && !f.outsideRepository && !isBelow(f.realTarget, imagesDir)).map((f) => f.realTarget!);
+  const pathspecs = [imagesDir, ...new Set(linked)];
   // The object format is asked alongside: every blob id computed below needs it.
-  const [committed, dirtyList] = await Promise.all([listCommitted(repo.root, imagesDir), listDirty(repo.root, imagesDir), objectFormat(repo.root)]);
+  const [committed, dirtyList] = await Promise.all([listCommitted(repo.root, pathspecs), listDirty(repo.root, pathspecs), objectFormat(repo.root)]);
   const committedByPath = new Map(committed.map((e) => [e.path, e]));
   const dirty = new Set(dirtyList);
   const working = await hashWorkingFiles(repo.root, dirtyList);
@@ -85,7 +91,6 @@ export async function computeTags(repo: Repo, options: TagOptions = {}): Promise
 
   // The build args the engine gets: the config's, overridden by the flag's (as build-image merges them).
   const buildArgs = { ...repo.config.buildArgs, ...options.buildArgs };
-  const images = builderImages(repo.files);
   const ownRepos = new Set(repo.config.repositories.map((r) => repositoryName(parseReference(r))));
   const memo = new Map<string, Promise<ImageTags>>();
 
@@ -101,22 +106,30 @@ export async function computeTags(repo: Repo, options: TagOptions = {}): Promise
   async function tagsFor(file: ImageFile & { name: BuilderName }, stack: string[]): Promise<ImageTags> {
     const inputs: ImageInput[] = [];
     const dirtyPaths: string[] = [];
-    const blobOf = (path: string): string | undefined => {
-      if (dirty.has(path)) {
-        dirtyPaths.push(path);
-        return working.get(path) ?? 'deleted';
-      }
-      return committedByPath.get(path)?.blob;
+    const blobOf = (path: string): string => {
+      const blob = dirty.has(path) ? undefined : committedByPath.get(path)?.blob;
+      if (blob) return blob;
+      // Changed, untracked, ignored or gone: nothing committed vouches for what the build reads.
+      dirtyPaths.push(path);
+      return working.get(path) ?? (dirty.has(path) ? 'deleted' : 'untracked');
     };
-    const dockerfilePath = file.linkTarget ?? file.path;
-    inputs.push({ kind: 'dockerfile', path: dockerfilePath, id: blobOf(dockerfilePath) ?? 'untracked' });
+    if (file.outsideRepository) {
+      // A symlink out of the repository: its content counts (for the dirty hash), but it is never clean.
+      const outside = file.realTarget!;
+      working.set(outside, await blobIdOf(repo.root, file.content ?? ''));
+      dirtyPaths.push(outside);
+      inputs.push({ kind: 'dockerfile', path: outside, id: working.get(outside)! });
+    } else {
+      const dockerfilePath = file.realTarget ?? file.linkTarget ?? file.path;
+      inputs.push({ kind: 'dockerfile', path: dockerfilePath, id: blobOf(dockerfilePath) });
+    }
 
     const parsed = parseDockerfile(file.content ?? '');
     const contextFiles = [...new Set([...committedByPath.keys(), ...dirty])].sort();
     const platform = platformOfArch(file.name.arch);
     const builtins = platformBuildArgs(`${platform.os}/${platform.architecture}`);
     for (const source of extractContextSources(parsed, builtins).flatMap((s) => s.sources)) {
-      for (const path of matchContext(contextFiles, imagesDir, source)) inputs.push({ kind: 'context', path, id: blobOf(path) ?? 'deleted' });
+      for (const path of matchContext(contextFiles, imagesDir, source)) inputs.push({ kind: 'context', path, id: blobOf(path) });
     }
 
     const dependsOn: string[] = [];
@@ -166,6 +179,11 @@ function dirtyHash(lines: string[], inputs: ImageInput[]): string {
   for (const line of lines) h.update(`${line}\n`);
   for (const i of inputs.filter((x) => x.kind === 'base-image')) h.update(`${i.path} ${i.id}\n`);
   return h.digest('hex').slice(0, 7);
+}
+
+function isBelow(path: string, dir: string): boolean {
+  const d = posix.normalize(dir).replace(/\/+$/, '');
+  return d === '.' || path === d || path.startsWith(`${d}/`);
 }
 
 /** Repository files a COPY/ADD source names: the path itself, everything beneath a directory, or a glob. */

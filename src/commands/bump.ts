@@ -22,7 +22,7 @@ interface BumpCliOptions {
 export function register(program: Command, streams: Streams): void {
   program
     .command('bump')
-    .description('Move digest-pinned FROM lines to current digests, optionally as a pull request')
+    .description('Move digest-pinned image references to current digests, optionally as a pull request')
     .option('--dry-run', 'print a unified diff and the update table; write nothing')
     .option('--pin', 'also add digests to unpinned image:tag references')
     .option('--open-pr', 'commit on a branch, push it, and open or update its pull request (GITHUB_TOKEN)')
@@ -34,9 +34,10 @@ export function register(program: Command, streams: Streams): void {
     .addHelpText(
       'after',
       `
-Updates image:tag@sha256 references in FROM, COPY --from and ARG defaults: to the tag's current digest (the index
-digest for a multi-arch tag; a one-platform pin stays on its platform), and the repository's own images to the
-content tag they have now. Only the reference text changes. --open-pr builds the commit without touching the
+Updates image:tag@sha256 references in # syntax=, FROM, COPY --from, RUN --mount from and the ARG defaults they
+come from: to the tag's current digest (the index digest for a multi-arch tag; a one-platform pin stays on its
+platform), and the repository's own images to the content tag they have now. Only the digest (or reference) text
+changes, where it is written; a digest assembled from several variables is reported, not rewritten. --open-pr builds the commit without touching the
 checkout, force-pushes the branch, and updates the open pull request instead of opening a second one.`,
     )
     .action(

@@ -1,6 +1,6 @@
 import { Option, type Command } from 'commander';
 import { pickEngine, type EngineName } from '../adapters/engines/detect.js';
-import { allTargets, checkTargets, explicitTarget, type Expectation, type TargetCheck } from '../app/check.js';
+import { allTargets, checkTargets, DEFAULT_MAX_ENTRIES, explicitTarget, type Expectation, type TargetCheck, type TreeLimits } from '../app/check.js';
 import { registryAccess } from '../app/registry-client.js';
 import { loadRepo } from '../app/repo.js';
 import { isArch, parseDockerfileName } from '../core/names.js';
@@ -25,6 +25,8 @@ interface CheckOptions {
   format: 'text' | 'json' | 'github';
   json?: boolean;
   insecure?: string[];
+  maxEntries?: string;
+  zstdWindowMib?: string;
 }
 
 export function register(program: Command, streams: Streams): void {
@@ -44,6 +46,8 @@ export function register(program: Command, streams: Streams): void {
     .addOption(new Option('-f, --format <format>', 'output format').choices(['text', 'json', 'github']).default('text'))
     .option('--json', 'same as --format json')
     .option('--insecure <host>', 'registry spoken to over plain HTTP (loopback ones always are), repeatable', collect)
+    .option('--max-entries <n>', `refuse an image with more tar entries than this, all layers together (default ${DEFAULT_MAX_ENTRIES})`)
+    .option('--zstd-window-mib <n>', "largest zstd window a layer may need, in MiB (default 128, the zstd tool's; at most 2048)")
     .addHelpText(
       'after',
       `
@@ -72,12 +76,26 @@ Examples:
           engine: opts.exec ? await pickEngine((opts.engine ?? repo.config.engine) as EngineName | 'auto') : undefined,
           insecureRegistries,
           onProgress: ctx.out.progress,
+          limits: layerLimits(opts),
         });
         print(ctx.out, checks, format);
         await appendStepSummary(markdownVerdicts(checks));
         return checks.every((c) => c.ok) ? 0 : 1;
       }, streams),
     );
+}
+
+function positiveInteger(flag: string, text: string, max = Number.MAX_SAFE_INTEGER): number {
+  const n = Number(text);
+  if (!/^\d+$/.test(text) || !Number.isSafeInteger(n) || n < 1 || n > max) throw new UsageError(`${flag} must be a whole number from 1 to ${max} (got "${text}")`);
+  return n;
+}
+
+function layerLimits(opts: CheckOptions): TreeLimits {
+  return {
+    maxEntries: opts.maxEntries === undefined ? undefined : positiveInteger('--max-entries', opts.maxEntries),
+    maxZstdWindow: opts.zstdWindowMib === undefined ? undefined : positiveInteger('--zstd-window-mib', opts.zstdWindowMib, 2048) * 2 ** 20,
+  };
 }
 
 function toPlatform(text: string): Platform {

@@ -34,16 +34,16 @@ export function action<O>(fn: CommandAction<O>, streams: Streams) {
       out: createOutput({ stdout: streams.stdout, stderr: streams.stderr, debug: globals.debug, quiet: globals.quiet }),
     };
     const code = await fn(options, ctx, args);
-    lastExitCode = code;
+    // Kept on this run's program (main() reads it there): no state outside the run.
+    let root: Command = command;
+    while (root.parent) root = root.parent;
+    (root as Command & { exitCode?: number }).exitCode = code;
   };
 }
 
-let lastExitCode = 0;
-
-export function takeExitCode(): number {
-  const code = lastExitCode;
-  lastExitCode = 0;
-  return code;
+/** The exit code the command that `program` ran returned (0 when none ran, e.g. for --help). */
+export function exitCodeOf(program: Command): number {
+  return (program as Command & { exitCode?: number }).exitCode ?? 0;
 }
 
 /** Collector for repeatable options: `--tag a --tag b`. */

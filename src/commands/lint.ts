@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { Option, type Command } from 'commander';
-import { lintConflicts, lintDockerfile, lintIndex, lintNames, lintSymlinks, sortFindings, type Finding } from '../core/lint-rules.js';
+import { lintConflicts, lintDockerfile, lintIndex, lintNames, lintSymlinks, PIN_RULE_SUMMARY, sortFindings, type Finding } from '../core/lint-rules.js';
 import { expectedIndexText, readIndexFile } from '../app/index-file.js';
 import { loadRepo } from '../app/repo.js';
 import { githubAnnotation } from '../util/annotations.js';
@@ -14,7 +14,7 @@ interface LintOptions {
 export function register(program: Command, streams: Streams): void {
   program
     .command('lint')
-    .description('Check builder Dockerfile names, FROM digest pins and index.yaml freshness')
+    .description('Check builder Dockerfile names, digest pins of every pulled image and index.yaml freshness')
     .addOption(new Option('-f, --format <format>', 'output format').choices(['text', 'json', 'github']).default('text'))
     .option('--no-index', 'skip the index.yaml freshness check')
     .addHelpText(
@@ -22,7 +22,8 @@ export function register(program: Command, streams: Streams): void {
       `
 Rules: name (strict builder-<target>-<arch>_gcc<X.Y.Z>….Dockerfile, with the corrected name where obvious),
 symlink (an aarch64 file may link to its x86_64 sibling), conflict (one GCC twice for a target and arch),
-parse (the Dockerfile parses), pin (FROM / COPY --from images as image:tag@sha256:<64 hex>, ARGs resolved),
+parse (the Dockerfile parses as BuildKit reads it: directives, ARG/ENV expansion, stages that copy from
+themselves or from later stages), pin (${PIN_RULE_SUMMARY}),
 index (index.yaml equals what \`index\` writes). Every finding is reported, as file:line: rule: message.
 Exit 1 when there are errors.`,
     )

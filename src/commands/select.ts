@@ -4,12 +4,16 @@ import { Option, type Command } from 'commander';
 import { parseIndex, IndexParseError, type IndexEntry } from '../core/index-schema.js';
 import { defaultGccForKernel, parseKernelRelease } from '../core/kernel.js';
 import { isArch, type Arch } from '../core/names.js';
-import { selectBuilder, selectionMatrix } from '../core/select.js';
+import { selectBuilder, selectionMatrix, type Selection } from '../core/select.js';
 import { indexTargets } from '../core/select-diff.js';
 import { formatGccVersion, widenVersion, type GccVersion } from '../core/version.js';
 import { CliError, UsageError } from '../errors.js';
 import { formatTable, type Output } from '../util/output.js';
-import { action, type Streams } from './context.js';
+import { registryAccess } from '../app/registry-client.js';
+import { loadRepo } from '../app/repo.js';
+import { readRegistryIndex } from '../app/registry-index.js';
+import { driverkitFlags, shellWords } from '../core/driverkit.js';
+import { action, collect, type CommandContext, type Streams } from './context.js';
 import { runSelectDiff, type DiffFormat } from './select-diff.js';
 
 interface SelectOptions {
@@ -21,6 +25,8 @@ interface SelectOptions {
   kernelRelease?: string;
   json?: boolean;
   matrix?: boolean;
+  fromRegistry?: string;
+  insecure?: string[];
   diff?: string;
   format?: DiffFormat;
 }
@@ -37,6 +43,8 @@ export function register(program: Command, streams: Streams): void {
     .option('--kernel-release <release>', "kernel release; the target GCC comes from the driver builder's default table")
     .option('--json', 'print the result as JSON')
     .option('--matrix', 'for every target in the index and kernel series 2.6 … 6.x, the pick (non-exact picks marked)')
+    .option('--from-registry <repository>', "network: choose among the repository's tags as the driver builder lists them, instead of --index")
+    .option('--insecure <host>', 'with --from-registry: registry spoken to over plain HTTP (loopback ones always are), repeatable', collect)
     .option('--diff <git-ref>', "the --matrix picks that change between images/ at <git-ref> and the working tree (also to $GITHUB_STEP_SUMMARY)")
     .addOption(new Option('--format <format>', 'output format (markdown: with --diff)').choices(['text', 'json', 'markdown']))
     .addHelpText('after', '\nExample: builder-images select --target centos --arch x86_64 --kernel-release 3.10.0-1160.el7.x86_64')
@@ -48,8 +56,7 @@ export function register(program: Command, streams: Streams): void {
         }
         if (opts.format === 'markdown') throw new UsageError('--format markdown goes with --diff');
         if (opts.format === 'json') opts.json = true;
-        const file = resolve(ctx.cwd, opts.index);
-        const entries = await readIndex(file, opts.index);
+        const entries = await loadEntries(opts, ctx);
         if (opts.matrix) return printMatrix(entries, opts, ctx.out);
 
         if (!opts.target) throw new UsageError('--target is required (or use --matrix)');
@@ -57,18 +64,44 @@ export function register(program: Command, streams: Streams): void {
         const { gcc, source } = targetGcc(opts, opts.target);
         const pick = selectBuilder(entries, { target: opts.target, arch, tag: opts.tag, gcc });
         if (!pick) {
-          throw new CliError(`no image in ${opts.index} for target ${opts.target} (or any), arch ${arch}, tag ${opts.tag}`);
+          throw new CliError(`no image in ${opts.fromRegistry ?? opts.index} for target ${opts.target} (or any), arch ${arch}, tag ${opts.tag}`);
         }
         if (opts.json) {
-          ctx.out.json({ image: pick.image.name, gcc: pick.gcc, reason: pick.reason, why: pick.why, targetGcc: formatGccVersion(gcc), targetGccFrom: source });
+          ctx.out.json({ image: pick.image.name, gcc: pick.gcc, reason: pick.reason, why: pick.why, targetGcc: formatGccVersion(gcc), targetGccFrom: source, driverkit: driverkitForms(opts, arch, pick) });
         } else {
           ctx.out.result(`image:  ${pick.image.name}`);
           ctx.out.result(`gcc:    ${pick.gcc} (wanted ${formatGccVersion(gcc)}, ${source})`);
           ctx.out.result(`why:    ${pick.reason}: ${pick.why}`);
+          printDriverkitForms(driverkitForms(opts, arch, pick), ctx.out);
         }
         return 0;
       }, streams),
     );
+}
+
+/** The entries to choose among: the index file, or the registry's tags as the driver builder reads them. */
+async function loadEntries(opts: SelectOptions, ctx: CommandContext): Promise<IndexEntry[]> {
+  if (!opts.fromRegistry) return readIndex(resolve(ctx.cwd, opts.index), opts.index);
+  const { client } = registryAccess(await loadRepo(ctx.cwd, ctx.configPath), { insecure: opts.insecure, debug: ctx.out.debug });
+  const seen = await readRegistryIndex(client, opts.fromRegistry, [opts.tag]);
+  for (const line of seen.ambiguous) ctx.out.warn(line);
+  for (const u of seen.unusable) ctx.out.warn(`${opts.fromRegistry}:${u.tag}: ${u.reason}`);
+  return seen.entries;
+}
+
+/** The driverkit flags that reproduce the pick, with the index file and with the registry repository. */
+function driverkitForms(opts: SelectOptions, arch: Arch, pick: Selection): { index?: string[]; registry: string[] } {
+  const request = { target: opts.target!, arch, tag: opts.tag, kernelRelease: opts.kernelRelease, gccVersion: opts.gcc ? pick.gcc : undefined };
+  const repository = opts.fromRegistry ?? pick.image.name.slice(0, pick.image.name.lastIndexOf(':'));
+  return {
+    ...(opts.fromRegistry ? {} : { index: driverkitFlags(request, opts.index) }),
+    registry: driverkitFlags(request, repository),
+  };
+}
+
+function printDriverkitForms(forms: { index?: string[]; registry: string[] }, out: Output): void {
+  if (forms.index) out.result(`driverkit (index):    ${shellWords(forms.index)}`);
+  out.result(`driverkit (registry): ${shellWords(forms.registry)}`);
 }
 
 async function readIndex(file: string, shown: string): Promise<IndexEntry[]> {

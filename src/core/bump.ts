@@ -4,7 +4,7 @@
  * An update rewrites only the reference text at its span (the instruction, or the ARG default it comes from),
  * so formatting, comments and line endings stay as they were.
  */
-import { applyEdits, type ImageRefSite, type ReferenceEdit } from './dockerfile.js';
+import { applyEdits, editPlace, writtenSpan, type ImageRefSite, type ParsedDockerfile, type SourceSpan } from './dockerfile.js';
 
 export type UpdateType = 'digest' | 'pin' | 'rebuild';
 
@@ -24,10 +24,10 @@ export interface PlannedUpdate {
   line: number;
   /** Where the edit lands (the ARG line for `FROM ${BASE}`). */
   editLine: number;
-  via: 'instruction' | 'arg';
+  via: 'instruction' | 'arg' | 'directive';
   /** The image as written, without tag or digest: the Package column. */
   packageName: string;
-  /** Dockerfile dependency type: final (last FROM), stage (earlier FROM), copy-from, mount-from. */
+  /** Dockerfile dependency type: final (last FROM), stage (earlier FROM), copy-from, mount-from, syntax. */
   depType: string;
   type: UpdateType;
   oldText: string;
@@ -58,28 +58,70 @@ export function depTypeOf(site: ImageRefSite, isLastFrom: boolean): string {
   return site.kind;
 }
 
-/** The update for one site, or undefined when nothing changes. */
-export function planUpdate(file: string, site: ImageRefSite & { edit: ReferenceEdit }, depType: string, resolution: Resolution): PlannedUpdate | undefined {
-  const old = splitReferenceText(site.edit.text);
+/** An update and the span of the file it replaces; `refused` says why a reference cannot be rewritten in place. */
+export type UpdatePlan = { update: PlannedUpdate; span: SourceSpan } | { refused: string } | undefined;
+
+/**
+ * The update for one site, or undefined when nothing changes. The edit lands where the reference is written: the
+ * whole reference when it is one piece of text (in the instruction, or in the ARG default it comes from), else just
+ * the digest (or tag and digest) where they are written, e.g. `ARG VARIANT="1.60.0-bullseye@sha256:…"` for
+ * `FROM rust:${VARIANT}`, or the FROM line of `FROM ubuntu:$IMAGE_TAG@sha256:…`. A digest that is not written as one
+ * piece anywhere is refused.
+ */
+export function planUpdate(file: string, parsed: ParsedDockerfile, site: ImageRefSite, depType: string, resolution: Resolution): UpdatePlan {
+  if (site.resolved === null) return undefined;
+  const reference = site.resolved;
+  const old = splitReferenceText(reference);
   const next = { name: old.name, tag: resolution.tag ?? old.tag, digest: resolution.digest };
-  const newText = formatReferenceText(next);
-  if (newText === site.edit.text) return undefined;
-  return {
+  const newReference = formatReferenceText(next);
+  if (newReference === reference) return undefined;
+  const edit = placeEdit(parsed, site, old, next, newReference);
+  if (typeof edit === 'string') return { refused: edit };
+  const place = editPlace(parsed, edit.span.start);
+  const update: PlannedUpdate = {
     file,
     line: site.line,
-    editLine: site.edit.line,
-    via: site.edit.via,
+    editLine: place.line,
+    via: place.via,
     packageName: old.name,
     depType,
     type: resolution.type,
-    oldText: site.edit.text,
-    newText,
+    oldText: parsed.text.slice(edit.span.start, edit.span.end),
+    newText: edit.replacement,
     oldDigest: old.digest,
     newDigest: resolution.digest,
     oldTag: old.tag,
     newTag: next.tag,
     platform: resolution.platform,
   };
+  return { update, span: edit.span };
+}
+
+type Parts = { name: string; tag?: string; digest?: string };
+
+/** The smallest written span that carries the change, and its replacement; or why there is none. */
+function placeEdit(parsed: ParsedDockerfile, site: ImageRefSite, old: Parts, next: Parts, newReference: string): { span: SourceSpan; replacement: string } | string {
+  const reference = site.resolved!;
+  const span = (from: number, to: number) => writtenSpan(parsed.text, reference, site.offsets, from, to);
+  const whole = span(0, reference.length);
+  if (whole) return { span: whole, replacement: newReference };
+  const tagStart = old.name.length + 1;
+  const tagEnd = old.tag === undefined ? old.name.length : tagStart + old.tag.length;
+  const tagChanges = next.tag !== old.tag;
+  if (tagChanges && old.tag === undefined) return `${reference} has no tag written in it to change: write image:tag in one place`;
+  if (old.digest !== undefined) {
+    const from = tagChanges ? tagStart : tagEnd + 1;
+    const s = span(from, reference.length);
+    if (s) return { span: s, replacement: tagChanges ? `${next.tag}@${next.digest}` : next.digest! };
+    return `the ${tagChanges ? 'tag and digest are' : 'digest is'} not written as one piece of text (it is assembled from several variables or split by a line continuation), so it cannot be rewritten in place: write ${tagChanges ? 'tag@digest' : 'the digest'} in one place, in the instruction or in one ARG default`;
+  }
+  if (tagChanges) {
+    const s = span(tagStart, tagEnd);
+    if (s) return { span: s, replacement: `${next.tag}@${next.digest}` };
+    return `its tag is not written as one piece of text, so it cannot be rewritten in place: write the tag in one place`;
+  }
+  if (site.insertAt === undefined) return 'the reference does not end in written text, so there is no place to add its digest: write the reference in the instruction or in one ARG default';
+  return { span: { start: site.insertAt, end: site.insertAt }, replacement: `@${next.digest}` };
 }
 
 /** Apply a file's updates; several sites sharing one ARG span are edited once. */
@@ -139,7 +181,7 @@ function dedupe(updates: PlannedUpdate[]): PlannedUpdate[] {
   });
 }
 
-export function markdownTable(rows: string[][]): string {
+function markdownTable(rows: string[][]): string {
   const [head, ...body] = rows;
   return [`| ${head!.join(' | ')} |`, `|${head!.map(() => '---').join('|')}|`, ...body.map((r) => `| ${r.join(' | ')} |`)].join('\n');
 }

@@ -10,6 +10,8 @@ const repository = z
 
 export const configSchema = z
   .object({
+    /** The repository's web address, labelled org.opencontainers.image.source (default: the git remote). */
+    source: z.string().regex(/^https?:\/\/[^\s@]+$/, 'must be an http(s) address without credentials, such as https://github.com/org/builders').optional(),
     /** Where images are published; the first is built and pushed, the others are filled by copy. */
     repositories: z.array(repository).min(1).default(['localhost:5000/builders']),
     /** How content tags are made: git tree hash of the inputs, or the HEAD commit. */
@@ -49,7 +51,3 @@ export const configSchema = z
 export type Config = z.infer<typeof configSchema>;
 
 export const DEFAULT_CONFIG_FILE = 'builder-images.yaml';
-
-export function defaultConfig(): Config {
-  return configSchema.parse({});
-}

@@ -1,14 +1,21 @@
 /**
- * Dockerfile parsing for what this toolkit needs: instructions with their lines, ARG scoping and substitution,
- * every image a file builds from (FROM, COPY --from, RUN --mount=from=) with the exact source span to rewrite,
- * and the build-context files COPY/ADD read. Pure: text in, data out; it never throws on bad input but returns
- * located errors, so lint can report a broken file as a finding.
+ * Dockerfile parsing as BuildKit reads a Dockerfile, for what this toolkit needs: instructions with their lines,
+ * every image a build pulls (the `# syntax=` frontend, FROM, COPY --from, RUN --mount from) with where each
+ * character of the reference was written, and the build-context files COPY/ADD read. Pure: text in, data out;
+ * it never throws on bad input but returns located errors, so lint can report a broken file as a finding.
  *
- * Follows BuildKit's rules: parser directives (`# escape=`), line continuations (comment and empty lines inside
- * them are dropped), heredocs (`RUN <<EOF`), `--flag=value` options, and `$VAR`, `${VAR}`, `${VAR:-default}`,
- * `${VAR:+alt}` expansion from ARGs in scope (global ARGs before the first FROM; a stage sees a global ARG only
- * after re-declaring it).
+ * BuildKit's rules, checked against its own test data (test/fixtures/buildkit):
+ * - parser directives (`escape`, `syntax`, `check`, any case, white space around `#` and `=`) only on the first
+ *   lines, ending at the first line that is not one; `# syntax=` as BuildKit detects it (after a BOM/shebang);
+ * - line continuations (comment and blank lines inside them are dropped), heredocs, `--flag=value` options with
+ *   quotes, and each instruction's own argument parser (ARG words, ENV/LABEL pairs, JSON forms…);
+ * - word expansion by shell-lex.ts: global ARGs (before the first FROM) are expanded in order with the ARGs
+ *   before them and are what FROM sees; in a stage, ARG and ENV values are expanded with the stage's variables,
+ *   and `ARG NAME` without a value takes the global one;
+ * - `COPY --from` and `RUN --mount=from=` name a stage (by name, COPY also by index) or an image, never with
+ *   variables; a stage copying from itself or from a later stage is an error (circular dependency).
  */
+import { processWord, traced, type LexEnv, type Traced } from './shell-lex.js';
 
 export interface DockerfileError {
   line: number;
@@ -17,21 +24,35 @@ export interface DockerfileError {
 
 export interface Flag {
   name: string;
-  /** Undefined for a bare `--flag`. */
+  /** Undefined for a bare `--flag`. Quotes and escapes removed, as BuildKit does. */
   value: string | undefined;
-  /** Index of the value's first character in `Instruction.args` (or of the flag when it has no value). */
-  valueStart: number;
+  /** The flag as BuildKit sees it, e.g. `--from=build`. */
+  text: string;
+  /** Source offset of each character of `value`. */
+  valueOffsets: number[];
+}
+
+/** One argument as BuildKit's line parser for the instruction splits them. */
+export interface Word {
+  value: string;
+  /** Index of its first character in `Instruction.args`, -1 for JSON-form words. */
+  start: number;
 }
 
 export interface Heredoc {
-  delimiter: string;
-  body: string;
+  name: string;
+  /** `<<-`: leading tabs are stripped. */
+  chomp: boolean;
+  /** Unquoted name: the content is expanded. */
+  expand: boolean;
+  /** The lines up to the terminator, line endings included. */
+  content: string;
 }
 
 export interface Instruction {
   /** Upper-case keyword: FROM, RUN, COPY… */
   keyword: string;
-  /** Everything after the keyword, continuations joined (escape + newline removed). */
+  /** The arguments after the flags, continuations joined (escape + newline removed), trimmed. */
   args: string;
   /** Source offset of each character of `args` in the original text. */
   argOffsets: number[];
@@ -40,15 +61,29 @@ export interface Instruction {
   endLine: number;
   /** Leading `--name[=value]` options, in order. */
   flags: Flag[];
-  /** Index in `args` where the arguments after the flags start. */
-  restStart: number;
+  /** BuildKit's parse of `args`: its words (ENV/LABEL: key, value, separator for each pair). */
+  words: Word[];
+  /** The JSON (exec) form was used. */
+  json: boolean;
+  /** ONBUILD's instruction. */
+  sub?: Instruction;
   heredocs: Heredoc[];
+}
+
+export interface Directive {
+  name: string;
+  value: string;
+  line: number;
 }
 
 export interface ParsedDockerfile {
   instructions: Instruction[];
   errors: DockerfileError[];
   escape: '\\' | '`';
+  /** Parser directives at the top of the file, names in lower case. */
+  directives: Directive[];
+  /** The frontend image of a `# syntax=` directive, where BuildKit finds it. */
+  syntax?: { value: string; start: number; line: number };
   /** The text the offsets refer to. */
   text: string;
 }
@@ -59,519 +94,884 @@ const KNOWN = new Set([
 ]);
 
 interface PhysicalLine {
+  /** Without the line ending. */
   text: string;
+  /** With it (heredoc content keeps it). */
+  raw: string;
   start: number;
   number: number;
 }
 
 function splitLines(text: string): PhysicalLine[] {
   const lines: PhysicalLine[] = [];
-  let start = 0;
+  let start = text.startsWith('\uFEFF') ? 1 : 0; // a byte-order mark is not part of the first line
   let number = 1;
-  while (start <= text.length) {
+  while (start < text.length) {
     let end = text.indexOf('\n', start);
-    if (end < 0) end = text.length;
-    const content = text.slice(start, end);
-    lines.push({ text: content.endsWith('\r') ? content.slice(0, -1) : content, start, number });
-    if (end === text.length) break;
-    start = end + 1;
+    end = end < 0 ? text.length : end + 1;
+    const raw = text.slice(start, end);
+    lines.push({ text: raw.replace(/[\r\n]+$/, ''), raw, start, number });
+    start = end;
     number++;
   }
   return lines;
 }
 
-const DIRECTIVE = /^#\s*([a-zA-Z][a-zA-Z0-9]*)\s*=\s*(.*?)\s*$/;
+// ---------------------------------------------------------------------------------------------------------------
+// Parser directives
 
-function readDirectives(lines: PhysicalLine[], errors: DockerfileError[]): '\\' | '`' {
-  let escape: '\\' | '`' = '\\';
-  for (const line of lines) {
-    const m = DIRECTIVE.exec(line.text);
-    if (!m) break;
-    if (m[1]!.toLowerCase() === 'escape') {
-      if (m[2] === '`' || m[2] === '\\') escape = m[2];
-      else errors.push({ line: line.number, message: `invalid escape directive "${m[2]}": use \\ or \`` });
+const DIRECTIVE = /^([a-zA-Z][a-zA-Z0-9]*)\s*=\s*(.+?)\s*$/;
+const DIRECTIVES = new Set(['syntax', 'escape', 'check']);
+
+/** BuildKit's directive parser: one line at a time, done at the first line that is not a directive. */
+class DirectiveReader {
+  private done = false;
+  private readonly seen = new Set<string>();
+  readonly found: (Directive & { valueStart: number })[] = [];
+
+  /** `line` as BuildKit hands it over; `start` its offset. Returns an error message for a repeated directive. */
+  read(line: string, start: number, number: number): string | undefined {
+    if (this.done) return undefined;
+    if (!line.startsWith('#')) {
+      this.done = true;
+      return undefined;
     }
+    const body = line.slice(1).replace(/^\s+/, '');
+    const m = DIRECTIVE.exec(body);
+    const name = m?.[1]!.toLowerCase();
+    if (!m || !DIRECTIVES.has(name!)) {
+      this.done = true;
+      return undefined;
+    }
+    if (this.seen.has(name!)) return `only one ${name} parser directive can be used`;
+    this.seen.add(name!);
+    const valueStart = start + (line.length - body.length) + m[0].indexOf(m[2]!, m[1]!.length + 1);
+    this.found.push({ name: name!, value: m[2]!, line: number, valueStart });
+    return undefined;
   }
-  return escape;
+
+  get isDone(): boolean {
+    return this.done;
+  }
 }
 
-const isBlankOrComment = (s: string) => /^\s*(#.*)?$/.test(s);
-
-/** Does the line continue on the next one (ends with the escape character, trailing white space ignored)? */
-function continues(text: string, escape: string): number {
-  const trimmed = text.replace(/[ \t]+$/, '');
-  return trimmed.endsWith(escape) ? trimmed.length - 1 : -1;
+/** The `# syntax=` image as BuildKit's DetectSyntax finds it: after a BOM and a `#!` line, `#` in column 0. */
+function detectSyntax(lines: PhysicalLine[]): ParsedDockerfile['syntax'] {
+  const reader = new DirectiveReader();
+  const body = lines[0]?.text.startsWith('#!') ? lines.slice(1) : lines;
+  for (const line of body) {
+    if (reader.read(line.text, line.start, line.number) !== undefined || reader.isDone) break;
+  }
+  const syntax = reader.found.find((d) => d.name === 'syntax');
+  if (!syntax) return undefined;
+  const value = syntax.value.split(' ')[0]!;
+  return { value, start: syntax.valueStart, line: syntax.line };
 }
 
-const HEREDOC = /<<(-?)(["']?)([A-Za-z_][A-Za-z0-9_]*)\2/g;
+// ---------------------------------------------------------------------------------------------------------------
+// Lines into instructions
+
+const isCommentLine = (s: string) => /^\s*#/.test(s);
+
+/** BuildKit's continuation rule: the escape token last (white space after it ignored), not itself escaped. */
+function continuationRegex(escape: string): RegExp {
+  const e = escape === '\\' ? '\\\\' : escape;
+  return new RegExp(`([^${e}])${e}[ \\t]*$|^${e}[ \\t]*$`);
+}
+
+/** A piece of text with the source offset of each character. */
+interface Piece {
+  text: string;
+  offsets: number[];
+}
+
+const pieceOf = (line: PhysicalLine, from = 0, to = line.text.length): Piece => ({
+  text: line.text.slice(from, to),
+  offsets: Array.from({ length: Math.max(0, to - from) }, (_, k) => line.start + from + k),
+});
+
+function trimContinuation(piece: Piece, re: RegExp): { piece: Piece; continues: boolean } {
+  const m = re.exec(piece.text);
+  if (!m) return { piece, continues: false };
+  const keep = m.index + (m[1]?.length ?? 0);
+  return { piece: { text: piece.text.slice(0, keep), offsets: piece.offsets.slice(0, keep) }, continues: true };
+}
+
+const slicePiece = (p: Piece, from: number, to = p.text.length): Piece => ({ text: p.text.slice(from, to), offsets: p.offsets.slice(from, to) });
+
+function trimPiece(p: Piece): Piece {
+  const lead = /^\s*/.exec(p.text)![0].length;
+  const trail = /\s*$/.exec(p.text.slice(lead))![0].length;
+  return slicePiece(p, lead, p.text.length - trail);
+}
 
 export function parseDockerfile(text: string): ParsedDockerfile {
   const errors: DockerfileError[] = [];
   const lines = splitLines(text);
-  const escape = readDirectives(lines, errors);
+  const directives = new DirectiveReader();
+  let escape: '\\' | '`' = '\\';
+  let continuation = continuationRegex(escape);
   const instructions: Instruction[] = [];
+
+  const readDirective = (line: string, start: number, number: number) => {
+    const before = directives.found.length;
+    const error = directives.read(line, start, number);
+    if (error) errors.push({ line: number, message: error });
+    const added = directives.found[before];
+    if (added?.name === 'escape') {
+      if (added.value === '\\' || added.value === '`') {
+        escape = added.value;
+        continuation = continuationRegex(escape);
+      } else errors.push({ line: number, message: `invalid escape token '${added.value}' does not match \` or \\` });
+    }
+  };
 
   let i = 0;
   while (i < lines.length) {
     const first = lines[i]!;
-    if (isBlankOrComment(first.text)) {
-      i++;
-      continue;
-    }
-    // Join the logical line, remembering where each character came from.
-    let joined = '';
-    const offsets: number[] = [];
-    let current: PhysicalLine | undefined = first;
+    i++;
+    const lead = /^\s*/.exec(first.text)![0].length;
+    readDirective(first.text.slice(lead), first.start + lead, first.number);
+    if (isCommentLine(first.text)) continue;
+    let { piece, continues } = trimContinuation(pieceOf(first, lead), continuation);
+    if (!continues && piece.text.length === 0) continue;
+    const joined: Piece = { text: piece.text, offsets: [...piece.offsets] };
     let endLine = first.number;
-    while (current) {
-      const cut = continues(current.text, escape);
-      const part = cut >= 0 ? current.text.slice(0, cut) : current.text;
-      for (let k = 0; k < part.length; k++) {
-        joined += part[k];
-        offsets.push(current.start + k);
-      }
-      endLine = current.number;
+    while (continues && i < lines.length) {
+      const next = lines[i]!;
       i++;
-      if (cut < 0) break;
-      // Comment and empty lines inside a continuation are dropped.
-      while (i < lines.length && isBlankOrComment(lines[i]!.text)) i++;
-      current = lines[i];
+      readDirective(next.text, next.start, next.number);
+      endLine = next.number;
+      // Comment lines and empty lines inside a continuation are dropped.
+      if (isCommentLine(next.text) || next.text.trim() === '') continue;
+      ({ piece, continues } = trimContinuation(pieceOf(next), continuation));
+      joined.text += piece.text;
+      joined.offsets.push(...piece.offsets);
     }
-
-    const lead = /^\s*/.exec(joined)![0].length;
-    const keywordMatch = /^(\S+)/.exec(joined.slice(lead));
-    const keyword = keywordMatch![1]!.toUpperCase();
-    let argsStart = lead + keywordMatch![1]!.length;
-    while (argsStart < joined.length && /\s/.test(joined[argsStart]!)) argsStart++;
-    const args = joined.slice(argsStart).replace(/\s+$/, '');
-    const argOffsets = offsets.slice(argsStart, argsStart + args.length);
-
-    const instruction: Instruction = {
-      keyword,
-      args,
-      argOffsets,
-      line: first.number,
-      endLine,
-      flags: [],
-      restStart: 0,
-      heredocs: [],
-    };
-    parseFlags(instruction);
-
-    if (!KNOWN.has(keyword)) {
-      errors.push({ line: first.number, message: `unknown instruction "${keywordMatch![1]}"` });
-    }
-    if (['RUN', 'COPY', 'ADD'].includes(keyword)) {
-      for (const m of args.matchAll(HEREDOC)) {
-        const delimiter = m[3]!;
-        const stripTabs = m[1] === '-';
-        const body: string[] = [];
-        let closed = false;
-        while (i < lines.length) {
-          const raw = lines[i]!.text;
-          i++;
-          if ((stripTabs ? raw.replace(/^\t+/, '') : raw) === delimiter) {
-            closed = true;
-            break;
-          }
-          body.push(raw);
-        }
-        instruction.endLine = lines[Math.min(i, lines.length) - 1]!.number;
-        if (!closed) errors.push({ line: first.number, message: `heredoc <<${delimiter} is never closed` });
-        instruction.heredocs.push({ delimiter, body: body.join('\n') });
-      }
-    }
+    const instruction = buildInstruction(joined, first.number, endLine, escape, errors);
+    if (!instruction) continue;
+    i = readHeredocs(instruction, joined.text, lines, i, errors);
     instructions.push(instruction);
   }
 
-  checkStructure(instructions, errors);
+  if (instructions.length === 0) errors.push({ line: 1, message: 'file with no instructions' });
+  const parsed: ParsedDockerfile = {
+    instructions,
+    errors,
+    escape,
+    directives: directives.found.map(({ name, value, line }) => ({ name, value, line })),
+    syntax: detectSyntax(lines),
+    text,
+  };
+  checkStructure(parsed);
+  errors.push(...evaluate(parsed, {}).errors);
   errors.sort((a, b) => a.line - b.line);
-  return { instructions, errors, escape, text };
+  return parsed;
 }
 
-function parseFlags(ins: Instruction): void {
-  const re = /--([A-Za-z][A-Za-z0-9-]*)(?:=(\S*))?/y;
+/** BuildKit's splitCommand and the instruction's line parser, on one logical line. */
+function buildInstruction(line: Piece, number: number, endLine: number, escape: string, errors: DockerfileError[]): Instruction | undefined {
+  const trimmed = trimPiece(line);
+  if (trimmed.text === '') return undefined;
+  const cmdEnd = /[\t\v\f\r ]|$/.exec(trimmed.text)!.index;
+  const keyword = trimmed.text.slice(0, cmdEnd);
+  const afterCmd = slicePiece(trimmed, cmdEnd).text.search(/[^\t\v\f\r ]|$/) + cmdEnd;
+  const { flags, rest } = extractFlags(slicePiece(trimmed, afterCmd), escape);
+  const args = trimPiece(rest);
+  const ins: Instruction = {
+    keyword: keyword.toUpperCase(),
+    args: args.text,
+    argOffsets: args.offsets,
+    line: number,
+    endLine,
+    flags,
+    words: [],
+    json: false,
+    heredocs: [],
+  };
+  if (!KNOWN.has(ins.keyword)) {
+    errors.push({ line: number, message: `unknown instruction "${keyword}"` });
+    return ins;
+  }
+  const error = parseArguments(ins, args, escape, errors);
+  if (error) errors.push({ line: number, message: error });
+  return ins;
+}
+
+/** BuildKit's extractBuilderFlags: leading `--name[=value]` words, quotes and escapes removed, `--` ends them. */
+function extractFlags(line: Piece, escape: string): { flags: Flag[]; rest: Piece } {
+  const words: Piece[] = [];
+  const s = line.text;
   let pos = 0;
   for (;;) {
-    re.lastIndex = pos;
-    const m = re.exec(ins.args);
-    if (!m) break;
-    const end = pos + m[0].length;
-    if (end < ins.args.length && !/\s/.test(ins.args[end]!)) break;
-    ins.flags.push({
-      name: m[1]!.toLowerCase(),
-      value: m[2],
-      valueStart: m[2] !== undefined ? pos + 3 + m[1]!.length : pos,
-    });
-    pos = end;
-    while (pos < ins.args.length && /\s/.test(ins.args[pos]!)) pos++;
+    while (pos < s.length && /\s/.test(s[pos]!)) pos++;
+    if (pos >= s.length || !s.startsWith('--', pos)) break;
+    const word: Piece = { text: '', offsets: [] };
+    let quote = '';
+    let blankOK = false;
+    for (; pos < s.length; pos++) {
+      let ch = s[pos]!;
+      if (!quote && /\s/.test(ch)) break;
+      if (quote && ch === quote) {
+        quote = '';
+        continue;
+      }
+      if (!quote && (ch === "'" || ch === '"')) {
+        quote = ch;
+        blankOK = true;
+        continue;
+      }
+      if (ch === escape) {
+        if (pos + 1 === s.length) continue; // an escape at the end is skipped
+        pos++;
+        ch = s[pos]!;
+      }
+      word.text += ch;
+      word.offsets.push(line.offsets[pos]!);
+    }
+    if (word.text === '--') return { flags: words.map(flagOf), rest: slicePiece(line, pos) };
+    if (blankOK || word.text.length > 0) words.push(word);
   }
-  ins.restStart = pos;
+  return { flags: words.map(flagOf), rest: slicePiece(line, pos) };
 }
 
-function checkStructure(instructions: Instruction[], errors: DockerfileError[]): void {
+function flagOf(word: Piece): Flag {
+  const eq = word.text.indexOf('=');
+  const name = (eq < 0 ? word.text : word.text.slice(0, eq)).slice(2);
+  return eq < 0
+    ? { name, value: undefined, text: word.text, valueOffsets: [] }
+    : { name, value: word.text.slice(eq + 1), text: word.text, valueOffsets: word.offsets.slice(eq + 1) };
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Each instruction's argument parser (BuildKit's line_parsers)
+
+const WHITESPACE = /[\t\v\f\r ]+/;
+
+/** Fill `ins.words` (and `json`, `sub`); returns an error message when BuildKit's parser rejects the line. */
+function parseArguments(ins: Instruction, args: Piece, escape: string, errors: DockerfileError[]): string | undefined {
+  const rest = args.text;
+  switch (ins.keyword) {
+    case 'ARG':
+      ins.words = parseWords(rest, escape);
+      if (ins.words.length === 0) return 'ARG requires at least one argument';
+      if (ins.words.some((w) => w.value.startsWith('='))) return 'ARG names can not be blank';
+      return undefined;
+    case 'ENV':
+    case 'LABEL':
+      return parseNameValue(ins, rest, escape);
+    case 'ADD':
+    case 'COPY':
+    case 'VOLUME':
+      return parseMaybeJson(ins, rest, true);
+    case 'CMD':
+    case 'ENTRYPOINT':
+    case 'RUN':
+    case 'SHELL':
+      return parseMaybeJson(ins, rest, false);
+    case 'EXPOSE':
+    case 'FROM':
+      ins.words = splitWhitespace(rest);
+      return undefined;
+    case 'HEALTHCHECK': {
+      const sep = rest.search(/\s|$/);
+      if (sep === 0) return undefined;
+      const next = sep + /^\s*/.exec(rest.slice(sep))![0].length;
+      const cmd: Instruction = { ...ins, words: [] };
+      const error = parseMaybeJson(cmd, rest.slice(next), false);
+      ins.words = [{ value: rest.slice(0, sep), start: 0 }, ...cmd.words.map((w) => ({ ...w, start: w.start < 0 ? -1 : w.start + next }))];
+      ins.json = cmd.json;
+      return error;
+    }
+    case 'ONBUILD':
+      if (rest !== '') ins.sub = buildInstruction(args, ins.line, ins.endLine, escape, errors);
+      return undefined;
+    default:
+      // MAINTAINER, STOPSIGNAL, USER, WORKDIR
+      ins.words = rest === '' ? [] : [{ value: rest, start: 0 }];
+      return undefined;
+  }
+}
+
+function splitWhitespace(rest: string): Word[] {
+  if (rest === '') return [];
+  const out: Word[] = [];
+  const re = /[^\t\v\f\r ]+/g;
+  for (const m of rest.matchAll(re)) out.push({ value: m[0], start: m.index });
+  return out;
+}
+
+/** `["a", "b"]`: the strings, or an error for a JSON array of something else, or undefined when not JSON. */
+function parseJson(rest: string): { words?: Word[]; error?: string } {
+  const trimmed = rest.replace(/^\s+/, '');
+  if (!trimmed.startsWith('[')) return {};
+  let list: unknown;
+  try {
+    list = JSON.parse(trimmed);
+  } catch {
+    return {};
+  }
+  if (!Array.isArray(list)) return {};
+  if (!list.every((x) => typeof x === 'string')) return { error: 'when using JSON array syntax, arrays must be comprised of strings only' };
+  return { words: (list as string[]).map((value) => ({ value, start: -1 })) };
+}
+
+function parseMaybeJson(ins: Instruction, rest: string, toList: boolean): string | undefined {
+  if (rest === '' && !toList) return undefined;
+  const json = parseJson(rest);
+  if (json.error) return json.error;
+  if (json.words) {
+    ins.words = json.words;
+    ins.json = true;
+  } else ins.words = toList ? splitWhitespace(rest) : [{ value: rest, start: 0 }];
+  return undefined;
+}
+
+/** BuildKit's parseWords: white-space separated words, quotes and escapes kept as written. */
+export function parseWords(rest: string, escape: string): Word[] {
+  const words: Word[] = [];
+  let word = '';
+  let start = -1;
+  let quote = '';
+  let blankOK = false;
+  const chars = Array.from(rest);
+  let pos = 0; // UTF-16 index of chars[i]
+  const flush = () => {
+    if (blankOK || word.length > 0) words.push({ value: word, start });
+    word = '';
+    start = -1;
+    blankOK = false;
+  };
+  for (let i = 0; i < chars.length; pos += chars[i]!.length, i++) {
+    const ch = chars[i]!;
+    if (start < 0) {
+      if (/\s/u.test(ch)) continue;
+      start = pos;
+    }
+    if (!quote && /\s/u.test(ch)) {
+      flush();
+      continue;
+    }
+    if (!quote && (ch === "'" || ch === '"')) {
+      quote = ch;
+      blankOK = true;
+    } else if (quote && ch === quote) quote = '';
+    // The escape token keeps itself and the next character (inside single quotes it is an ordinary character).
+    if (ch === escape && quote !== "'") {
+      if (i + 1 === chars.length) continue; // an escape token at the end of the line is skipped
+      pos += ch.length;
+      i++;
+      word += ch + chars[i]!;
+      continue;
+    }
+    word += ch;
+  }
+  if (start >= 0) flush();
+  return words;
+}
+
+/** ENV and LABEL: `KEY value` (old form) or `KEY=value …`, as (key, value, separator) words. */
+function parseNameValue(ins: Instruction, rest: string, escape: string): string | undefined {
+  const words = parseWords(rest, escape);
+  if (words.length === 0) return undefined;
+  if (!words[0]!.value.includes('=')) {
+    const sep = WHITESPACE.exec(rest);
+    if (!sep) return `${ins.keyword} must have two arguments`;
+    const valueStart = sep.index + sep[0].length;
+    ins.words = [
+      { value: rest.slice(0, sep.index), start: 0 },
+      { value: rest.slice(valueStart), start: valueStart },
+      { value: '', start: -1 },
+    ];
+    return undefined;
+  }
+  for (const w of words) {
+    const eq = w.value.indexOf('=');
+    if (eq < 0) return `Syntax error - can't find = in "${w.value}". Must be of the form: name=value`;
+    ins.words.push({ value: w.value.slice(0, eq), start: w.start }, { value: w.value.slice(eq + 1), start: w.start + eq + 1 }, { value: '=', start: -1 });
+  }
+  return undefined;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Heredocs
+
+const HEREDOC_WORD = /^(\d*)<<(-?)\s*([^<]*)$/;
+
+function heredocNames(line: string): { name: string; chomp: boolean; expand: boolean }[] | string {
+  const words = processWord(line, new Map(), { rawQuotes: true, rawEscapes: true, skipUnsetEnv: true });
+  if (!words.ok) return [];
+  const out: { name: string; chomp: boolean; expand: boolean }[] = [];
+  for (const word of words.words) {
+    const m = HEREDOC_WORD.exec(word);
+    if (!m || m[3] === '') continue;
+    const plain = processWord(m[3]!, new Map(), { skipUnsetEnv: true });
+    if (!plain.ok) return plain.error;
+    if (plain.words.length !== 1) continue;
+    const raw = processWord(m[3]!, new Map(), { skipUnsetEnv: true, rawQuotes: true });
+    const quotes = (s: string) => (s.match(/['"]/g) ?? []).length;
+    const name = plain.words[0]!;
+    out.push({ name, chomp: m[2] === '-', expand: raw.ok && quotes(name) === quotes(raw.words[0] ?? '') });
+  }
+  return out;
+}
+
+/** Read the heredoc bodies after an instruction; returns the index of the next line. */
+function readHeredocs(ins: Instruction, line: string, lines: PhysicalLine[], i: number, errors: DockerfileError[]): number {
+  const target = ins.keyword === 'ONBUILD' ? ins.sub : ins;
+  if (!target || !['RUN', 'COPY', 'ADD'].includes(target.keyword) || target.json || !line.includes('<<')) return i;
+  const names = heredocNames(line);
+  if (typeof names === 'string') {
+    errors.push({ line: ins.line, message: names });
+    return i;
+  }
+  for (const doc of names) {
+    let content = '';
+    let closed = false;
+    while (i < lines.length) {
+      const l = lines[i]!;
+      i++;
+      ins.endLine = l.number;
+      if ((doc.chomp ? l.text.replace(/^\t+/, '') : l.text) === doc.name) {
+        closed = true;
+        break;
+      }
+      content += l.raw;
+    }
+    if (!closed) errors.push({ line: ins.line, message: `unterminated heredoc <<${doc.name}` });
+    ins.heredocs.push({ ...doc, content });
+  }
+  return i;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Instruction-level rules of BuildKit's instructions.Parse
+
+const STAGE_NAME = /^[a-z][a-z0-9-_.]*$/;
+
+function checkStructure(parsed: ParsedDockerfile): void {
+  const { instructions, errors } = parsed;
   let seenFrom = false;
   let reportedEarly = false; // one "before FROM" finding is enough: every later line would repeat it
   for (const ins of instructions) {
     if (ins.keyword === 'FROM') {
       seenFrom = true;
-      if (ins.args.slice(ins.restStart).trim() === '') errors.push({ line: ins.line, message: 'FROM needs an image' });
+      const n = ins.words.length;
+      if (n === 0) errors.push({ line: ins.line, message: 'FROM needs an image' });
+      else if (n === 3 && ins.words[1]!.value.toLowerCase() === 'as') {
+        if (!STAGE_NAME.test(ins.words[2]!.value.toLowerCase())) {
+          errors.push({ line: ins.line, message: `invalid name for build stage: "${ins.words[2]!.value}", name can't start with a number or contain symbols` });
+        }
+      } else if (n !== 1) errors.push({ line: ins.line, message: 'FROM requires either one or three arguments (image [AS name])' });
     } else if (!seenFrom && !reportedEarly && ins.keyword !== 'ARG' && KNOWN.has(ins.keyword)) {
       errors.push({ line: ins.line, message: `${ins.keyword} before the first FROM (only ARG may come before FROM)` });
       reportedEarly = true;
     }
   }
-  if (!seenFrom) {
-    errors.push({ line: instructions[0]?.line ?? 1, message: 'no FROM instruction: a Dockerfile must build from an image or scratch' });
+  if (instructions.length > 0 && !seenFrom) {
+    errors.push({ line: instructions[0]!.line, message: 'no FROM instruction: a Dockerfile must build from an image or scratch' });
   }
 }
 
-/** Text of the arguments after the flags. */
-export function restOf(ins: Instruction): string {
-  return ins.args.slice(ins.restStart);
-}
-
-export function flagValue(ins: Instruction, name: string): string | undefined {
+function flagValue(ins: Instruction, name: string): string | undefined {
   return ins.flags.find((f) => f.name === name)?.value;
 }
 
-// ---------------------------------------------------------------------------------------------------------------
-// ARG scoping and substitution
-
-/** One `NAME=value` of an ARG instruction. */
-export interface ArgDefinition {
-  name: string;
-  /** Unquoted default value, undefined for `ARG NAME` without one. */
-  value: string | undefined;
-  line: number;
-  /** Source span of the value as written, quotes excluded (for rewriting). */
-  valueSpan: SourceSpan | undefined;
-}
-
-/** A contiguous range of the original text. */
-export interface SourceSpan {
-  start: number;
-  end: number;
-  line: number;
-}
-
-/** Map a range of `ins.args` to the source, or undefined when a continuation splits it. */
-function spanOf(ins: Instruction, start: number, end: number): SourceSpan | undefined {
-  if (end <= start) return undefined;
-  const s = ins.argOffsets[start]!;
-  const e = ins.argOffsets[end - 1]!;
-  if (e - s !== end - 1 - start) return undefined;
-  return { start: s, end: e + 1, line: ins.line };
-}
-
-/** Split arguments at white space, honouring quotes; positions index into `text` from `base`. */
-function tokens(text: string, base = 0): { value: string; start: number; end: number }[] {
-  const out: { value: string; start: number; end: number }[] = [];
-  const re = /(?:"[^"]*"|'[^']*'|[^\s"']+)+/g;
-  for (const m of text.matchAll(re)) out.push({ value: m[0], start: base + m.index!, end: base + m.index! + m[0].length });
-  return out;
-}
-
-export function parseArgInstruction(ins: Instruction): ArgDefinition[] {
-  const defs: ArgDefinition[] = [];
-  for (const tok of tokens(restOf(ins), ins.restStart)) {
-    const eq = tok.value.indexOf('=');
-    if (eq < 0) {
-      defs.push({ name: tok.value, value: undefined, line: ins.line, valueSpan: undefined });
-      continue;
-    }
-    let vStart = tok.start + eq + 1;
-    let vEnd = tok.end;
-    const quote = ins.args[vStart];
-    if ((quote === '"' || quote === "'") && ins.args[vEnd - 1] === quote && vEnd - vStart >= 2) {
-      vStart++;
-      vEnd--;
-    }
-    defs.push({
-      name: tok.value.slice(0, eq),
-      value: ins.args.slice(vStart, vEnd),
-      line: ins.line,
-      valueSpan: vEnd > vStart ? spanOf(ins, vStart, vEnd) : undefined,
-    });
-  }
-  return defs;
-}
-
-export type ArgScope = Map<string, ArgDefinition>;
-
-export interface Expansion {
-  /** The expanded text, or null when a variable it needs has no value. */
-  value: string | null;
-  unresolved: string[];
-}
-
-const VARIABLE = /\$(?:\{([A-Za-z_][A-Za-z0-9_]*)(?:(:?[-+])([^}]*))?\}|([A-Za-z_][A-Za-z0-9_]*))/g;
-
-/** Expand `$VAR`, `${VAR}`, `${VAR:-default}`, `${VAR-default}`, `${VAR:+alt}` and `${VAR+alt}` from a scope. */
-export function expand(text: string, scope: ArgScope): Expansion {
-  const unresolved: string[] = [];
-  const value = text.replace(VARIABLE, (_m, braced?: string, op?: string, word?: string, bare?: string) => {
-    const name = (braced ?? bare)!;
-    const def = scope.get(name);
-    const isSet = def !== undefined && def.value !== undefined;
-    const isEmpty = !isSet || def.value === '';
-    switch (op) {
-      case ':-':
-        return isEmpty ? word! : def!.value!;
-      case '-':
-        return isSet ? def!.value! : word!;
-      case ':+':
-        return isEmpty ? '' : word!;
-      case '+':
-        return isSet ? word! : '';
-      default:
-        if (!isSet) unresolved.push(name);
-        return isSet ? def!.value! : '';
-    }
-  });
-  return { value: unresolved.length ? null : value, unresolved };
+/** FROM's stage name, lower case as BuildKit keeps it. */
+function stageNameOf(ins: Instruction): string | undefined {
+  return ins.words.length === 3 && ins.words[1]!.value.toLowerCase() === 'as' ? ins.words[2]!.value.toLowerCase() : undefined;
 }
 
 // ---------------------------------------------------------------------------------------------------------------
-// Image references
+// Evaluation: variables in scope, the images a build pulls, the context files it reads
 
-export type ImageRefKind = 'from' | 'copy-from' | 'mount-from';
-
-/** Where the literal reference text lives, so an update edits exactly that and nothing else. */
-export interface ReferenceEdit extends SourceSpan {
-  via: 'instruction' | 'arg';
-  /** The ARG whose default is edited, when via is 'arg'. */
-  argName?: string;
-  /** The text currently at the span. */
-  text: string;
-}
+export type ImageRefKind = 'syntax' | 'from' | 'copy-from' | 'mount-from';
 
 export interface ImageRefSite {
   kind: ImageRefKind;
-  /** Line of the instruction that uses the image. */
+  /** Line of the instruction (or directive) that uses the image. */
   line: number;
-  /** The reference as written in the instruction (may contain variables). */
+  /** The reference as written (may contain variables). */
   raw: string;
-  /** After ARG substitution; null when a variable has no value. */
+  /** After expansion; null when a variable it needs has no value. */
   resolved: string | null;
+  /** Source offset of each character of `resolved` (-1 where it was not written as such). */
+  offsets: number[];
+  /** Where a digest goes when the reference has none: after the written word, or after the one ARG default it is. */
+  insertAt: number | undefined;
   unresolved: string[];
   isScratch: boolean;
-  /** Names an earlier build stage (by name or index), not an image. */
+  /** Names a build stage (by name or index), not an image. */
   isStage: boolean;
   /** FROM --platform value as written. */
   platform?: string;
   /** FROM … AS name. */
   stageName?: string;
-  /** The span to rewrite, or null when the reference is assembled from several pieces. */
-  edit: ReferenceEdit | null;
 }
 
-interface ScopeState {
-  global: ArgScope;
-  stage: ArgScope;
-  stages: string[];
+export interface ContextSource {
+  keyword: 'COPY' | 'ADD';
+  line: number;
+  /** Source paths after expansion, relative to the build context. */
+  sources: string[];
+  /** Sources that cannot be hashed from the context (URLs, git repositories, unresolved variables). */
+  external: string[];
 }
 
-/**
- * Every image the Dockerfile reads, in file order. `buildArgs` (as --build-arg passes them) replace ARG defaults
- * in `resolved`; edits still point at the defaults written in the file.
- */
-export function extractImageReferences(parsed: ParsedDockerfile, buildArgs: Record<string, string> = {}): ImageRefSite[] {
-  const sites: ImageRefSite[] = [];
-  const state: ScopeState = { global: new Map(), stage: new Map(), stages: [] };
-  let inStage = false;
+export interface EvaluateOptions {
+  /** --build-arg values: they replace ARG defaults. */
+  buildArgs?: Record<string, string>;
+  /** Values BuildKit gives before any ARG (TARGETARCH…): a declared ARG without a value takes them. */
+  builtins?: Record<string, string>;
+}
+
+interface Evaluation {
+  sites: ImageRefSite[];
+  contexts: ContextSource[];
+  errors: DockerfileError[];
+}
+
+interface StageDependency {
+  from: number;
+  to: number;
+  line: number;
+  what: 'copy' | 'mount';
+  name: string;
+}
+
+type Env = Map<string, Traced>;
+
+function evaluate(parsed: ParsedDockerfile, options: EvaluateOptions): Evaluation {
+  const buildArgs = options.buildArgs ?? {};
+  const out: Evaluation = { sites: [], contexts: [], errors: [] };
+  const froms = parsed.instructions.filter((i) => i.keyword === 'FROM');
+  const stageNames = froms.map((f) => stageNameOf(f) ?? '');
+  const global: Env = new Map(Object.entries(options.builtins ?? {}).map(([k, v]) => [k, traced(v)]));
+  const stageEnvs: Env[] = [];
+  const deps: StageDependency[] = [];
+  let stage = -1;
+  let env: Env = global;
+
+  if (parsed.syntax) {
+    const { value, start, line } = parsed.syntax;
+    const offsets = traced(value, start).offsets;
+    out.sites.push({ kind: 'syntax', line, raw: value, resolved: value, offsets, insertAt: start + value.length, unresolved: [], isScratch: false, isStage: false });
+  }
+
+  const expandIn = (scope: Env, ins: Instruction, word: Word, what: string): ReturnType<typeof processWord> => {
+    const result = processWord(word.value, scope, { escapeToken: parsed.escape }, offsetsOf(ins, word));
+    if (!result.ok) out.errors.push({ line: ins.line, message: `${what}: ${result.error}` });
+    return result;
+  };
 
   for (const ins of parsed.instructions) {
     switch (ins.keyword) {
       case 'ARG':
-        for (const def of parseArgInstruction(ins)) declareArg(state, inStage, def.name in buildArgs ? { ...def, value: buildArgs[def.name] } : def);
+        for (const word of ins.words) {
+          const eq = word.value.indexOf('=');
+          const name = eq < 0 ? word.value : word.value.slice(0, eq);
+          let value: Traced | undefined;
+          if (name in buildArgs) value = traced(buildArgs[name]!);
+          else if (eq < 0) value = stage >= 0 ? global.get(name) : undefined;
+          else {
+            const r = expandIn(env, ins, { value: word.value.slice(eq + 1), start: word.start + eq + 1 }, `ARG ${name}`);
+            if (r.ok) value = r;
+          }
+          if (value) env.set(name, { value: value.value, offsets: value.offsets });
+        }
+        break;
+      case 'ENV':
+        if (stage < 0) break;
+        for (let k = 0; k + 1 < ins.words.length; k += 3) {
+          const r = expandIn(env, ins, ins.words[k + 1]!, `ENV ${ins.words[k]!.value}`);
+          if (r.ok) env.set(ins.words[k]!.value, r);
+        }
         break;
       case 'FROM': {
-        const site = fromSite(parsed, ins, state);
-        if (site) sites.push(site);
-        inStage = true;
-        state.stage = new Map();
-        state.stages.push((site?.stageName ?? '').toLowerCase());
+        stage++;
+        if (stage > 0) stageEnvs[stage - 1] = env;
+        const site = fromSite(ins, global, stageNames.slice(0, stage), expandIn);
+        const base = site ? stageNames.indexOf(site.resolved ?? '\0') : -1;
+        env = base >= 0 && base < stage ? new Map(stageEnvs[base]) : new Map();
+        if (site) out.sites.push(site);
         break;
       }
-      case 'COPY': {
-        const from = ins.flags.find((f) => f.name === 'from');
-        if (from?.value) sites.push(flagSite(parsed, ins, 'copy-from', from.value, from.valueStart, state));
+      case 'COPY':
+      case 'ADD': {
+        const from = ins.keyword === 'COPY' ? ins.flags.find((f) => f.name === 'from') : undefined;
+        if (from?.value !== undefined && stage >= 0) {
+          const site = copyFromSite(ins, from, stage, stageNames, deps, out.errors);
+          if (site) out.sites.push(site);
+        } else if (stage >= 0) out.contexts.push(contextSource(ins, env, parsed.escape));
         break;
       }
       case 'RUN':
-        for (const flag of ins.flags.filter((f) => f.name === 'mount' && f.value)) {
-          const m = /(?:^|,)from=([^,]+)/.exec(flag.value!);
-          if (m) sites.push(flagSite(parsed, ins, 'mount-from', m[1]!, flag.valueStart + m.index + m[0].indexOf('=') + 1, state));
-        }
+        if (stage >= 0) out.sites.push(...mountSites(ins, stage, stageNames, deps, out.errors));
         break;
+    }
+  }
+  out.errors.push(...stageGraphErrors(deps, stageNames));
+  return out;
+}
+
+/** Source offsets of a word of `ins.args` (-1 for JSON words, whose text is not written as such). */
+function offsetsOf(ins: Instruction, word: Word): number[] {
+  if (word.start < 0) return traced(word.value).offsets;
+  return Array.from({ length: word.value.length }, (_, k) => ins.argOffsets[word.start + k] ?? -1);
+}
+
+const SINGLE_VARIABLE = /^\$(?:\{[A-Za-z_][A-Za-z0-9_]*(?::?[-+][^}$]*)?\}|[A-Za-z_][A-Za-z0-9_]*)$/;
+
+function fromSite(
+  ins: Instruction,
+  global: Env,
+  earlierStages: string[],
+  expandIn: (scope: Env, ins: Instruction, word: Word, what: string) => ReturnType<typeof processWord>,
+): ImageRefSite | undefined {
+  const word = ins.words[0];
+  if (!word) return undefined;
+  const r = expandIn(global, ins, word, `FROM ${word.value}`);
+  const resolved = r.ok && r.missing.length === 0 ? r.value : null;
+  const offsets = r.ok ? r.offsets : [];
+  const wordOffsets = offsetsOf(ins, word);
+  const lastWritten = wordOffsets[wordOffsets.length - 1];
+  // `FROM ${BASE}`: a digest goes into BASE's default; otherwise after the word in the FROM line.
+  const insertAt =
+    SINGLE_VARIABLE.test(word.value) && resolved && offsets[offsets.length - 1]! >= 0
+      ? offsets[offsets.length - 1]! + 1
+      : lastWritten !== undefined && lastWritten >= 0
+        ? lastWritten + 1
+        : undefined;
+  const site: ImageRefSite = {
+    kind: 'from',
+    line: ins.line,
+    raw: word.value,
+    resolved,
+    offsets,
+    insertAt,
+    unresolved: r.ok ? r.missing : [],
+    isScratch: resolved === 'scratch',
+    isStage: resolved !== null && resolved !== '' && earlierStages.includes(resolved),
+  };
+  const platform = flagValue(ins, 'platform');
+  if (platform !== undefined) site.platform = platform;
+  if (ins.words.length === 3 && ins.words[1]!.value.toLowerCase() === 'as') site.stageName = ins.words[2]!.value;
+  return site;
+}
+
+function literalSite(kind: ImageRefKind, ins: Instruction, value: string, offsets: number[], isStage: boolean): ImageRefSite {
+  const last = offsets[offsets.length - 1];
+  return {
+    kind,
+    line: ins.line,
+    raw: value,
+    resolved: value,
+    offsets,
+    insertAt: last !== undefined && last >= 0 ? last + 1 : undefined,
+    unresolved: [],
+    isScratch: value === 'scratch',
+    isStage,
+  };
+}
+
+/** COPY --from: a stage by name or index, or an image; BuildKit expands no variables there. */
+function copyFromSite(ins: Instruction, from: Flag, stage: number, stageNames: string[], deps: StageDependency[], errors: DockerfileError[]): ImageRefSite | undefined {
+  const value = from.value!;
+  const plain = processWord(value, new Map());
+  if (!plain.ok || plain.value !== value) {
+    errors.push({ line: ins.line, message: `COPY --from=${value}: variable expansion is not supported for --from; define a stage with FROM using an ARG from the global scope instead` });
+    return undefined;
+  }
+  let target = -1;
+  if (/^[+-]?\d+$/.test(value)) {
+    target = Number(value);
+    if (target < 0 || target >= stageNames.length) {
+      errors.push({ line: ins.line, message: `COPY --from=${value}: invalid stage index ${target}` });
+      return undefined;
+    }
+  } else target = value === '' ? -1 : stageNames.indexOf(value.toLowerCase());
+  if (target >= 0) deps.push({ from: stage, to: target, line: ins.line, what: 'copy', name: value });
+  return literalSite('copy-from', ins, value, from.valueOffsets, target >= 0);
+}
+
+/** RUN --mount=…,from=<stage or image>: a stage by name only, no variables. */
+function mountSites(ins: Instruction, stage: number, stageNames: string[], deps: StageDependency[], errors: DockerfileError[]): ImageRefSite[] {
+  const sites: ImageRefSite[] = [];
+  for (const flag of ins.flags.filter((f) => f.name === 'mount' && f.value !== undefined)) {
+    for (const field of csvFields(flag.value!, flag.valueOffsets)) {
+      const eq = field.text.indexOf('=');
+      if (eq < 0 || field.text.slice(0, eq).toLowerCase() !== 'from') continue;
+      const value = slicePiece(field, eq + 1);
+      const dollar = value.text.indexOf('$');
+      if (dollar >= 0 && dollar !== value.text.length - 1) {
+        errors.push({ line: ins.line, message: `RUN --mount from=${value.text}: 'from' doesn't support variable expansion, define alias stage instead` });
+        continue;
+      }
+      const target = value.text === '' ? -1 : stageNames.indexOf(value.text.toLowerCase());
+      if (target >= 0) deps.push({ from: stage, to: target, line: ins.line, what: 'mount', name: value.text });
+      if (value.text !== '') sites.push(literalSite('mount-from', ins, value.text, value.offsets, target >= 0));
     }
   }
   return sites;
 }
 
-function declareArg(state: ScopeState, inStage: boolean, def: ArgDefinition): void {
-  if (!inStage) {
-    state.global.set(def.name, def);
-    return;
+/** Comma-separated fields, `"…"` quoting with `""` for a quote (the CSV BuildKit reads --mount values as). */
+function csvFields(value: string, offsets: number[]): Piece[] {
+  const fields: Piece[] = [];
+  let field: Piece = { text: '', offsets: [] };
+  let quoted = false;
+  for (let k = 0; k < value.length; k++) {
+    const ch = value[k]!;
+    if (quoted) {
+      if (ch === '"' && value[k + 1] === '"') {
+        field.text += '"';
+        field.offsets.push(offsets[k + 1] ?? -1);
+        k++;
+      } else if (ch === '"') quoted = false;
+      else {
+        field.text += ch;
+        field.offsets.push(offsets[k] ?? -1);
+      }
+    } else if (ch === '"' && field.text === '') quoted = true;
+    else if (ch === ',') {
+      fields.push(field);
+      field = { text: '', offsets: [] };
+    } else {
+      field.text += ch;
+      field.offsets.push(offsets[k] ?? -1);
+    }
   }
-  // `ARG NAME` in a stage without a value takes the global default (BuildKit's rule).
-  const inherited = def.value === undefined ? state.global.get(def.name) : undefined;
-  state.stage.set(def.name, inherited ?? def);
+  fields.push(field);
+  return fields;
 }
 
-function fromSite(parsed: ParsedDockerfile, ins: Instruction, state: ScopeState): ImageRefSite | null {
-  const toks = tokens(restOf(ins), ins.restStart);
-  const image = toks[0];
-  if (!image) return null;
-  const site = referenceSite(parsed, ins, 'from', image.value, image.start, state.global, state.stages);
-  const platform = flagValue(ins, 'platform');
-  if (platform !== undefined) site.platform = platform;
-  if (toks.length >= 3 && toks[1]!.value.toLowerCase() === 'as') site.stageName = toks[2]!.value;
-  return site;
-}
-
-function flagSite(parsed: ParsedDockerfile, ins: Instruction, kind: ImageRefKind, value: string, start: number, state: ScopeState): ImageRefSite {
-  // Inside a stage only its own ARGs are visible (a global one must be re-declared, see declareArg).
-  const scope = state.stage;
-  const stagesBefore = state.stages.slice(0, -1);
-  const site = referenceSite(parsed, ins, kind, value, start, scope, stagesBefore);
-  if (/^\d+$/.test(site.resolved ?? '') && Number(site.resolved) < stagesBefore.length) site.isStage = true;
-  return site;
-}
-
-function referenceSite(
-  parsed: ParsedDockerfile,
-  ins: Instruction,
-  kind: ImageRefKind,
-  raw: string,
-  start: number,
-  scope: ArgScope,
-  earlierStages: string[],
-): ImageRefSite {
-  const { value, unresolved } = expand(raw, scope);
-  const lower = value?.toLowerCase();
-  return {
-    kind,
-    line: ins.line,
-    raw,
-    resolved: value,
-    unresolved,
-    isScratch: lower === 'scratch',
-    isStage: lower !== undefined && lower !== '' && earlierStages.includes(lower),
-    edit: editFor(parsed, ins, raw, start, scope),
+/** A stage that needs itself (directly or round a loop) or a later stage cannot be built. */
+function stageGraphErrors(deps: StageDependency[], stageNames: string[]): DockerfileError[] {
+  const errors: DockerfileError[] = [];
+  const label = (i: number) => stageNames[i] || `stage-${i}`;
+  const edges = new Map<number, StageDependency[]>();
+  for (const d of deps) edges.set(d.from, [...(edges.get(d.from) ?? []), d]);
+  const cyclic = new Set<StageDependency>();
+  const onPath: StageDependency[] = [];
+  const visiting = new Set<number>();
+  const done = new Set<number>();
+  const visit = (stage: number): void => {
+    visiting.add(stage);
+    for (const d of edges.get(stage) ?? []) {
+      onPath.push(d);
+      if (visiting.has(d.to)) {
+        for (const e of onPath.slice(onPath.findIndex((p) => p.from === d.to))) cyclic.add(e);
+      } else if (!done.has(d.to)) visit(d.to);
+      onPath.pop();
+    }
+    visiting.delete(stage);
+    done.add(stage);
   };
+  for (let s = 0; s < stageNames.length; s++) if (!done.has(s)) visit(s);
+  for (const d of deps) {
+    if (cyclic.has(d)) {
+      const via = d.from === d.to ? 'it copies from itself' : `it needs stage "${label(d.to)}", which needs it in turn`;
+      errors.push({ line: d.line, message: `circular dependency detected on stage: ${label(d.from)} (${d.what === 'copy' ? 'COPY' : 'RUN --mount'} --from=${d.name}: ${via})` });
+    } else if (d.to > d.from) {
+      errors.push({ line: d.line, message: `cannot ${d.what} from stage "${label(d.to)}", it needs to be defined before current stage "${label(d.from)}"` });
+    }
+  }
+  return errors;
 }
 
-const WHOLE_VARIABLE = /^\$(?:\{([A-Za-z_][A-Za-z0-9_]*)(?::?-([^}]*))?\}|([A-Za-z_][A-Za-z0-9_]*))$/;
-
-function editFor(parsed: ParsedDockerfile, ins: Instruction, raw: string, start: number, scope: ArgScope): ReferenceEdit | null {
-  const literal = (s: number, e: number): ReferenceEdit | null => {
-    const span = spanOf(ins, s, e);
-    return span ? { ...span, via: 'instruction', text: parsed.text.slice(span.start, span.end) } : null;
-  };
-  if (!raw.includes('$')) return literal(start, start + raw.length);
-  const m = WHOLE_VARIABLE.exec(raw);
-  if (!m) return null;
-  const name = (m[1] ?? m[3])!;
-  const def = scope.get(name);
-  if (def?.value !== undefined && def.value !== '' && def.valueSpan) {
-    return { ...def.valueSpan, via: 'arg', argName: name, text: parsed.text.slice(def.valueSpan.start, def.valueSpan.end) };
+/** The build-context paths a COPY/ADD reads, each expanded with the stage's variables. */
+function contextSource(ins: Instruction, env: LexEnv, escape: '\\' | '`'): ContextSource {
+  const entry: ContextSource = { keyword: ins.keyword as 'COPY' | 'ADD', line: ins.line, sources: [], external: [] };
+  for (const word of ins.words.slice(0, -1)) {
+    const p = word.value;
+    if (p.startsWith('<<')) continue; // heredoc: content lives in the Dockerfile itself
+    const r = processWord(p, env, { escapeToken: escape });
+    const expanded = r.ok && r.missing.length === 0 ? r.value : null;
+    if (expanded === null || /^[a-z][a-z0-9+.-]*:\/\//i.test(expanded) || expanded.startsWith('git@')) entry.external.push(p);
+    else entry.sources.push(expanded);
   }
-  if (m[2] !== undefined && m[2] !== '') {
-    const defaultStart = start + raw.indexOf(m[2], raw.indexOf(name) + name.length);
-    return literal(defaultStart, defaultStart + m[2].length);
-  }
-  return null;
+  return entry;
 }
 
-/** Replace spans of the original text; spans must not overlap. Everything else stays byte for byte. */
-export function applyEdits(text: string, edits: { start: number; end: number; replacement: string }[]): string {
-  const sorted = [...edits].sort((a, b) => b.start - a.start);
-  let out = text;
-  let limit = Infinity;
-  for (const e of sorted) {
-    if (e.end > limit) throw new Error(`overlapping edits at offset ${e.start}`);
-    out = out.slice(0, e.start) + e.replacement + out.slice(e.end);
-    limit = e.start;
-  }
-  return out;
-}
-
-// ---------------------------------------------------------------------------------------------------------------
-// Build-context inputs
-
-export interface ContextSource {
-  keyword: 'COPY' | 'ADD';
-  line: number;
-  /** Source paths as written (after ARG expansion when possible), relative to the build context. */
-  sources: string[];
-  /** Sources that cannot be hashed from the context (URLs, git repositories, unresolved variables). */
-  external: string[];
+/**
+ * Every image the Dockerfile reads, in file order. `buildArgs` (as --build-arg passes them) replace ARG defaults
+ * in `resolved`; offsets still point at what is written in the file.
+ */
+export function extractImageReferences(parsed: ParsedDockerfile, buildArgs: Record<string, string> = {}): ImageRefSite[] {
+  return evaluate(parsed, { buildArgs }).sites;
 }
 
 /**
  * The build-context paths each COPY/ADD reads (COPY --from reads another image, not the context).
  * `builtins` are the values BuildKit gives declared-but-empty ARGs, e.g. { TARGETARCH: 'arm64' }.
  */
+export function extractContextSources(parsed: ParsedDockerfile, builtins: Record<string, string> = {}): ContextSource[] {
+  return evaluate(parsed, { builtins }).contexts;
+}
+
 /** The build args BuildKit sets for a target platform (`linux/arm64/v8` -> TARGETARCH=arm64, …). */
 export function platformBuildArgs(platform: string): Record<string, string> {
   const [os = 'linux', arch = 'amd64', variant = ''] = platform.split('/');
   return { TARGETPLATFORM: platform, TARGETOS: os, TARGETARCH: arch, TARGETVARIANT: variant };
 }
 
-/** The images a build of this Dockerfile pulls (FROM, COPY --from, RUN --mount from), with build args applied. */
+/**
+ * The images a build of this Dockerfile pulls (FROM, COPY --from, RUN --mount from), with build args applied.
+ * The `# syntax=` frontend is left out: BuildKit fetches it itself, and buildah and podman do not use it.
+ */
 export function pulledImages(text: string, buildArgs: Record<string, string> = {}): string[] {
   const sites = extractImageReferences(parseDockerfile(text), buildArgs);
-  return [...new Set(sites.filter((s) => s.resolved && !s.isScratch && !s.isStage).map((s) => s.resolved!))];
+  return [...new Set(sites.filter((s) => s.kind !== 'syntax' && s.resolved && !s.isScratch && !s.isStage).map((s) => s.resolved!))];
 }
 
-export function extractContextSources(parsed: ParsedDockerfile, builtins: Record<string, string> = {}): ContextSource[] {
-  const out: ContextSource[] = [];
-  const global: ArgScope = new Map();
-  let stage: ArgScope = new Map();
-  let inStage = false;
-  const withBuiltin = (def: ArgDefinition): ArgDefinition =>
-    def.value === undefined && builtins[def.name] !== undefined ? { ...def, value: builtins[def.name] } : def;
+// ---------------------------------------------------------------------------------------------------------------
+// Rewriting in place
+
+/** A contiguous range of the original text. */
+export interface SourceSpan {
+  start: number;
+  end: number;
+}
+
+/**
+ * Where characters [from, to) of an expanded value are written as one piece of the file, or undefined when they
+ * come from several places (or were not written as such).
+ */
+export function writtenSpan(text: string, value: string, offsets: number[], from: number, to: number): SourceSpan | undefined {
+  if (to <= from) return undefined;
+  const start = offsets[from];
+  if (start === undefined || start < 0) return undefined;
+  for (let k = from; k < to; k++) if (offsets[k] !== start + (k - from)) return undefined;
+  return text.slice(start, start + (to - from)) === value.slice(from, to) ? { start, end: start + (to - from) } : undefined;
+}
+
+/** What an edit at `offset` changes: its physical line, and the ARG default or directive it lands in. */
+export function editPlace(parsed: ParsedDockerfile, offset: number): { line: number; via: 'instruction' | 'arg' | 'directive'; argName?: string } {
+  const line = parsed.text.slice(0, offset).split('\n').length;
+  if (parsed.syntax && offset >= parsed.syntax.start && offset <= parsed.syntax.start + parsed.syntax.value.length) return { line, via: 'directive' };
   for (const ins of parsed.instructions) {
-    if (ins.keyword === 'ARG') {
-      for (const raw of parseArgInstruction(ins)) {
-        const def = withBuiltin(raw);
-        if (!inStage) global.set(def.name, def);
-        else stage.set(def.name, raw.value === undefined ? (global.get(def.name) ?? def) : def);
-      }
-      continue;
+    if (ins.keyword !== 'ARG') continue;
+    for (const word of ins.words) {
+      const eq = word.value.indexOf('=');
+      if (eq < 0) continue;
+      const offsets = offsetsOf(ins, { value: word.value.slice(eq + 1), start: word.start + eq + 1 });
+      if (offsets.length && offset >= offsets[0]! && offset <= offsets[offsets.length - 1]! + 1) return { line, via: 'arg', argName: word.value.slice(0, eq) };
     }
-    if (ins.keyword === 'FROM') {
-      inStage = true;
-      stage = new Map();
-      continue;
-    }
-    if ((ins.keyword !== 'COPY' && ins.keyword !== 'ADD') || flagValue(ins, 'from') !== undefined) continue;
-    const paths = argumentList(restOf(ins));
-    paths.pop(); // the destination
-    const entry: ContextSource = { keyword: ins.keyword, line: ins.line, sources: [], external: [] };
-    for (const p of paths) {
-      if (p.startsWith('<<')) continue; // heredoc: content lives in the Dockerfile itself
-      const expanded = expand(p, stage).value;
-      if (expanded === null || /^[a-z][a-z0-9+.-]*:\/\//i.test(expanded) || expanded.startsWith('git@')) entry.external.push(p);
-      else entry.sources.push(expanded);
-    }
-    out.push(entry);
+  }
+  return { line, via: 'instruction' };
+}
+
+/** Replace spans of the original text; spans must not overlap. Everything else stays byte for byte. */
+export function applyEdits(text: string, edits: { start: number; end: number; replacement: string }[]): string {
+  const sorted = [...edits].sort((a, b) => b.start - a.start || b.end - a.end);
+  let out = text;
+  let limit = Infinity;
+  let insertedAt: number | undefined; // two insertions at one offset would have no order
+  for (const e of sorted) {
+    if (e.end > limit || (e.start === e.end && e.start === insertedAt)) throw new Error(`overlapping edits at offset ${e.start}`);
+    out = out.slice(0, e.start) + e.replacement + out.slice(e.end);
+    limit = e.start;
+    insertedAt = e.start === e.end ? e.start : undefined;
   }
   return out;
-}
-
-/** COPY/ADD arguments in shell form (`a b dest`) or JSON form (`["a", "b", "dest"]`). */
-function argumentList(text: string): string[] {
-  const trimmed = text.trim();
-  if (trimmed.startsWith('[')) {
-    try {
-      const list = JSON.parse(trimmed) as unknown;
-      if (Array.isArray(list) && list.every((x) => typeof x === 'string')) return list as string[];
-    } catch {
-      // fall through to shell form
-    }
-  }
-  return tokens(trimmed).map((t) => t.value.replace(/^"(.*)"$/, '$1').replace(/^'(.*)'$/, '$1'));
 }

@@ -10,8 +10,11 @@
 
 export type EntryType = 'file' | 'dir' | 'symlink' | 'other';
 
-/** What a tar header says of a file, kept both for an entry and for the node it becomes. */
-interface FileMeta {
+/** One tar header, as the layer reader hands it over. */
+export interface LayerEntry {
+  /** Path as in the tar (any of `./usr/bin/x`, `usr/bin/x`, `/usr/bin/x`). */
+  path: string;
+  type: EntryType | 'hardlink';
   mode: number;
   size: number;
   uid: number;
@@ -22,20 +25,28 @@ interface FileMeta {
   head?: Uint8Array;
 }
 
-/** One tar header, as the layer reader hands it over. */
-export interface LayerEntry extends FileMeta {
-  /** Path as in the tar (any of `./usr/bin/x`, `usr/bin/x`, `/usr/bin/x`). */
-  path: string;
-  type: EntryType | 'hardlink';
-}
-
-export interface Node extends FileMeta {
+/**
+ * What the tree keeps of an entry: only what path resolution and the check rules read, so that a node costs a
+ * few dozen bytes (an image may hold millions of entries).
+ */
+export interface Node {
   type: EntryType;
+  mode: number;
   /** Index of the layer that last wrote it. */
   layer: number;
-  /** Set when this entry came from a hard link to that path. */
-  hardlinkOf?: string;
+  /** Symlink target as written. */
+  linkname?: string;
+  /** First bytes of the file, for files that may be executables (shared by its hard links). */
+  head?: Uint8Array;
   children?: Map<string, Node>;
+}
+
+/** A layer the runtimes cannot apply (a hard link to nothing). */
+export class TreeError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'TreeError';
+  }
 }
 
 const WHITEOUT = '.wh.';
@@ -52,7 +63,7 @@ export function normalizePath(path: string): string[] {
   return out;
 }
 
-export function joinPath(parts: string[]): string {
+function joinPath(parts: string[]): string {
   return `/${parts.join('/')}`;
 }
 
@@ -61,52 +72,75 @@ export function joinPath(parts: string[]): string {
  * symlink followed) and a directory's names. A tree merged from layers is one; a mounted root file system is another.
  */
 export interface TreeView {
-  lookup(parts: string[]): Node | undefined;
+  lookup(parts: readonly string[]): Node | undefined;
   list(path: string): string[];
+  /** The entry `name` in the directory `dir`, which stands at the components `at`; symlinks not followed. */
+  child(dir: Node, name: string, at: readonly string[]): Node | undefined;
 }
 
-const newDir = (layer: number): Node => ({ type: 'dir', mode: 0o755, size: 0, uid: 0, gid: 0, layer, children: new Map() });
+const newDir = (layer: number): Node => ({ type: 'dir', mode: 0o755, layer, children: new Map() });
 
+/**
+ * Nodes other than directories are never changed once made, so identical ones are shared: a plain file node per
+ * (type, mode) and layer, and one node per hard-link target and layer. Millions of empty files or hard links then
+ * cost a map slot and a name each.
+ */
 export class FileTree implements TreeView {
   readonly root: Node = newDir(-1);
-  private layers = 0;
+  private layer = -1;
+  private plainNodes = new Map<number, Node>();
+  private linkCopies = new Map<Node, Node>();
 
-  /** Apply one layer's entries on top of what is there. Whiteouts act on lower layers only. */
-  applyLayer(entries: LayerEntry[]): void {
-    const layer = this.layers++;
-    // Whiteouts first: they describe lower layers, wherever they stand in this layer's tar.
-    for (const e of entries) {
-      const parts = normalizePath(e.path);
-      const name = parts[parts.length - 1];
-      if (!name?.startsWith(WHITEOUT)) continue;
-      const dir = this.lookupDir(parts.slice(0, -1));
-      if (!dir?.children) continue;
-      if (name === OPAQUE) {
-        for (const [childName, child] of dir.children) if (child.layer < layer) dir.children.delete(childName);
-      } else {
-        dir.children.delete(name.slice(WHITEOUT.length));
-      }
-    }
-    for (const e of entries) {
-      const parts = normalizePath(e.path);
-      const name = parts[parts.length - 1];
-      if (name === undefined || name.startsWith(WHITEOUT)) continue;
-      this.add(parts, e, layer);
-    }
+  /** Start the next layer: the entries added from now on are its own. */
+  beginLayer(): number {
+    this.plainNodes.clear();
+    this.linkCopies.clear();
+    return ++this.layer;
   }
 
-  private add(parts: string[], e: LayerEntry, layer: number): void {
-    const parent = this.ensureDir(parts.slice(0, -1), layer);
-    const name = parts[parts.length - 1]!;
+  /** Apply one layer's entries on top of what is there. */
+  applyLayer(entries: Iterable<LayerEntry>): void {
+    this.beginLayer();
+    for (const e of entries) this.add(e);
+  }
+
+  /**
+   * Apply one entry of the current layer, in tar order, as it streams. A whiteout acts on lower layers only:
+   * `.wh.<name>` removes a lower <name> (not one this layer wrote before it), `.wh..wh..opq` removes the lower
+   * children of its directory, wherever it stands in the layer.
+   */
+  add(e: LayerEntry): void {
+    const parts = normalizePath(e.path);
+    const name = parts.pop();
+    if (name === undefined) return;
+    if (name.startsWith(WHITEOUT)) {
+      const dir = this.lookup(parts);
+      if (!dir?.children) return;
+      if (name === OPAQUE) {
+        for (const [childName, child] of dir.children) if (child.layer < this.layer) dir.children.delete(childName);
+      } else {
+        const victim = dir.children.get(name.slice(WHITEOUT.length));
+        if (victim && victim.layer < this.layer) dir.children.delete(name.slice(WHITEOUT.length));
+      }
+      return;
+    }
+    const parent = this.ensureDir(parts);
     const existing = parent.children!.get(name);
     let node: Node;
     if (e.type === 'hardlink') {
       const target = this.lookup(normalizePath(e.linkname ?? ''));
-      if (!target || target.type === 'dir') return; // a link to nothing: the tar is broken, nothing to add
-      node = { ...target, children: undefined, layer, hardlinkOf: joinPath(normalizePath(e.linkname!)) };
+      // link(2) needs an existing non-directory: the runtimes fail to unpack such a layer.
+      if (!target || target.type === 'dir') {
+        throw new TreeError(`the hard link ${e.path} points to ${e.linkname ?? ''}, which ${target ? 'is a directory' : 'does not exist'} (a runtime cannot unpack it)`);
+      }
+      node = target.layer === this.layer ? target : this.linkCopies.get(target) ?? this.copyForLayer(target);
+    } else if (e.type !== 'dir' && e.type !== 'symlink' && !e.head) {
+      const key = (e.type === 'file' ? 0 : 0o10000) + (e.mode & 0o7777);
+      node = this.plainNodes.get(key) ?? { type: e.type, mode: e.mode & 0o7777, layer: this.layer };
+      this.plainNodes.set(key, node);
     } else {
-      node = { type: e.type, mode: e.mode, size: e.size, uid: e.uid, gid: e.gid, layer };
-      if (e.linkname !== undefined) node.linkname = e.linkname;
+      node = { type: e.type, mode: e.mode & 0o7777, layer: this.layer };
+      if (e.linkname !== undefined && e.type === 'symlink') node.linkname = e.linkname;
       if (e.head) node.head = e.head;
     }
     // A directory over a directory keeps the children; anything else replaces what was there, beneath too.
@@ -114,13 +148,21 @@ export class FileTree implements TreeView {
     parent.children!.set(name, node);
   }
 
+  private copyForLayer(target: Node): Node {
+    const node: Node = { type: target.type, mode: target.mode, layer: this.layer };
+    if (target.linkname !== undefined) node.linkname = target.linkname;
+    if (target.head) node.head = target.head;
+    this.linkCopies.set(target, node);
+    return node;
+  }
+
   /** Walk to a directory, creating missing ones (tars may omit parents) and replacing non-directories. */
-  private ensureDir(parts: string[], layer: number): Node {
+  private ensureDir(parts: string[]): Node {
     let dir = this.root;
     for (const part of parts) {
       let next = dir.children!.get(part);
       if (!next || next.type !== 'dir') {
-        next = newDir(layer);
+        next = newDir(this.layer);
         dir.children!.set(part, next);
       }
       dir = next;
@@ -128,19 +170,18 @@ export class FileTree implements TreeView {
     return dir;
   }
 
-  private lookupDir(parts: string[]): Node | undefined {
-    const node = this.lookup(parts);
-    return node?.type === 'dir' ? node : undefined;
-  }
-
   /** The entry at exact components, symlinks not followed. */
-  lookup(parts: string[]): Node | undefined {
+  lookup(parts: readonly string[]): Node | undefined {
     let node: Node | undefined = this.root;
     for (const part of parts) {
       node = node?.children?.get(part);
       if (!node) return undefined;
     }
     return node;
+  }
+
+  child(dir: Node, name: string): Node | undefined {
+    return dir.children?.get(name);
   }
 
   /** Names in a directory (no symlinks followed), sorted. */
@@ -154,46 +195,55 @@ export type Resolution =
   | { ok: true; path: string; node: Node; chain: string[] }
   | { ok: false; problem: 'missing' | 'dangling' | 'loop' | 'escape' | 'not-a-directory'; chain: string[]; at: string };
 
-export const MAX_SYMLINK_HOPS = 40;
+const MAX_SYMLINK_HOPS = 40;
 
 /**
  * Resolve a path in the tree as the kernel would inside a chroot: relative links against their own directory,
  * absolute links against the image root, at most 40 hops. Climbing above the root is reported as an escape.
  * `chain` lists the path and every link target followed, for messages.
+ *
+ * Linear in the length of the path and the targets followed: the walk keeps the stack of directories it stands
+ * in (`..` pops one), and each link target is a frame read from left to right, never copied or shifted.
  */
 export function resolvePath(tree: TreeView, path: string): Resolution {
   const chain = [path];
-  let pending = path.split('/');
-  let current: string[] = [];
+  const names: string[] = [];
+  const nodes: Node[] = [tree.lookup([])!];
+  const frames: { parts: string[]; next: number }[] = [{ parts: path.split('/'), next: 0 }];
   let hops = 0;
   let followed = false;
-  while (pending.length > 0) {
-    const part = pending.shift()!;
-    if (part === '' || part === '.') continue;
-    if (part === '..') {
-      if (current.length === 0) return { ok: false, problem: 'escape', chain, at: '/' };
-      current.pop();
+  while (frames.length > 0) {
+    const frame = frames[frames.length - 1]!;
+    if (frame.next >= frame.parts.length) {
+      frames.pop();
       continue;
     }
-    const candidate = [...current, part];
-    const node = tree.lookup(candidate);
-    if (!node) {
-      return { ok: false, problem: followed ? 'dangling' : 'missing', chain, at: joinPath(candidate) };
+    const part = frame.parts[frame.next++]!;
+    if (part === '' || part === '.') continue;
+    const here = nodes[nodes.length - 1]!;
+    if (here.type !== 'dir') return { ok: false, problem: 'not-a-directory', chain, at: joinPath(names) };
+    if (part === '..') {
+      if (names.length === 0) return { ok: false, problem: 'escape', chain, at: '/' };
+      names.pop();
+      nodes.pop();
+      continue;
     }
+    const node = tree.child(here, part, names);
+    if (!node) return { ok: false, problem: followed ? 'dangling' : 'missing', chain, at: joinPath([...names, part]) };
     if (node.type === 'symlink') {
-      if (++hops > MAX_SYMLINK_HOPS) return { ok: false, problem: 'loop', chain, at: joinPath(candidate) };
+      if (++hops > MAX_SYMLINK_HOPS) return { ok: false, problem: 'loop', chain, at: joinPath([...names, part]) };
       const target = node.linkname ?? '';
       chain.push(target);
       followed = true;
-      if (target.startsWith('/')) current = [];
-      pending = [...target.split('/'), ...pending];
+      if (target.startsWith('/')) {
+        names.length = 0;
+        nodes.length = 1;
+      }
+      frames.push({ parts: target.split('/'), next: 0 });
       continue;
     }
-    if (pending.some((p) => p !== '' && p !== '.') && node.type !== 'dir') {
-      return { ok: false, problem: 'not-a-directory', chain, at: joinPath(candidate) };
-    }
-    current = candidate;
+    names.push(part);
+    nodes.push(node);
   }
-  const node = tree.lookup(current)!;
-  return { ok: true, path: joinPath(current), node, chain };
+  return { ok: true, path: joinPath(names), node: nodes[nodes.length - 1]!, chain };
 }

@@ -90,7 +90,17 @@ export function lintConflicts(files: LintFile[]): Finding[] {
   return findings;
 }
 
-/** The Dockerfile parses, and every image it builds from is pinned as image:tag@sha256:<64 hex>. */
+/** What the pin rule checks, worded once for `lint --help` and the README (test/unit/lint.test.ts keeps them equal). */
+export const PIN_RULE_SUMMARY =
+  'every image a build pulls: the `# syntax=` frontend, `FROM`, `COPY --from` and `RUN --mount=…,from=` images, each as `image:tag@sha256:<64 hex>` after ARG expansion as BuildKit does it; `scratch` and build stages are not images';
+
+const PIN_SITE_LABEL = { syntax: '# syntax=', from: 'FROM ', 'copy-from': 'COPY --from ', 'mount-from': 'RUN --mount from ' } as const;
+
+/**
+ * The Dockerfile parses (as BuildKit reads it), and every image a build pulls is pinned as
+ * image:tag@sha256:<64 hex>: the `# syntax=` frontend, FROM, COPY --from and RUN --mount=…,from= images; scratch
+ * and build stages are not images.
+ */
 export function lintDockerfile(file: LintFile): Finding[] {
   if (file.content === undefined || file.linkTarget) return []; // a link is linted through its target
   const parsed = parseDockerfile(file.content);
@@ -103,23 +113,24 @@ export function lintDockerfile(file: LintFile): Finding[] {
   }));
   for (const site of extractImageReferences(parsed)) {
     if (site.isScratch || site.isStage) continue;
-    const what = site.kind === 'from' ? 'FROM' : site.kind === 'copy-from' ? 'COPY --from' : 'RUN --mount from';
+    const what = PIN_SITE_LABEL[site.kind];
     const at = (message: string) => findings.push({ file: file.path, line: site.line, rule: 'pin', severity: 'error', message });
+    if (site.resolved === null && site.unresolved.length === 0) continue; // the expansion failed: a parse finding says why
     if (site.resolved === null) {
-      at(`${what} ${site.raw}: cannot resolve ${site.unresolved.map((v) => '$' + v).join(', ')}; declare it with a pinned default (ARG ${site.unresolved[0]}=image:tag@sha256:…) before its use`);
+      at(`${what}${site.raw}: cannot resolve ${site.unresolved.map((v) => '$' + v).join(', ')}; declare it with a pinned default (ARG ${site.unresolved[0]}=image:tag@sha256:…) before the first FROM, where FROM sees it`);
       continue;
     }
     let ref;
     try {
       ref = parseReference(site.resolved);
     } catch (err) {
-      at(`${what} ${site.raw}: ${err instanceof InvalidReferenceError ? err.message : String(err)}`);
+      at(`${what}${site.raw}: ${err instanceof InvalidReferenceError ? err.message : String(err)}`);
       continue;
     }
     if (!ref.digest || !isSha256Digest(ref.digest)) {
-      at(`${what} ${site.resolved} is not pinned by digest: write image:tag@sha256:<64 hex> (\`builder-images bump --pin\` adds it)`);
+      at(`${what}${site.resolved} is not pinned by digest: write image:tag@sha256:<64 hex> (\`builder-images bump --pin\` adds it)`);
     } else if (!ref.tag) {
-      at(`${what} ${site.resolved} has a digest but no tag: keep the tag next to the digest (image:tag@sha256:…) so updates know what to follow`);
+      at(`${what}${site.resolved} has a digest but no tag: keep the tag next to the digest (image:tag@sha256:…) so updates know what to follow`);
     }
   }
   return findings;

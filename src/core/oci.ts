@@ -70,10 +70,6 @@ export function isIndexMediaType(mediaType: string | undefined): boolean {
   return mediaType === MediaType.OciIndex || mediaType === MediaType.DockerManifestList;
 }
 
-export function isManifestMediaType(mediaType: string | undefined): boolean {
-  return mediaType === MediaType.OciManifest || mediaType === MediaType.DockerManifest;
-}
-
 /** sha256 digest of exact bytes, as registries compute it. */
 export function sha256Digest(bytes: Uint8Array | string): string {
   return `sha256:${createHash('sha256').update(bytes).digest('hex')}`;

@@ -5,7 +5,7 @@
 
 export const DOCKER_HUB = 'docker.io';
 /** The API host behind `docker.io`. */
-export const DOCKER_HUB_API = 'registry-1.docker.io';
+const DOCKER_HUB_API = 'registry-1.docker.io';
 
 export interface ImageReference {
   /** Registry host as users write it: `docker.io`, `ghcr.io`, `localhost:5000`, `127.0.0.1:37411`. */
@@ -120,7 +120,7 @@ export function apiHost(registry: string): string {
 }
 
 /** Host name without the port, brackets removed for IPv6. */
-export function hostName(registry: string): string {
+function hostName(registry: string): string {
   if (registry.startsWith('[')) return registry.slice(1, registry.indexOf(']'));
   const colon = registry.lastIndexOf(':');
   return colon >= 0 ? registry.slice(0, colon) : registry;
@@ -130,14 +130,4 @@ export function hostName(registry: string): string {
 export function isLoopbackRegistry(registry: string): boolean {
   const host = hostName(registry);
   return host === 'localhost' || host === '::1' || /^127(?:\.\d{1,3}){3}$/.test(host);
-}
-
-/** A copy with a different tag and no digest, e.g. to address a sibling tag in the same repository. */
-export function withTag(ref: ImageReference, tag: string): ImageReference {
-  return { registry: ref.registry, repository: ref.repository, tag };
-}
-
-/** A copy addressed by digest only. */
-export function withDigest(ref: ImageReference, digest: string): ImageReference {
-  return { registry: ref.registry, repository: ref.repository, digest };
 }

@@ -25,8 +25,3 @@ export function redact(text: string): string {
   out = out.replace(HEADER_PATTERNS[2]!, (_m, scheme: string, user: string) => `${scheme}${user}:***@`);
   return out;
 }
-
-/** For tests only. */
-export function clearSecrets(): void {
-  secrets.clear();
-}

@@ -41,14 +41,18 @@ describe('bump: digest pull requests against a real registry, real git and a Git
     const r = makeRepo({
       'builder-images.yaml': `repositories: [${h}/builders]\n`,
       'images/builder-any-x86_64_gcc12.0.0.Dockerfile': [
-        '# syntax=docker/dockerfile:1',
+        `# syntax=${h}/lib/base:1@${digests.base1}`,
         '# the base is an ARG so a build can point it at a mirror',
         `ARG BASE_IMAGE="${h}/lib/base:1@${digests.base1}"`,
+        'ARG MULTI_TAG=1',
+        `ARG VARIANT="1@${digests.base1}"`,
         'FROM ${BASE_IMAGE} AS build',
         'RUN true',
         '',
+        `FROM ${h}/lib/base:\${VARIANT} AS variant`,
+        '',
         `FROM --platform=linux/arm64 \\`,
-        `    ${h}/lib/multi:1@${digests.arm1}`,
+        `    ${h}/lib/multi:$MULTI_TAG@${digests.arm1}`,
         `COPY --from=${h}/lib/multi:1@${digests.index1} /x /x`,
         `COPY --from=${h}/lib/base:1 /y /y`,
         '',
@@ -93,11 +97,13 @@ describe('bump: digest pull requests against a real registry, real git and a Git
     expect(out.code).toBe(0);
     expect(out.stdout).toContain(`-ARG BASE_IMAGE="${reg.host}/lib/base:1@${digests.base1}"`);
     expect(out.stdout).toContain(`+ARG BASE_IMAGE="${reg.host}/lib/base:1@${digests.base2}"`);
-    expect(out.stdout).toContain(`+    ${reg.host}/lib/multi:1@${digests.arm2}`); // platform pin kept on linux/arm64
+    expect(out.stdout).toContain(`+    ${reg.host}/lib/multi:$MULTI_TAG@${digests.arm2}`); // platform pin kept on linux/arm64; the tag from an ARG
+    expect(out.stdout).toContain(`-# syntax=${reg.host}/lib/base:1@${digests.base1}\r\n+# syntax=${reg.host}/lib/base:1@${digests.base2}`); // the frontend image
+    expect(out.stdout).toContain(`-ARG VARIANT="1@${digests.base1}"\r\n+ARG VARIANT="1@${digests.base2}"`); // the digest in the ARG, the name in FROM
     expect(out.stdout).toContain(`+COPY --from=${reg.host}/lib/multi:1@${digests.index2} /x /x`); // index pin follows the index
     expect(out.stdout).toContain(`+FROM ${reg.host}/builders:${digests.ownTag}@${digests.own}`); // own image propagated
     expect(out.stdout).toMatch(/multi \(linux\/arm64\/v8\)\s+final\s+digest/);
-    expect(out.stdout).toMatch(/4 update\(s\) in 2 file\(s\)/);
+    expect(out.stdout).toMatch(/6 update\(s\) in 2 file\(s\)/);
     expect(readFileSync(file, 'utf8')).toBe(before);
   });
 

@@ -59,7 +59,7 @@ describe('index and lint', () => {
   it('index --repo/--tag choose what is listed', async () => {
     const root = repo(GOOD);
     const out = await runCli(['index', '--stdout', '--repo', 'r.example/a', '--tag', 'latest', '--tag', 'v1'], root);
-    expect(out.stdout.match(/^  - name: /gm)).toHaveLength(6);
+    expect(out.stdout.match(/^ {2}- name: /gm)).toHaveLength(6);
     expect(out.stdout).toContain('r.example/a:centos-x86_64_gcc4.8.5-v1');
   });
 

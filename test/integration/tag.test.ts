@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { realpathSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { loadRepo } from '../../src/app/repo.js';
@@ -100,6 +100,78 @@ describe('tags from git', () => {
     const json = JSON.parse((await runCli(['tag', '--json', '--ref'], root)).stdout);
     expect(json).toHaveLength(4);
     expect(json[0].tags).toContain(`${json[0].target}-${json[0].arch}_gcc${json[0].gccVersions.join('_gcc')}-main`);
+  });
+});
+
+describe('every build input is a committed, tracked blob inside the repository, or the image is dirty', () => {
+  const LINKED = 'images/builder-linked-x86_64_gcc12.0.0.Dockerfile';
+  const linkedRepo = (target: string, extra: Record<string, string | { link: string }> = {}) => {
+    const r = makeRepo({ 'builder-images.yaml': 'repositories: [127.0.0.1:5000/builders]\n', [LINKED]: { link: target }, ...extra });
+    cleanups.push(r.cleanup);
+    return r.root;
+  };
+  const commitAll = (root: string) => {
+    git(root, 'init', '-q', '-b', 'main');
+    git(root, 'add', '-A');
+    git(root, 'commit', '-qm', 'init');
+  };
+
+  it('a Dockerfile symlink to a git-ignored file', async () => {
+    const root = linkedRepo('real.Dockerfile.local', { '.gitignore': '*.local\n', 'images/real.Dockerfile.local': 'FROM scratch\n' });
+    commitAll(root);
+    const t = (await tagsOf(root))[LINKED]!;
+    expect(t.dirty).toBe(true);
+    expect(t.dirtyPaths).toEqual(['images/real.Dockerfile.local']);
+    expect(t.version).toMatch(/-dirty-[0-9a-f]{7}$/);
+  });
+
+  it('a Dockerfile symlink to a file outside the repository: dirty, and its content still moves the tag', async () => {
+    const outside = makeRepo({ 'x.Dockerfile': 'FROM scratch\n' });
+    cleanups.push(outside.cleanup);
+    const root = linkedRepo(join(outside.root, 'x.Dockerfile'));
+    commitAll(root);
+    const first = (await tagsOf(root))[LINKED]!;
+    expect(first.dirty).toBe(true);
+    expect(first.dirtyPaths).toEqual([join(realpathSync(outside.root), 'x.Dockerfile')]);
+    writeFileSync(join(outside.root, 'x.Dockerfile'), 'FROM scratch\nLABEL changed=1\n');
+    const second = (await tagsOf(root))[LINKED]!;
+    expect(second.version).not.toBe(first.version);
+    // push refuses it, as any dirty image.
+    const push = await runCli(['push', '--dry-run', '--json'], root);
+    expect(push.code).toBe(1);
+    expect(JSON.parse(push.stdout).images[0].message).toMatch(/refusing to push a dirty image/);
+  });
+
+  it('a Dockerfile symlink elsewhere in the repository: untracked is dirty; tracked follows its content', async () => {
+    const root = linkedRepo('../dockerfiles/x.Dockerfile', { 'dockerfiles/x.Dockerfile': 'FROM scratch\n' });
+    git(root, 'init', '-q', '-b', 'main');
+    git(root, 'add', 'builder-images.yaml', LINKED);
+    git(root, 'commit', '-qm', 'the link only');
+    expect((await tagsOf(root))[LINKED]!.dirtyPaths).toEqual(['dockerfiles/x.Dockerfile']);
+    git(root, 'add', '-A');
+    git(root, 'commit', '-qm', 'its target');
+    const clean = (await tagsOf(root))[LINKED]!;
+    expect(clean.dirty).toBe(false);
+    expect(clean.inputs[0]).toEqual({ kind: 'dockerfile', path: 'dockerfiles/x.Dockerfile', id: git(root, 'rev-parse', 'HEAD:dockerfiles/x.Dockerfile').trim() });
+    writeFileSync(join(root, 'dockerfiles/x.Dockerfile'), 'FROM scratch\nLABEL edited=1\n');
+    expect((await tagsOf(root))[LINKED]!.dirtyPaths).toEqual(['dockerfiles/x.Dockerfile']);
+    git(root, 'commit', '-qam', 'edit');
+    const edited = (await tagsOf(root))[LINKED]!;
+    expect(edited.dirty).toBe(false);
+    expect(edited.version).not.toBe(clean.version);
+  });
+
+  it('a git-ignored COPY source, and a git-ignored Dockerfile', async () => {
+    const root = setup();
+    writeFileSync(join(root, '.gitignore'), 'secret.txt\nimages/builder-*-ignored*\n');
+    git(root, 'add', '.gitignore');
+    git(root, 'commit', '-qm', 'ignore');
+    expect((await tagsOf(root))[CENTOS]!.dirty).toBe(false);
+    writeFileSync(join(root, 'images/common/sub/secret.txt'), 'not committed\n');
+    expect((await tagsOf(root))[CENTOS]!.dirtyPaths).toEqual(['images/common/sub/secret.txt']);
+    const ignored = 'images/builder-ignored-x86_64_gcc12.0.0.Dockerfile';
+    writeFileSync(join(root, ignored), 'FROM scratch\n');
+    expect((await tagsOf(root))[ignored]!.dirtyPaths).toEqual([ignored]);
   });
 });
 

@@ -6,6 +6,7 @@
  *   proxy.inject({ match: /\/blobs\/sha256/, method: 'GET', kind: 'rate-limit', retryAfter: 1 });
  *   proxy.inject({ match: /\/blobs\/sha256/, method: 'GET', kind: 'cut' });    // close mid-body
  *   proxy.inject({ match: /\/blobs\/sha256/, method: 'GET', kind: 'flip' });   // one byte changed
+ *   proxy.inject({ match: /\/blobs\/uploads\//, kind: 'stall', times: 100 });    // never answered (until stop)
  *   proxy.host   // use instead of reg.host
  *   proxy.log    // every request seen: { method, path, status }
  */
@@ -15,7 +16,7 @@ import type { AddressInfo } from 'node:net';
 export interface Fault {
   match: RegExp;
   method?: string;
-  kind: 'status' | 'rate-limit' | 'cut' | 'flip';
+  kind: 'status' | 'rate-limit' | 'cut' | 'flip' | 'stall';
   status?: number;
   retryAfter?: number;
   /** How many matching requests get the fault (default 1). */
@@ -24,7 +25,7 @@ export interface Fault {
 
 export interface FaultProxy {
   host: string;
-  log: { method: string; path: string; status: number | 'cut' }[];
+  log: { method: string; path: string; status: number | 'cut' | 'stalled' }[];
   inject(fault: Fault): void;
   clear(): void;
   stop(): Promise<void>;
@@ -44,6 +45,12 @@ export async function startFaultProxy(upstream: string): Promise<FaultProxy> {
   const server: Server = createServer((req, res) => {
     const fault = take(req);
     const path = req.url ?? '/';
+    if (fault?.kind === 'stall') {
+      // Read the request, answer nothing: the client waits until it gives up or the proxy stops.
+      log.push({ method: req.method!, path, status: 'stalled' });
+      req.resume();
+      return;
+    }
     if (fault?.kind === 'status' || fault?.kind === 'rate-limit') {
       const status = fault.kind === 'rate-limit' ? 429 : (fault.status ?? 500);
       log.push({ method: req.method!, path, status });

@@ -63,12 +63,14 @@ export interface BuiltImage {
   blobs: Map<string, Buffer>;
 }
 
-export async function buildLayeredImage(layers: TestEntry[][], options: { arch?: string; compression?: Compression | Compression[] } = {}): Promise<BuiltImage> {
+/** Layers as entries (written with tar-stream) or as raw tar bytes (test/support/tar-corpus.ts). */
+export async function buildLayeredImage(layers: (TestEntry[] | Buffer)[], options: { arch?: string; compression?: Compression | Compression[] } = {}): Promise<BuiltImage> {
   const blobs = new Map<string, Buffer>();
   const descs: Descriptor[] = [];
   const diffIds: string[] = [];
   for (let i = 0; i < layers.length; i++) {
-    const raw = await tarOf(layers[i]!);
+    const layer = layers[i]!;
+    const raw = Buffer.isBuffer(layer) ? layer : await tarOf(layer);
     const how = Array.isArray(options.compression) ? options.compression[i] ?? 'gzip' : options.compression ?? 'gzip';
     const { bytes, mediaType } = compress(raw, how);
     const digest = sha256Digest(bytes);
@@ -84,7 +86,7 @@ export async function buildLayeredImage(layers: TestEntry[][], options: { arch?:
   return { manifest, manifestBytes, digest: sha256Digest(manifestBytes), blobs };
 }
 
-export async function pushLayeredImage(client: RegistryClient, ref: ImageReference, layers: TestEntry[][], options: Parameters<typeof buildLayeredImage>[1] = {}): Promise<BuiltImage> {
+export async function pushLayeredImage(client: RegistryClient, ref: ImageReference, layers: (TestEntry[] | Buffer)[], options: Parameters<typeof buildLayeredImage>[1] = {}): Promise<BuiltImage> {
   const image = await buildLayeredImage(layers, options);
   const repo = { registry: ref.registry, repository: ref.repository };
   for (const bytes of image.blobs.values()) await client.pushBlob(repo, bytes);

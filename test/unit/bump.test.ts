@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { formatReferenceText, splitReferenceText, updateTable, updateTitle, type PlannedUpdate } from '../../src/core/bump.js';
+import { applyUpdates, formatReferenceText, planUpdate, splitReferenceText, updateTable, updateTitle, type PlannedUpdate, type Resolution } from '../../src/core/bump.js';
+import { extractImageReferences, parseDockerfile } from '../../src/core/dockerfile.js';
 
 const D1 = 'sha256:' + '1'.repeat(64);
 const D2 = 'sha256:' + 'abcdef0'.padEnd(64, '2');
@@ -28,5 +29,58 @@ describe('bump planning', () => {
       ['debian', 'final', 'digest', '`1111111` → `abcdef0`'],
       ['alpine (linux/arm64)', 'final', 'pin', '`bookworm` → `abcdef0`'],
     ]);
+  });
+});
+
+describe('issue 13: bump rewrites a digest where it is written', () => {
+  const D3 = 'sha256:' + '3'.repeat(64);
+  /** Plan the digest update of the first image site and apply it. */
+  function bumpFirst(text: string, resolution: Partial<Resolution> = {}, kind?: string) {
+    const parsed = parseDockerfile(text);
+    const site = extractImageReferences(parsed).find((s) => !s.isStage && !s.isScratch && (!kind || s.kind === kind))!;
+    const planned = planUpdate('images/x.Dockerfile', parsed, site, 'final', { digest: D3, type: 'digest', ...resolution });
+    if (!planned || 'refused' in planned) return planned;
+    return { ...planned, after: applyUpdates(text, [planned.update], new Map([[planned.update, planned.span]])) };
+  }
+
+  it('a digest in the FROM line with the tag from an ARG (ARG IMAGE_TAG=14.04 / FROM ubuntu:$IMAGE_TAG@sha256:…)', () => {
+    const text = `ARG IMAGE_TAG=14.04\nFROM ubuntu:$IMAGE_TAG@${D1} AS base\nRUN true\n`;
+    const r = bumpFirst(text);
+    expect(r).toMatchObject({ after: text.replace(D1, D3), update: { via: 'instruction', editLine: 2, oldTag: '14.04', oldText: D1, newText: D3, packageName: 'ubuntu' } });
+  });
+
+  it('a digest inside an ARG default that is only part of the reference (ARG VARIANT="1.60.0-bullseye@sha256:…" / FROM rust:${VARIANT})', () => {
+    const text = `ARG VARIANT="1.60.0-bullseye@${D1}"\nFROM rust:\${VARIANT}\n`;
+    const r = bumpFirst(text);
+    expect(r).toMatchObject({ after: text.replace(D1, D3), update: { via: 'arg', editLine: 1, oldTag: '1.60.0-bullseye', packageName: 'rust' } });
+  });
+
+  it('an ARG built from another ARG (ARG A=debian / ARG B=${A}:12@sha256:… / FROM $B)', () => {
+    const text = `ARG A=debian\nARG B=\${A}:12@${D1}\nFROM $B\n`;
+    expect(bumpFirst(text)).toMatchObject({ after: text.replace(D1, D3), update: { via: 'arg', editLine: 2, packageName: 'debian', oldTag: '12' } });
+  });
+
+  it('the whole reference where it is one piece of text, as before (ARG default, quotes and CRLF kept)', () => {
+    const text = `# c\r\nARG BASE="debian:bookworm@${D1}"\r\nFROM \${BASE}\r\n`;
+    expect(bumpFirst(text)).toMatchObject({ after: text.replace(D1, D3), update: { oldText: `debian:bookworm@${D1}`, newText: `debian:bookworm@${D3}`, via: 'arg' } });
+  });
+
+  it('the # syntax= frontend image', () => {
+    const text = `# syntax=docker/dockerfile:1@${D1}\nFROM scratch\n`;
+    expect(bumpFirst(text, {}, 'syntax')).toMatchObject({ after: text.replace(D1, D3), update: { via: 'directive', editLine: 1, depType: 'final' } });
+  });
+
+  it('--pin adds the digest after the word in the FROM line when the tag comes from an ARG', () => {
+    const text = `ARG V=1.60\nFROM rust:\${V} AS build\n`;
+    expect(bumpFirst(text, { type: 'pin' })).toMatchObject({ after: `ARG V=1.60\nFROM rust:\${V}@${D3} AS build\n` });
+    const whole = `ARG BASE=debian:12\nFROM \${BASE}\n`;
+    expect(bumpFirst(whole, { type: 'pin' })).toMatchObject({ after: `ARG BASE=debian:12@${D3}\nFROM \${BASE}\n` });
+  });
+
+  it('refuses, with the reason, a digest that is not written as one piece anywhere', () => {
+    const text = `ARG ALGO=sha256\nFROM debian:12@\${ALGO}:${'1'.repeat(64)}\n`;
+    expect(bumpFirst(text)).toEqual({ refused: expect.stringContaining('digest is not written as one piece of text') });
+    const split = `FROM debian:12@sha256:\\\n${'1'.repeat(64)}\n`;
+    expect(bumpFirst(split)).toEqual({ refused: expect.stringContaining('cannot be rewritten in place') });
   });
 });

@@ -1,4 +1,6 @@
 import { readFileSync } from 'node:fs';
+import fc from 'fast-check';
+import { parse } from 'yaml';
 import { describe, expect, it } from 'vitest';
 import { buildIndex, IndexParseError, parseIndex, renderIndex } from '../../src/core/index-schema.js';
 import type { BuilderName } from '../../src/core/names.js';
@@ -42,5 +44,41 @@ describe('index.yaml', () => {
       expect((err as Error).message).toMatch(message);
       expect((err as Error).message.startsWith(`idx.yaml:${line}: `)).toBe(true);
     }
+  });
+});
+
+describe('index.yaml for YAML 1.1 readers', () => {
+  const yaml11Booleans = ['yes', 'Yes', 'YES', 'no', 'No', 'NO', 'on', 'On', 'ON', 'off', 'Off', 'OFF', 'y', 'Y', 'n', 'N'];
+
+  it.each(yaml11Booleans)('quotes %s wherever a string holds it', (word) => {
+    const entries = buildIndex([{ target: word.toLowerCase(), arch: 'x86_64', gccVersions: ['8.0.0'] }], ['ghcr.io/o/b'], [word]);
+    const text = renderIndex(entries);
+    expect(text).toContain(`tag: "${word}"`);
+    expect(text).toContain(`target: "${word.toLowerCase()}"`);
+    // A YAML 1.1 reader gets the strings back, not booleans.
+    const read = parse(text, { version: '1.1' }) as { images: Record<string, unknown>[] };
+    expect(read.images[0]!.tag).toBe(word);
+    expect(parseIndex(text)).toEqual(entries);
+  });
+
+  it('quotes what either YAML 1.1 or 1.2 reads as another type, and nothing else', () => {
+    for (const tag of ['1:20', '0b1', '1_000', '0o17', '0777', 'true', 'null', '1234567', '2001-12-14']) {
+      expect(renderIndex(buildIndex(NAMES.slice(0, 1), ['r/o'], [tag])), tag).toContain(`tag: "${tag}"`);
+    }
+    for (const tag of ['latest', 'v1.2.3', 'main', 'yesterday', 'on-call', 'a1b2c3d']) {
+      expect(renderIndex(buildIndex(NAMES.slice(0, 1), ['r/o'], [tag])), tag).toContain(`tag: ${tag}\n`);
+    }
+  });
+
+  it('YAML 1.1 reads every value of a rendered index as the string it is (property)', () => {
+    const word = fc.stringMatching(/^[A-Za-z0-9_][A-Za-z0-9_.-]{0,8}$/);
+    fc.assert(
+      fc.property(word, (tag) => {
+        const text = renderIndex(buildIndex(NAMES.slice(0, 1), ['r/o'], [tag]));
+        const read = parse(text, { version: '1.1' }) as { images: Record<string, unknown>[] };
+        const core = parse(text) as { images: Record<string, unknown>[] };
+        return read.images[0]!.tag === tag && core.images[0]!.tag === tag;
+      }),
+    );
   });
 });

@@ -1,7 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { lintConflicts, lintDockerfile, lintNames, lintSymlinks, type LintFile } from '../../src/core/lint-rules.js';
+import { readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { lintConflicts, lintDockerfile, lintNames, lintSymlinks, PIN_RULE_SUMMARY, type LintFile } from '../../src/core/lint-rules.js';
 import { parseDockerfileName } from '../../src/core/names.js';
-import { DIGEST_A } from '../support/cli.js';
+import { DIGEST_A, runCli } from '../support/cli.js';
 
 const file = (path: string, extra: Partial<LintFile> = {}): LintFile => {
   const fileName = path.split('/').pop()!;
@@ -75,5 +78,29 @@ describe('lint rules', () => {
   it('parse: a broken Dockerfile is a finding with its line, not a crash', () => {
     const findings = lintDockerfile(file('images/x.Dockerfile', { content: `FROM scratch\nRUNN x\n` }));
     expect(findings).toEqual([{ file: 'images/x.Dockerfile', line: 2, rule: 'parse', severity: 'error', message: 'Dockerfile does not parse: unknown instruction "RUNN"' }]);
+  });
+
+  it('issue 13: the # syntax= image is pinned like any other; a self-copy is a parse error; directives as BuildKit reads them', () => {
+    const findings = lintDockerfile(
+      file('images/x.Dockerfile', {
+        content: ['# syntax=docker/dockerfile:1', ' # EsCaPe=`', `FROM debian:12@${DIGEST_A} AS build`, 'RUN echo `', '  done', 'COPY --from=build /a /a', 'FROM busybox:1'].join('\n'),
+      }),
+    );
+    expect(findings.map((f) => [f.line, f.rule, f.message])).toEqual([
+      [6, 'parse', expect.stringContaining('circular dependency detected on stage: build')],
+      [1, 'pin', expect.stringContaining('# syntax=docker/dockerfile:1 is not pinned by digest')],
+      [7, 'pin', expect.stringContaining('FROM busybox:1 is not pinned by digest')],
+    ]);
+    const pinned = `# syntax=docker/dockerfile:1@${DIGEST_A}\nARG A=debian\nARG B="\${A}:12@${DIGEST_A}"\nFROM $B\n`;
+    expect(lintDockerfile(file('images/y.Dockerfile', { content: pinned }))).toEqual([]);
+  });
+});
+
+describe('the pin rule is described the same everywhere', () => {
+  it('README and `lint --help` list exactly what the rule checks', async () => {
+    const readme = readFileSync(join(import.meta.dirname, '../../README.md'), 'utf8').replace(/\s+/g, ' ');
+    expect(readme).toContain(`\`pin\` (${PIN_RULE_SUMMARY})`);
+    const help = await runCli(['lint', '--help'], tmpdir());
+    expect(help.stdout.replace(/\s+/g, ' ')).toContain(`pin (${PIN_RULE_SUMMARY})`);
   });
 });

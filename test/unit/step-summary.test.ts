@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { clearSecrets, registerSecret } from '../../src/util/redact.js';
+import { registerSecret } from '../../src/util/redact.js';
 import { appendStepSummary, STEP_SUMMARY_LIMIT } from '../../src/util/step-summary.js';
 
 describe('appendStepSummary', () => {
@@ -10,7 +10,6 @@ describe('appendStepSummary', () => {
   const file = join(dir, 'summary.md');
   afterEach(() => {
     rmSync(file, { force: true });
-    clearSecrets();
   });
 
   it('does nothing outside GitHub Actions', async () => {

@@ -16,6 +16,21 @@ function runScripts(text: string): string[] {
   return Object.values(wf.jobs).flatMap((j) => (j.steps ?? []).map((s) => s.run).filter((r): r is string => Boolean(r)));
 }
 
+interface Workflow {
+  permissions?: Record<string, string> | string;
+  concurrency?: { group?: string };
+  jobs: Record<string, { permissions?: Record<string, string> | string; steps?: { run?: string }[] }>;
+}
+
+/** The write scopes a job's scripts need: packages to publish images, contents to push commits, pull-requests to open one. */
+function neededWrites(scripts: string): string[] {
+  const needs = new Set<string>();
+  if (/\bmake push\b|builder-images push\b/.test(scripts)) needs.add('packages');
+  if (/\bgit push\b|bump --open-pr/.test(scripts)) needs.add('contents');
+  if (/bump --open-pr/.test(scripts)) needs.add('pull-requests');
+  return [...needs].sort();
+}
+
 describe('GitHub workflows', () => {
   it('there are lint, push and bump workflows', () => {
     expect(files.sort()).toEqual(['bump.yml', 'lint.yml', 'push.yml']);
@@ -31,9 +46,17 @@ describe('GitHub workflows', () => {
   });
 
   it.each(files)('%s sets least-privilege permissions and a concurrency group', (file) => {
-    const wf = parse(readFileSync(join(DIR, file), 'utf8')) as { permissions?: Record<string, string>; concurrency?: { group?: string } };
-    expect(wf.permissions).toBeDefined();
-    expect(Object.values(wf.permissions!).every((v) => v === 'read' || file !== 'lint.yml')).toBe(true);
+    const wf = parse(readFileSync(join(DIR, file), 'utf8')) as Workflow;
+    // The workflow's default is read-only; a job that writes says so itself.
+    expect(typeof wf.permissions, `${file}: permissions must be a map (never read-all/write-all)`).toBe('object');
+    expect(Object.entries(wf.permissions!).filter(([, v]) => v !== 'read' && v !== 'none'), `${file}: workflow-level write permissions`).toEqual([]);
+    for (const [name, job] of Object.entries(wf.jobs)) {
+      const scripts = (job.steps ?? []).map((st) => st.run ?? '').join('\n');
+      const granted = job.permissions ?? wf.permissions!;
+      expect(typeof granted, `${file}: job ${name}: permissions must be a map`).toBe('object');
+      const writes = Object.entries(granted).filter(([, v]) => v === 'write').map(([k]) => k).sort();
+      expect(writes, `${file}: job ${name} may write only what its steps need`).toEqual(neededWrites(scripts));
+    }
     expect(wf.concurrency?.group).toBeTruthy();
   });
 

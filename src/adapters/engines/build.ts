@@ -8,14 +8,16 @@
  *            without buildx: the classic builder (TARGET* args passed by hand), docker save, converted to a layout
  *   podman:  build, push oci:DIR
  */
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { execa } from 'execa';
+import pLimit from 'p-limit';
 import { platformBuildArgs } from '../../core/dockerfile.js';
+import { onInterrupt, perRun, tempDir } from '../../util/cleanup.js';
 import { dockerArchiveToLayout } from './docker-save-layout.js';
 import { buildahGlobalArgs, type EngineName } from './detect.js';
 import type { StorageEngine } from './local-image.js';
+import { engineProcess } from './process.js';
 
 export interface BuildRequest {
   dockerfile: string;
@@ -37,7 +39,7 @@ export interface BuildRequest {
   env?: NodeJS.ProcessEnv;
 }
 
-export class BuildError extends Error {
+class BuildError extends Error {
   constructor(
     message: string,
     readonly log: string,
@@ -55,7 +57,7 @@ function flags(req: BuildRequest): string[] {
 }
 
 async function run(bin: string, args: string[], req: BuildRequest): Promise<string> {
-  const child = execa(bin, args, { env: req.env ?? process.env, reject: false, all: true });
+  const child = engineProcess(bin, args, { env: req.env ?? process.env, reject: false, all: true });
   let log = '';
   child.all?.on('data', (chunk: Buffer) => {
     const text = chunk.toString();
@@ -87,11 +89,11 @@ async function insecureRegistriesEnv(req: BuildRequest, dir: string): Promise<No
 
 /** Run `fn` with the request's environment plus a registries.conf for its plain-HTTP registries. */
 async function withRegistriesConf<R extends BuildRequest>(req: R, fn: (req: R) => Promise<void>): Promise<void> {
-  const confDir = await mkdtemp(join(tmpdir(), 'bi-regconf-'));
+  const confDir = await tempDir('bi-regconf-');
   try {
-    await fn({ ...req, env: await insecureRegistriesEnv(req, confDir) });
+    await fn({ ...req, env: await insecureRegistriesEnv(req, confDir.path) });
   } finally {
-    await rm(confDir, { recursive: true, force: true });
+    await confDir.remove();
   }
 }
 
@@ -105,11 +107,36 @@ export function buildInStorage(engine: StorageEngine, req: BuildRequest): Promis
 }
 
 async function buildLocal(engine: StorageEngine, req: BuildRequest): Promise<void> {
-  if (engine === 'buildah') {
-    await run('buildah', [...buildahGlobalArgs(req.env), 'bud', '--isolation', 'chroot', '--platform', req.platform, '-f', req.dockerfile, '-t', req.localName, ...flags(req), req.context], req);
-  } else {
-    await run('podman', ['build', '--platform', req.platform, '-f', req.dockerfile, '-t', req.localName, ...flags(req), req.context], req);
+  const leftovers = await workingContainerCleanup(engine, req.env);
+  try {
+    if (engine === 'buildah') {
+      await run('buildah', [...buildahGlobalArgs(req.env), 'bud', '--isolation', 'chroot', '--platform', req.platform, '-f', req.dockerfile, '-t', req.localName, ...flags(req), '--', req.context], req);
+    } else {
+      await run('podman', ['build', '--platform', req.platform, '-f', req.dockerfile, '-t', req.localName, ...flags(req), '--', req.context], req);
+    }
+  } finally {
+    leftovers.dismiss();
   }
+}
+
+/**
+ * buildah and podman keep a build's working containers when they are killed (they have no name or label to find
+ * them by), so an interruption removes the builder containers that appeared since the build started.
+ */
+async function workingContainerCleanup(engine: StorageEngine, env: NodeJS.ProcessEnv = process.env) {
+  const before = new Set(await builderContainers(engine, env));
+  return onInterrupt(async () => {
+    const created = (await builderContainers(engine, env)).filter((id) => !before.has(id));
+    if (created.length === 0) return;
+    const rmArgs = engine === 'buildah' ? [...buildahGlobalArgs(env), 'rm', ...created] : ['rm', '--force', ...created];
+    await execa(engine, rmArgs, { env, reject: false });
+  });
+}
+
+async function builderContainers(engine: StorageEngine, env: NodeJS.ProcessEnv): Promise<string[]> {
+  const args = engine === 'buildah' ? [...buildahGlobalArgs(env), 'containers', '--quiet', '--notruncate'] : ['ps', '--all', '--external', '--quiet', '--no-trunc'];
+  const r = await execa(engine, args, { env, reject: false });
+  return r.exitCode === 0 ? String(r.stdout).split('\n').map((l) => l.trim()).filter(Boolean) : [];
 }
 
 async function buildWith(engine: EngineName, req: BuildRequest & { layoutDir: string }): Promise<void> {
@@ -132,11 +159,9 @@ async function buildWith(engine: EngineName, req: BuildRequest & { layoutDir: st
   await run('podman', ['push', req.localName, `oci:${req.layoutDir}`], req);
 }
 
-let buildx: Promise<boolean> | undefined;
-/** Whether `docker buildx` is there (asked once per process). */
-export function hasBuildx(env: NodeJS.ProcessEnv = process.env): Promise<boolean> {
-  buildx ??= execa('docker', ['buildx', 'version'], { reject: false, env, timeout: 20_000 }).then((r) => r.exitCode === 0);
-  return buildx;
+/** Whether `docker buildx` is there (asked once per run and daemon). */
+function hasBuildx(env: NodeJS.ProcessEnv = process.env): Promise<boolean> {
+  return perRun(`docker buildx ${env.DOCKER_HOST ?? ''}`, () => execa('docker', ['buildx', 'version'], { reject: false, env, timeout: 20_000 }).then((r) => r.exitCode === 0));
 }
 
 /** The build args BuildKit sets by itself and the classic builder does not (TARGETARCH-aware Dockerfiles need them). */
@@ -144,18 +169,17 @@ function targetArgs(platform: string): string[] {
   return Object.entries(platformBuildArgs(platform)).flatMap(([k, v]) => ['--build-arg', `${k}=${v}`]);
 }
 
-// The classic builder shares one reference store per daemon: builds of two platforms at once race on it.
-let classicQueue: Promise<unknown> = Promise.resolve();
-
+// The classic builder shares one reference store per daemon: builds of two platforms at once race on it, so a
+// run builds one at a time per daemon.
 function classicDockerBuild(req: BuildRequest & { layoutDir: string }): Promise<void> {
-  const mine = classicQueue.then(() => classicDockerBuildNow(req));
-  classicQueue = mine.catch(() => undefined);
-  return mine;
+  const env = req.env ?? process.env;
+  return perRun(`docker classic builds ${env.DOCKER_HOST ?? ''}`, () => pLimit(1))(() => classicDockerBuildNow(req));
 }
 
 async function classicDockerBuildNow(req: BuildRequest & { layoutDir: string }): Promise<void> {
   const env = { ...(req.env ?? process.env), DOCKER_BUILDKIT: '0' };
   const archive = join(dirname(req.layoutDir), 'docker-save.tar');
+  const archiveRemoval = onInterrupt(() => rm(archive, { force: true }));
   await dropOtherPlatformBases(req, env);
   await run('docker', ['build', '--platform', req.platform, '-f', req.dockerfile, '-t', req.localName, ...targetArgs(req.platform), ...flags(req), req.context], { ...req, env }).catch((err: unknown) => {
     // A known limit of the classic builder: steps after FROM scratch commit images of the host's platform.
@@ -168,7 +192,7 @@ async function classicDockerBuildNow(req: BuildRequest & { layoutDir: string }):
     await run('docker', ['save', '-o', archive, req.localName], { ...req, env });
     await dockerArchiveToLayout(archive, req.layoutDir);
   } finally {
-    await rm(archive, { force: true });
+    await archiveRemoval.runNow();
   }
 }
 
@@ -179,10 +203,10 @@ async function classicDockerBuildNow(req: BuildRequest & { layoutDir: string }):
  */
 async function dropOtherPlatformBases(req: BuildRequest, env: NodeJS.ProcessEnv): Promise<void> {
   for (const base of req.pulls ?? []) {
-    const r = await execa('docker', ['image', 'inspect', '--format', '{{.Os}}/{{.Architecture}}', base], { reject: false, env });
+    const r = await engineProcess('docker', ['image', 'inspect', '--format', '{{.Os}}/{{.Architecture}}', '--', base], { reject: false, env });
     if (r.exitCode === 0 && r.stdout.trim() !== req.platform.split('/').slice(0, 2).join('/')) {
       req.onLine?.(`${base} is local as ${r.stdout.trim()}; untagging it so the build pulls ${req.platform}`);
-      await execa('docker', ['image', 'rm', '--no-prune', base], { reject: false, env });
+      await engineProcess('docker', ['image', 'rm', '--no-prune', '--', base], { reject: false, env });
     }
   }
 }

@@ -8,14 +8,14 @@ import { execa } from 'execa';
 import type { Arch } from '../../core/names.js';
 
 export type EngineName = 'docker' | 'buildah' | 'podman';
-export const ENGINE_ORDER: EngineName[] = ['docker', 'podman', 'buildah'];
+const ENGINE_ORDER: EngineName[] = ['docker', 'podman', 'buildah'];
 
 /** buildah's storage options, so it finds the images the build step made (vfs by default here). */
 export function buildahGlobalArgs(env: NodeJS.ProcessEnv = process.env): string[] {
   return ['--storage-driver', env.BUILDAH_STORAGE_DRIVER ?? 'vfs'];
 }
 
-export async function engineWorks(engine: EngineName, env: NodeJS.ProcessEnv = process.env): Promise<boolean> {
+async function engineWorks(engine: EngineName, env: NodeJS.ProcessEnv = process.env): Promise<boolean> {
   const args = engine === 'docker' ? ['version', '--format', '{{.Server.Version}}'] : engine === 'podman' ? ['info', '--format', '{{.Host.Arch}}'] : [...buildahGlobalArgs(env), 'version'];
   const r = await execa(engine, args, { reject: false, timeout: 20_000, env });
   return r.exitCode === 0;
@@ -31,7 +31,7 @@ export async function pickEngine(wanted: EngineName | 'auto', env: NodeJS.Proces
   throw new Error('no build engine works here: install buildah (daemonless, apt-get install buildah), docker or podman');
 }
 
-export function hostArchName(): Arch | undefined {
+function hostArchName(): Arch | undefined {
   const a = hostArch();
   return a === 'x64' ? 'x86_64' : a === 'arm64' ? 'aarch64' : undefined;
 }

@@ -6,15 +6,16 @@
  * Root file system: `podman image mount` (no copy, whatever the storage driver) when podman is installed,
  * else `buildah from` + `buildah mount` (free on overlay; the vfs driver copies the image once).
  */
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { randomBytes } from 'node:crypto';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { execa } from 'execa';
 import type { Platform } from '../../core/oci.js';
 import { parseReference } from '../../core/reference.js';
+import { onInterrupt, tempDir } from '../../util/cleanup.js';
 import { registerSecret } from '../../util/redact.js';
 import type { Credential } from '../registry/credentials.js';
 import { buildahGlobalArgs } from './detect.js';
+import { engineProcess } from './process.js';
 
 export type StorageEngine = 'buildah' | 'podman';
 
@@ -26,7 +27,7 @@ export const isStorageEngine = (engine: string): engine is StorageEngine => engi
  */
 async function engineOutput(bin: StorageEngine, builtBy: StorageEngine, args: string[], env: NodeJS.ProcessEnv, what: string): Promise<string> {
   const storage = builtBy === 'buildah' ? buildahGlobalArgs(env) : [];
-  const r = await execa(bin, [...storage, ...args], { env, reject: false });
+  const r = await engineProcess(bin, [...storage, ...args], { env, reject: false });
   if ((r as { code?: string }).code === 'ENOENT') throw new Error(`${bin} is not installed: cannot ${what}`);
   if (r.exitCode !== 0) throw new Error(`${bin} could not ${what}: ${String(r.stderr).trim().split('\n').pop() ?? `exit ${r.exitCode}`}`);
   return String(r.stdout).trim();
@@ -40,7 +41,7 @@ export interface LocalImageInfo {
 
 export async function inspectLocalImage(engine: StorageEngine, name: string, env: NodeJS.ProcessEnv = process.env): Promise<LocalImageInfo> {
   const format = engine === 'buildah' ? '{{.FromImageID}} {{.OCIv1.OS}} {{.OCIv1.Architecture}} {{.OCIv1.Variant}}' : '{{.Id}} {{.Os}} {{.Architecture}}';
-  const args = engine === 'buildah' ? ['inspect', '--type', 'image', '--format', format, name] : ['image', 'inspect', '--format', format, name];
+  const args = engine === 'buildah' ? ['inspect', '--type', 'image', '--format', format, '--', name] : ['image', 'inspect', '--format', format, '--', name];
   const [id, os, architecture, variant] = (await engineOutput(engine, engine, args, env, `inspect ${name}`)).split(/\s+/);
   if (!id || !/^[a-f0-9]{64}$/.test(id.replace(/^sha256:/, ''))) throw new Error(`${engine} inspect ${name} gave no image id`);
   const platform: Platform = { os: os || 'linux', architecture: architecture || 'unknown' };
@@ -63,17 +64,35 @@ export async function mountLocalImage(engine: StorageEngine, name: string, env: 
   if (engine === 'podman' || via !== 'buildah') {
     // Without podman, or rootless (podman can only mount inside `podman unshare`), a buildah build falls back to
     // buildah mount.
-    const dir = await engineOutput('podman', engine, ['image', 'mount', name], env, `mount ${name}`).catch((err: unknown) => {
+    const unmount = () => engineOutput('podman', engine, ['image', 'unmount', '--', name], env, `unmount ${name}`).then(() => undefined);
+    const mounted = await releasedOnInterrupt(unmount, () => engineOutput('podman', engine, ['image', 'mount', '--', name], env, `mount ${name}`)).catch((err: unknown) => {
       if (engine === 'podman' || via === 'podman') throw err;
       return undefined;
     });
-    const release = () => engineOutput('podman', engine, ['image', 'unmount', name], env, `unmount ${name}`).then(() => undefined);
-    if (dir) return { dir, how: 'podman image mount', release };
+    if (mounted) return { dir: mounted.value, how: 'podman image mount', release: mounted.release };
   }
-  const container = (await engineOutput('buildah', engine, ['from', '--pull=never', '--quiet', name], env, `open ${name}`)).split('\n').pop()!;
-  const release = () => engineOutput('buildah', engine, ['rm', container], env, `remove the working container ${container}`).then(() => undefined);
+  // Named by us before it exists, so an interruption can remove it whenever it comes.
+  const container = `builder-images-check-${randomBytes(6).toString('hex')}`;
+  const remove = () => engineOutput('buildah', engine, ['rm', '--', container], env, `remove the working container ${container}`).then(() => undefined);
+  const opened = await releasedOnInterrupt(remove, async () => {
+    await engineOutput('buildah', engine, ['from', '--pull=never', '--quiet', '--name', container, '--', name], env, `open ${name}`);
+    return engineOutput('buildah', engine, ['mount', '--', container], env, `mount ${name}`);
+  });
+  return { dir: opened.value, how: 'buildah mount', release: opened.release };
+}
+
+/**
+ * Run `make` with `undo` registered for an interruption first; `release` undoes it the normal way. When `make`
+ * fails, what it may have made is undone at once.
+ */
+async function releasedOnInterrupt<T>(undo: () => Promise<void>, make: () => Promise<T>): Promise<{ value: T; release: () => Promise<void> }> {
+  const handle = onInterrupt(undo);
+  const release = () => {
+    handle.dismiss();
+    return undo();
+  };
   try {
-    return { dir: await engineOutput('buildah', engine, ['mount', container], env, `mount ${name}`), how: 'buildah mount', release };
+    return { value: await make(), release };
   } catch (err) {
     await release().catch(() => undefined);
     throw err;
@@ -92,19 +111,19 @@ export interface EnginePushOptions {
  */
 export async function pushLocalImage(engine: StorageEngine, name: string, destination: string, options: EnginePushOptions): Promise<string> {
   const env = options.env ?? process.env;
-  const dir = await mkdtemp(join(tmpdir(), 'bi-push-'));
+  const dir = await tempDir('bi-push-');
   try {
-    const authFile = join(dir, 'auth.json');
-    const digestFile = join(dir, 'digest');
+    const authFile = join(dir.path, 'auth.json');
+    const digestFile = join(dir.path, 'digest');
     const { registry } = parseReference(destination);
     await writeFile(authFile, JSON.stringify({ auths: options.credential ? { [registry]: authEntry(options.credential) } : {} }), { mode: 0o600 });
-    const args = ['push', '--quiet', '--authfile', authFile, '--digestfile', digestFile, `--tls-verify=${!options.plainHttp}`, name, `docker://${destination}`];
+    const args = ['push', '--quiet', '--authfile', authFile, '--digestfile', digestFile, `--tls-verify=${!options.plainHttp}`, '--', name, `docker://${destination}`];
     await engineOutput(engine, engine, args, env, `push ${name} to ${destination}`);
     const digest = (await readFile(digestFile, 'utf8')).trim();
     if (!/^sha256:[a-f0-9]{64}$/.test(digest)) throw new Error(`${engine} push to ${destination} reported no manifest digest`);
     return digest;
   } finally {
-    await rm(dir, { recursive: true, force: true });
+    await dir.remove();
   }
 }
 

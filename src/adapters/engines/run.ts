@@ -1,6 +1,9 @@
+import { randomBytes } from 'node:crypto';
 import { execa } from 'execa';
 import { isLoopbackRegistry, parseReference } from '../../core/reference.js';
+import { onInterrupt } from '../../util/cleanup.js';
 import { buildahGlobalArgs, type EngineName } from './detect.js';
+import { engineProcess } from './process.js';
 
 export interface RunResult {
   exitCode: number;
@@ -28,15 +31,17 @@ export async function runInImage(
   const env = options.env ?? process.env;
   const insecure = options.insecureRegistries ?? [];
   if (engine === 'buildah') {
-    const from = await execa('buildah', [...buildahGlobalArgs(env), 'from', '--quiet', '--pull', ...tlsFlag(image, insecure), '--platform', platform, image], { env });
-    const container = from.stdout.trim().split('\n').pop()!;
+    // Named before it exists, so an interruption can remove it whenever it comes.
+    const container = `builder-images-exec-${randomBytes(6).toString('hex')}`;
+    const removal = onInterrupt(() => execa('buildah', [...buildahGlobalArgs(env), 'rm', '--', container], { env, reject: false }));
     try {
-      const r = await execa('buildah', [...buildahGlobalArgs(env), 'run', '--isolation', 'chroot', container, '--', ...argv], { env, reject: false });
+      await engineProcess('buildah', [...buildahGlobalArgs(env), 'from', '--quiet', '--pull', '--name', container, ...tlsFlag(image, insecure), '--platform', platform, '--', image], { env });
+      const r = await engineProcess('buildah', [...buildahGlobalArgs(env), 'run', '--isolation', 'chroot', container, '--', ...argv], { env, reject: false });
       return { exitCode: r.exitCode ?? 1, stdout: String(r.stdout), stderr: String(r.stderr) };
     } finally {
-      await execa('buildah', [...buildahGlobalArgs(env), 'rm', container], { env, reject: false });
+      await removal.runNow();
     }
   }
-  const r = await execa(engine, ['run', '--rm', '--platform', platform, ...(engine === 'podman' ? tlsFlag(image, insecure) : []), '--entrypoint', argv[0]!, image, ...argv.slice(1)], { env, reject: false });
+  const r = await engineProcess(engine, ['run', '--rm', '--platform', platform, ...(engine === 'podman' ? tlsFlag(image, insecure) : []), '--entrypoint', argv[0]!, '--', image, ...argv.slice(1)], { env, reject: false });
   return { exitCode: r.exitCode ?? 1, stdout: String(r.stdout), stderr: String(r.stderr) };
 }

@@ -1,5 +1,5 @@
-import { lstat, readFile, readlink } from 'node:fs/promises';
-import { basename, dirname, join, relative, resolve } from 'node:path';
+import { lstat, readFile, readlink, realpath } from 'node:fs/promises';
+import { basename, dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { globby } from 'globby';
 import pLimit from 'p-limit';
 import { parseDockerfileName, type BuilderName } from '../../core/names.js';
@@ -14,6 +14,13 @@ export interface ImageFile {
   name: BuilderName | null;
   /** For a symlink: the repository-relative path it points at. */
   linkTarget?: string;
+  /**
+   * For a symlink: the file it finally resolves to (every hop followed), repository-relative, or absolute when it
+   * lies outside the repository; undefined when it dangles.
+   */
+  realTarget?: string;
+  /** The symlink resolves outside the repository (nothing git can vouch for). */
+  outsideRepository?: boolean;
   /** File content (of the link target for a symlink); undefined when it cannot be read. */
   content?: string;
 }
@@ -27,11 +34,12 @@ export async function listImageFiles(root: string, imagesDir: string): Promise<I
   const paths = await globby('**/*', { cwd: base, dot: false, onlyFiles: false, followSymbolicLinks: false, gitignore: false });
   const candidates = paths.filter((rel) => DOCKERFILE_LIKE.test(basename(rel))).sort();
   const limit = pLimit(64);
-  const files = await Promise.all(candidates.map((rel) => limit(() => readImageFile(root, base, rel))));
+  const realRoot = await realpath(root).catch(() => resolve(root));
+  const files = await Promise.all(candidates.map((rel) => limit(() => readImageFile(root, realRoot, base, rel))));
   return files.filter((f): f is ImageFile => f !== undefined);
 }
 
-async function readImageFile(root: string, base: string, rel: string): Promise<ImageFile | undefined> {
+async function readImageFile(root: string, realRoot: string, base: string, rel: string): Promise<ImageFile | undefined> {
   const absPath = join(base, rel);
   const stat = await lstat(absPath);
   if (stat.isDirectory()) return undefined;
@@ -45,6 +53,12 @@ async function readImageFile(root: string, base: string, rel: string): Promise<I
   if (stat.isSymbolicLink()) {
     const target = resolve(dirname(absPath), await readlink(absPath));
     file.linkTarget = relative(root, target).split('\\').join('/');
+    const real = await realpath(absPath).catch(() => undefined);
+    if (real) {
+      const inRepo = relative(realRoot, real);
+      file.outsideRepository = inRepo.startsWith('..') || isAbsolute(inRepo);
+      file.realTarget = file.outsideRepository ? real : inRepo.split('\\').join('/');
+    }
   }
   file.content = await readFile(absPath, 'utf8').catch(() => undefined);
   return file;

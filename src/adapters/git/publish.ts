@@ -9,6 +9,7 @@ import { rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
+import { onInterrupt } from '../../util/cleanup.js';
 import { redact, registerSecret } from '../../util/redact.js';
 import { GitError } from './read.js';
 
@@ -31,7 +32,7 @@ async function git(root: string, args: string[], env: Record<string, string | un
 }
 
 /** Environment that gives git the token as an Authorization header for one host. */
-export function tokenEnv(token: string, host = 'github.com'): Record<string, string> {
+function tokenEnv(token: string, host = 'github.com'): Record<string, string> {
   const basic = Buffer.from(`x-access-token:${token}`).toString('base64');
   registerSecret(token);
   registerSecret(basic);
@@ -47,6 +48,7 @@ export async function publishBranch(root: string, change: BranchChange): Promise
   const auth = change.token && host ? tokenEnv(change.token, host) : {};
   const index = join(tmpdir(), `bi-index-${randomBytes(6).toString('hex')}`);
   const withIndex = { ...base, GIT_INDEX_FILE: index };
+  const indexRemoval = onInterrupt(() => rm(index, { force: true }));
   try {
     await git(root, ['read-tree', 'HEAD'], withIndex);
     for (const file of change.files) {
@@ -60,6 +62,6 @@ export async function publishBranch(root: string, change: BranchChange): Promise
     await git(root, ['push', '--force', '--quiet', remote, `${commit}:refs/heads/${change.branch}`], { ...base, ...auth });
     return commit;
   } finally {
-    await rm(index, { force: true });
+    await indexRemoval.runNow();
   }
 }

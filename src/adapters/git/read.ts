@@ -30,9 +30,9 @@ export interface TreeEntry {
   path: string;
 }
 
-/** Committed files below `dir` at `rev`, one call. Symlinks have mode 120000 and their target as blob content. */
-export async function listCommitted(root: string, dir: string, rev = 'HEAD'): Promise<TreeEntry[]> {
-  const out = await git(root, ['ls-tree', '-r', '-z', '--full-tree', rev, '--', dir]).catch((err: Error) => {
+/** Committed files below `paths` at `rev`, one call. Symlinks have mode 120000 and their target as blob content. */
+export async function listCommitted(root: string, paths: string | string[], rev = 'HEAD'): Promise<TreeEntry[]> {
+  const out = await git(root, ['ls-tree', '-r', '-z', '--full-tree', rev, '--', ...[paths].flat()]).catch((err: Error) => {
     if (/Not a valid object name|unknown revision|bad revision/.test(err.message)) return '';
     throw err;
   });
@@ -46,15 +46,18 @@ export async function listCommitted(root: string, dir: string, rev = 'HEAD'): Pr
     });
 }
 
-/** Paths below `dir` whose working copy differs from HEAD, plus untracked files that are not ignored. */
-export async function listDirty(root: string, dir: string): Promise<string[]> {
-  const out = await git(root, ['status', '--porcelain=v2', '-z', '--untracked-files=all', '--no-renames', '--', dir]);
-  const paths: string[] = [];
+/**
+ * Paths below `paths` whose working copy differs from HEAD, and every file that is not tracked: untracked and
+ * git-ignored ones alike (a build reads an ignored file as readily as a committed one).
+ */
+export async function listDirty(root: string, paths: string | string[]): Promise<string[]> {
+  const out = await git(root, ['status', '--porcelain=v2', '-z', '--untracked-files=all', '--ignored=traditional', '--no-renames', '--', ...[paths].flat()]);
+  const dirty: string[] = [];
   for (const record of out.split('\0').filter(Boolean)) {
-    if (record.startsWith('? ')) paths.push(record.slice(2));
-    else if (record.startsWith('1 ') || record.startsWith('u ')) paths.push(record.split(' ').slice(record.startsWith('1 ') ? 8 : 10).join(' '));
+    if (record.startsWith('? ') || record.startsWith('! ')) dirty.push(record.slice(2));
+    else if (record.startsWith('1 ') || record.startsWith('u ')) dirty.push(record.split(' ').slice(record.startsWith('1 ') ? 8 : 10).join(' '));
   }
-  return paths.sort();
+  return dirty.sort();
 }
 
 /** Blob ids of working-tree files, without writing objects (one call for all paths); missing files give null. */
@@ -111,13 +114,6 @@ export async function refName(root: string, env: NodeJS.ProcessEnv = process.env
   return tag.trim() || undefined;
 }
 
-export async function isGitRepo(root: string): Promise<boolean> {
-  return git(root, ['rev-parse', '--git-dir']).then(
-    () => true,
-    () => false,
-  );
-}
-
 /** The URL of a remote (for owner/repo), or undefined. */
 export async function remoteUrl(root: string, remote = 'origin'): Promise<string | undefined> {
   return (await git(root, ['remote', 'get-url', remote]).catch(() => '')).trim() || undefined;
@@ -129,7 +125,8 @@ export async function remoteUrl(root: string, remote = 'origin'): Promise<string
  */
 export async function resolveCommit(root: string, ref: string): Promise<string> {
   if (ref.startsWith('-')) throw new GitError(`"${ref}" is not a git ref`);
-  if (!(await isGitRepo(root))) throw new GitError(`${root} is not a git repository: there is no history to compare with`);
+  const inRepo = await git(root, ['rev-parse', '--git-dir']).then(() => true, () => false);
+  if (!inRepo) throw new GitError(`${root} is not a git repository: there is no history to compare with`);
   const out = await git(root, ['rev-parse', '--verify', '--quiet', '--end-of-options', `${ref}^{commit}`]).catch(() => '');
   if (!out.trim()) {
     throw new GitError(`no commit "${ref}" in ${root}: fetch it first (e.g. \`git fetch --depth=1 origin ${ref}\`, then use FETCH_HEAD), or name a branch, tag or commit that exists`);

@@ -1,18 +1,18 @@
 /**
- * Read one layer blob into metadata entries, in a single streaming pass: detect the compression (gzip via zlib,
- * zstd via fzstd, or plain tar) by its magic bytes, hash the blob as it flows and compare with its digest, parse
- * the tar with tar-stream, and keep only headers plus the first bytes of files that may be executables. File
- * bodies are drained, never stored or written to disk: memory stays bounded whatever the layer size.
+ * Read one layer blob as a stream of metadata entries, in a single pass: detect the compression (gzip via zlib,
+ * zstd via ./zstd.ts, or plain tar) by its magic bytes, hash the blob as it flows and compare with its digest,
+ * parse the tar strictly as Go's archive/tar does (core/tar.ts), and hand entries over in batches as they come,
+ * waiting when the consumer asks it to (backpressure). Only headers and the first bytes of files that may be
+ * executables are kept; file bodies are skipped, never stored: memory stays bounded whatever the layer holds.
  */
 import { createHash } from 'node:crypto';
-import { PassThrough, Readable, Transform, type TransformCallback } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
+import { Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
-import { Decompress as ZstdDecompress } from 'fzstd';
-import tar from 'tar-stream';
 import { asBuffer } from '../../util/bytes.js';
 import { ELF_HEAD_BYTES } from '../../core/elf.js';
-import type { EntryType, LayerEntry } from '../../core/filetree.js';
+import type { LayerEntry } from '../../core/filetree.js';
+import { TarFormatError, TarReader, type TarEntry } from '../../core/tar.js';
+import { zstdDecompress, ZstdWindowError, type ZstdOptions } from './zstd.js';
 
 export type Compression = 'gzip' | 'zstd' | 'none';
 
@@ -23,67 +23,64 @@ export class LayerError extends Error {
   }
 }
 
-export function detectCompression(first: Uint8Array): Compression {
+function detectCompression(first: Uint8Array): Compression {
   if (first[0] === 0x1f && first[1] === 0x8b) return 'gzip';
   if (first[0] === 0x28 && first[1] === 0xb5 && first[2] === 0x2f && first[3] === 0xfd) return 'zstd';
   return 'none';
 }
-
-/** fzstd's streaming decoder as a Node Transform (Node 20's zlib has no zstd). */
-class ZstdTransform extends Transform {
-  private readonly decoder = new ZstdDecompress((chunk) => {
-    this.push(Buffer.from(chunk)); // a copy: the decoder may reuse its output buffer
-  });
-  override _transform(chunk: Buffer, _enc: BufferEncoding, done: TransformCallback): void {
-    try {
-      this.decoder.push(chunk);
-      done();
-    } catch (err) {
-      done(err as Error);
-    }
-  }
-  override _flush(done: TransformCallback): void {
-    try {
-      this.decoder.push(new Uint8Array(0), true);
-      done();
-    } catch (err) {
-      done(err as Error);
-    }
-  }
-}
-
-function decompressor(kind: Compression): Transform {
-  if (kind === 'gzip') return createGunzip({ chunkSize: 256 * 1024 });
-  if (kind === 'zstd') return new ZstdTransform();
-  return new PassThrough();
-}
-
-const TYPES: Record<string, EntryType | 'hardlink'> = {
-  file: 'file',
-  'contiguous-file': 'file',
-  directory: 'dir',
-  symlink: 'symlink',
-  link: 'hardlink',
-};
 
 export interface ReadLayerOptions {
   /** Expected digest of the blob as stored (compressed), e.g. a manifest layer digest. */
   digest?: string;
   /** Expected digest of the uncompressed tar (a config diff_id), for sources that store layers uncompressed. */
   diffId?: string;
-  /** Say what this is in errors. */
+  /** Say what this is in errors, e.g. `layer 2 of oci:/x (linux/amd64)`. */
   what?: string;
+  zstd?: ZstdOptions;
+  /** Entries as they are read; a returned promise holds the reader until it settles. */
+  onEntries(entries: LayerEntry[]): void | Promise<void>;
 }
 
 export interface LayerRead {
-  entries: LayerEntry[];
+  entries: number;
   compression: Compression;
   compressedBytes: number;
   uncompressedBytes: number;
 }
 
-/** Stream a layer blob once and return its entries; a digest mismatch or a broken stream throws. */
-export async function readLayer(blob: Readable, options: ReadLayerOptions = {}): Promise<LayerRead> {
+/** Collects a tar's entries as LayerEntry values, with the head bytes of possible executables. */
+class EntryCollector {
+  batch: LayerEntry[] = [];
+  count = 0;
+  private current: LayerEntry | undefined;
+  private head: Buffer[] = [];
+
+  entry(t: TarEntry): number {
+    const entry: LayerEntry = { path: t.name, type: t.type === 'file' || t.type === 'dir' || t.type === 'symlink' || t.type === 'hardlink' ? t.type : 'other', mode: t.mode, size: t.size, uid: t.uid, gid: t.gid };
+    if (t.type === 'symlink' || t.type === 'hardlink') entry.linkname = t.linkname;
+    this.current = entry;
+    this.head = [];
+    return t.type === 'file' && (t.mode & 0o111) !== 0 && t.size > 0 ? ELF_HEAD_BYTES : 0;
+  }
+  data(bytes: Uint8Array): void {
+    this.head.push(Buffer.from(bytes));
+  }
+  entryEnd(): void {
+    const entry = this.current!;
+    if (this.head.length) entry.head = new Uint8Array(Buffer.concat(this.head));
+    this.batch.push(entry);
+    this.count++;
+    this.current = undefined;
+  }
+  take(): LayerEntry[] {
+    const out = this.batch;
+    this.batch = [];
+    return out;
+  }
+}
+
+/** Stream a layer blob once, handing its entries over as they come; a bad digest, tar or stream throws. */
+export async function readLayer(blob: Readable, options: ReadLayerOptions): Promise<LayerRead> {
   const what = options.what ?? `layer ${options.digest ?? ''}`.trim();
   const blobHash = options.digest ? createHash(options.digest.split(':')[0] === 'sha512' ? 'sha512' : 'sha256') : undefined;
   const tarHash = options.diffId ? createHash('sha256') : undefined;
@@ -110,58 +107,43 @@ export async function readLayer(blob: Readable, options: ReadLayerOptions = {}):
       yield chunk;
     }
   }
+  const compressed = hashed();
+  // The decompressor sees a view without `return`: stopping it at the tar's end leaves the rest to hash here.
+  const view: AsyncIterable<Buffer> = { [Symbol.asyncIterator]: () => ({ next: () => compressed.next() }) };
 
-  const countTar = new Transform({
-    transform(chunk: Buffer, _enc, done) {
-      tarHash?.update(chunk);
-      uncompressedBytes += chunk.length;
-      done(null, chunk);
-    },
-  });
-
-  const entries: LayerEntry[] = [];
-  const extract = tar.extract();
-  extract.on('entry', (header, stream, next) => {
-    const type = TYPES[header.type ?? 'file'] ?? 'other';
-    const mode = header.mode ?? 0;
-    const entry: LayerEntry = {
-      path: header.name,
-      type,
-      mode,
-      size: header.size ?? 0,
-      uid: header.uid ?? 0,
-      gid: header.gid ?? 0,
-    };
-    if (header.linkname) entry.linkname = header.linkname;
-    const wantHead = type === 'file' && (mode & 0o111) !== 0 && (header.size ?? 0) > 0;
-    const parts: Buffer[] = [];
-    let got = 0;
-    stream.on('data', (chunk: unknown) => {
-      if (!Buffer.isBuffer(chunk)) return;
-      if (wantHead && got < ELF_HEAD_BYTES) {
-        const take = chunk.subarray(0, ELF_HEAD_BYTES - got);
-        parts.push(Buffer.from(take));
-        got += take.length;
-      }
-    });
-    stream.on('end', () => {
-      if (wantHead) entry.head = new Uint8Array(Buffer.concat(parts));
-      entries.push(entry);
-      next();
-    });
-    stream.on('error', next);
-  });
-
+  const collector = new EntryCollector();
+  const tar = new TarReader(collector);
+  let stage = 'read';
   try {
-    await pipeline(Readable.from(hashed()), decompressor(compression), countTar, extract);
-    // Should the pipeline stop at the tar's end-of-archive blocks, hash any padding that follows too.
-    for (let next = await iterator.next(); !next.done; next = await iterator.next()) {
-      const chunk = asBuffer(next.value as Uint8Array);
-      blobHash?.update(chunk);
-      compressedBytes += chunk.length;
+    const { output, close } = decompress(view, compression, options.zstd);
+    try {
+      for await (const chunk of output) {
+        uncompressedBytes += chunk.length;
+        tarHash?.update(chunk);
+        if (tar.done) continue; // past the end-of-archive marker: only a diff_id still needs the bytes
+        stage = 'parse';
+        tar.push(chunk);
+        stage = 'read';
+        if (collector.batch.length) await options.onEntries(collector.take());
+        if (tar.done && !tarHash) break;
+      }
+    } finally {
+      await close();
     }
+    stage = 'parse';
+    tar.end();
+    if (collector.batch.length) await options.onEntries(collector.take());
+    stage = 'read';
+    // Whatever follows the tar in the blob is still part of the blob: hash it for the digest check.
+    for (let next = await compressed.next(); !next.done; next = await compressed.next());
   } catch (err) {
-    throw new LayerError(`${what}: cannot read (${compression}): ${(err as Error).message}`, { cause: err });
+    blob.destroy();
+    if (err instanceof TarFormatError) {
+      throw new LayerError(err.kind === 'limit' ? `${what}: ${err.message}` : `${what} is not a valid tar: ${err.message}`, { cause: err });
+    }
+    if (err instanceof LayerError) throw err; // the consumer's own, already saying which layer
+    if (err instanceof ZstdWindowError) throw new LayerError(`${what}: ${err.message}`, { cause: err });
+    throw new LayerError(`${what}: cannot ${stage === 'parse' ? 'read its tar' : `read (${compression})`}: ${(err as Error).message}`, { cause: err });
   }
   if (options.digest && blobHash) {
     const actual = `${options.digest.split(':')[0]}:${blobHash.digest('hex')}`;
@@ -171,5 +153,27 @@ export async function readLayer(blob: Readable, options: ReadLayerOptions = {}):
     const actual = `sha256:${tarHash.digest('hex')}`;
     if (actual !== options.diffId) throw new LayerError(`${what}: uncompressed content hashes to ${actual}, not its diff_id ${options.diffId}`);
   }
-  return { entries, compression, compressedBytes, uncompressedBytes };
+  return { entries: collector.count, compression, compressedBytes, uncompressedBytes };
+}
+
+function decompress(source: AsyncIterable<Buffer>, kind: Compression, zstd?: ZstdOptions): { output: AsyncIterable<Buffer>; close(): Promise<void> } {
+  if (kind === 'gzip') {
+    const input = Readable.from(source, { objectMode: false, highWaterMark: 1024 * 1024 });
+    const gunzip = createGunzip({ chunkSize: 256 * 1024 });
+    input.on('error', (err) => gunzip.destroy(err));
+    input.pipe(gunzip);
+    return {
+      output: gunzip,
+      close: async () => {
+        input.unpipe(gunzip);
+        input.destroy();
+        gunzip.destroy();
+      },
+    };
+  }
+  if (kind === 'zstd') {
+    const output = zstdDecompress(source, zstd);
+    return { output, close: async () => void (await output.return(undefined).catch(() => {})) };
+  }
+  return { output: source, close: async () => {} };
 }

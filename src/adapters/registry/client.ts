@@ -214,7 +214,7 @@ export class RegistryClient {
       const body = (await res.json()) as { tags?: string[] | null };
       tags.push(...(body.tags ?? []));
       const next = /<([^>]+)>\s*;\s*rel="?next"?/.exec(res.headers.get('link') ?? '')?.[1];
-      path = next ? (next.startsWith('http') ? next : next) : undefined;
+      path = next;
     }
     return tags;
   }

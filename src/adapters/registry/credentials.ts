@@ -32,7 +32,7 @@ export interface CredentialSourceOptions {
 }
 
 /** Docker Hub's key in config.json. */
-export const DOCKER_HUB_AUTH_KEY = 'https://index.docker.io/v1/';
+const DOCKER_HUB_AUTH_KEY = 'https://index.docker.io/v1/';
 
 /** The host a config.json key names: `https://index.docker.io/v1/` -> docker.io, `http://r:5000/v2` -> r:5000. */
 export function normalizeAuthKey(key: string): string {
@@ -134,7 +134,7 @@ export class CredentialStore {
 }
 
 /** `docker-credential-<name> get`, server URL on stdin; JSON {ServerURL, Username, Secret} on stdout. */
-export async function runHelper(name: string, registry: string, env: NodeJS.ProcessEnv = process.env): Promise<Credential | undefined> {
+async function runHelper(name: string, registry: string, env: NodeJS.ProcessEnv = process.env): Promise<Credential | undefined> {
   const bin = `docker-credential-${name}`;
   const result = await execa(bin, ['get'], { input: serverUrlFor(registry), reject: false, timeout: 30_000, env, extendEnv: false });
   if (result.failed) {

@@ -1,4 +1,3 @@
 /** The registry adapter's face: commands import from here. */
 export { RegistryClient, type CopyStats, type Image, type Manifest, type ManifestHead, type Repository, type RegistryClientOptions } from './client.js';
-export { CredentialStore, type Credential } from './credentials.js';
 export { AuthError, DigestMismatchError, NotFoundError, orAbsent, RegistryError } from './errors.js';

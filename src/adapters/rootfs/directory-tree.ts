@@ -14,7 +14,7 @@ import { normalizePath, type EntryType, type Node, type TreeView } from '../../c
 export class DirectoryTree implements TreeView {
   constructor(readonly root: string) {}
 
-  lookup(parts: string[]): Node | undefined {
+  lookup(parts: readonly string[]): Node | undefined {
     let host = this.root;
     let stats: Stats | undefined = lstatSync(host, { throwIfNoEntry: false });
     for (const part of parts) {
@@ -22,6 +22,13 @@ export class DirectoryTree implements TreeView {
       host = join(host, part);
       stats = lstatSync(host, { throwIfNoEntry: false });
     }
+    return stats ? toNode(host, stats) : undefined;
+  }
+
+  /** `dir` was reached by lookup or child, so it is a real directory at `at`: one lstat. */
+  child(_dir: Node, name: string, at: readonly string[]): Node | undefined {
+    const host = join(this.root, ...at, name);
+    const stats = lstatSync(host, { throwIfNoEntry: false });
     return stats ? toNode(host, stats) : undefined;
   }
 
@@ -40,10 +47,10 @@ function typeOf(stats: Stats): EntryType {
 }
 
 function toNode(host: string, stats: Stats): Node {
-  const node: Node = { type: typeOf(stats), mode: stats.mode & 0o7777, size: stats.size, uid: stats.uid, gid: stats.gid, layer: 0 };
+  const node: Node = { type: typeOf(stats), mode: stats.mode & 0o7777, layer: 0 };
   if (node.type === 'symlink') node.linkname = readlinkSync(host);
   // Like the layer reader: the first bytes of files that may be executables, for the ELF check.
-  if (node.type === 'file' && (node.mode & 0o111) !== 0 && node.size > 0) node.head = readHead(host);
+  if (node.type === 'file' && (node.mode & 0o111) !== 0 && stats.size > 0) node.head = readHead(host);
   return node;
 }
 

@@ -1,95 +1,148 @@
-import { createReadStream } from 'node:fs';
-import { PassThrough, type Readable } from 'node:stream';
-import tar from 'tar-stream';
+import { closeSync, createReadStream, openSync, readSync } from 'node:fs';
+import { Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import { formatPlatform, MediaType, sha256Digest, type ImageConfig, type ImageIndex, type ImageManifest, type Platform } from '../../core/oci.js';
+import { BLOCK, TarFormatError, TarReader, type TarEntry } from '../../core/tar.js';
 import { layoutImages, type BlobStore } from './oci-layout.js';
 import { platformOfConfig } from './select-platform.js';
 import type { ImageSource, SourceImage } from './types.js';
 
-/** Entries up to this size are kept in memory on the first pass (manifests, configs, index files). */
-const SMALL = 4 * 1024 * 1024;
+/** JSON entries (manifests, configs, index files) larger than this are refused. */
+const MAX_JSON = 4 * 1024 * 1024;
+/** A `docker save` archive holds a few entries per layer; more than this is not one. */
+const MAX_ARCHIVE_ENTRIES = 100_000;
 
-const clean = (name: string) => name.replace(/^\.\//, '');
+const clean = (name: string) => name.replace(/^(\.\/)+/, '').replace(/\/+$/, '');
 
-function archiveStream(file: string): Readable {
-  const raw = createReadStream(file, { highWaterMark: 1024 * 1024 });
-  return /\.(tgz|tar\.gz)$/.test(file) ? raw.pipe(createGunzip()) : raw;
+/** Where an entry's content sits in the (uncompressed) archive stream; links keep their target. */
+interface ArchiveEntry {
+  offset: number;
+  size: number;
+  link?: string;
 }
 
-/** First pass: the small entries by name; large ones (layers) are read later, one streaming pass each. */
-async function scanSmallEntries(file: string): Promise<Map<string, Buffer>> {
-  const small = new Map<string, Buffer>();
-  const extract = tar.extract();
-  extract.on('entry', (header, stream, next) => {
-    const keep = header.type === 'file' && (header.size ?? 0) <= SMALL;
-    const parts: Buffer[] = [];
-    stream.on('data', (c: unknown) => keep && parts.push(c as Buffer));
-    stream.on('end', () => {
-      if (keep) small.set(clean(header.name), Buffer.concat(parts));
-      next();
-    });
-    stream.resume();
-  });
-  await new Promise<void>((resolve, reject) => {
-    extract.on('finish', resolve);
-    extract.on('error', reject);
-    const input = archiveStream(file);
-    input.on('error', reject);
-    input.pipe(extract);
-  });
-  return small;
-}
+const gzipped = (file: string) => /\.(tgz|tar\.gz)$/.test(file);
 
-/** Stream one entry of the archive without unpacking anything else. */
-function openEntry(file: string, name: string, small: Map<string, Buffer>): Readable {
-  const cached = small.get(name);
-  if (cached) {
-    const out = new PassThrough();
-    out.end(cached);
-    return out;
-  }
-  const out = new PassThrough({ highWaterMark: 1024 * 1024 });
-  const extract = tar.extract();
-  const input = archiveStream(file);
-  let found = false;
-  extract.on('entry', (header, stream, next) => {
-    if (clean(header.name) !== name) {
-      stream.on('end', next);
-      stream.resume();
-      return;
+/**
+ * Index the archive: every entry's name, offset and size, from the headers alone. A plain tar is read a header at
+ * a time, jumping over contents (layers are never read here); a gzip one is streamed once, contents skipped.
+ */
+async function indexArchive(file: string): Promise<Map<string, ArchiveEntry>> {
+  const entries = new Map<string, ArchiveEntry>();
+  const sink = {
+    entry(t: TarEntry): number {
+      if (entries.size >= MAX_ARCHIVE_ENTRIES) throw new Error(`${file} has more than ${MAX_ARCHIVE_ENTRIES} entries: it is not a docker save archive`);
+      const name = clean(t.name);
+      if (t.type === 'file') entries.set(name, { offset: reader.offset, size: t.size });
+      else if (t.type === 'symlink' || t.type === 'hardlink') entries.set(name, { offset: 0, size: 0, link: t.type === 'symlink' ? joinRelative(name, t.linkname) : clean(t.linkname) });
+      return 0;
+    },
+    data() {},
+    entryEnd() {},
+  };
+  const reader = new TarReader(sink); // the sink reads reader.offset only once entries come
+  try {
+    if (gzipped(file)) {
+      for await (const chunk of createReadStream(file, { highWaterMark: 1024 * 1024 }).pipe(createGunzip())) {
+        reader.push(chunk as Buffer);
+        if (reader.done) break;
+      }
+    } else {
+      scanPlainTar(file, reader);
     }
-    found = true;
-    stream.pipe(out);
-    stream.on('end', () => {
-      input.destroy();
-      extract.destroy();
-    });
-  });
-  extract.on('finish', () => found || out.destroy(new Error(`${file} has no entry ${name}`)));
-  extract.on('error', (err) => found || out.destroy(err));
-  input.on('error', (err) => out.destroy(err));
-  input.pipe(extract);
-  return out;
+    reader.end();
+  } catch (err) {
+    if (err instanceof TarFormatError) throw new Error(`${file} is not a valid tar: ${err.message}`);
+    throw err;
+  }
+  return entries;
+}
+
+/** Headers only: read a block, and jump over every content the reader does not need. */
+function scanPlainTar(file: string, reader: TarReader): void {
+  const fd = openSync(file, 'r');
+  try {
+    const block = Buffer.alloc(BLOCK);
+    let position = 0;
+    while (!reader.done) {
+      position += reader.skipContent();
+      const n = readSync(fd, block, 0, BLOCK, position);
+      if (n === 0) return;
+      position += n;
+      reader.push(block.subarray(0, n));
+    }
+  } finally {
+    closeSync(fd);
+  }
+}
+
+function joinRelative(from: string, target: string): string {
+  if (target.startsWith('/')) return clean(target.slice(1));
+  const parts = from.split('/').slice(0, -1);
+  for (const part of target.split('/')) {
+    if (part === '..') parts.pop();
+    else if (part !== '.' && part !== '') parts.push(part);
+  }
+  return parts.join('/');
+}
+
+/** One entry's content as a stream, following archive links (docker save links shared layers). */
+function openEntry(file: string, entries: Map<string, ArchiveEntry>, name: string): Readable {
+  let entry = entries.get(name);
+  for (let hops = 0; entry?.link !== undefined && hops < 8; hops++) entry = entries.get(entry.link);
+  if (!entry || entry.link !== undefined) throw new Error(`${file} has no entry ${name}`);
+  const { offset, size } = entry;
+  if (!gzipped(file)) return size === 0 ? Readable.from([]) : createReadStream(file, { start: offset, end: offset + size - 1, highWaterMark: 1024 * 1024 });
+  return Readable.from(sliceOfStream(createReadStream(file, { highWaterMark: 1024 * 1024 }).pipe(createGunzip()), offset, size), { objectMode: false });
+}
+
+/** Bytes [offset, offset + size) of a stream, which is destroyed once they are out. */
+async function* sliceOfStream(stream: Readable, offset: number, size: number): AsyncGenerator<Buffer> {
+  let position = 0;
+  let left = size;
+  try {
+    for await (const raw of stream) {
+      const chunk = raw as Buffer;
+      const end = position + chunk.length;
+      if (end > offset && left > 0) {
+        const part = chunk.subarray(Math.max(0, offset - position), Math.max(0, offset - position) + left);
+        left -= part.length;
+        yield part;
+      }
+      position = end;
+      if (left === 0) return;
+    }
+    if (left > 0) throw new Error('the archive ends before the entry does');
+  } finally {
+    stream.destroy();
+  }
+}
+
+async function readSmall(file: string, entries: Map<string, ArchiveEntry>, name: string): Promise<Buffer> {
+  const entry = entries.get(name);
+  if (entry && entry.size > MAX_JSON) throw new Error(`${file}: ${name} is ${entry.size} bytes, more than the ${MAX_JSON}-byte limit for a manifest or config`);
+  const parts: Buffer[] = [];
+  for await (const chunk of openEntry(file, entries, name)) parts.push(chunk as Buffer);
+  return Buffer.concat(parts);
 }
 
 class ArchiveBlobStore implements BlobStore {
   constructor(
     private readonly file: string,
-    private readonly small: Map<string, Buffer>,
+    private readonly entries: Map<string, ArchiveEntry>,
   ) {}
   private name(digest: string) {
     const [alg, hex] = digest.split(':');
     return `blobs/${alg}/${hex}`;
   }
   async readJson(digest: string): Promise<unknown> {
-    const bytes = this.small.get(this.name(digest));
-    if (!bytes) throw new Error(`${this.file} has no blob ${digest}`);
+    if (!this.entries.has(this.name(digest))) throw new Error(`${this.file} has no blob ${digest}`);
+    const bytes = await readSmall(this.file, this.entries, this.name(digest));
     if (digest.startsWith('sha256:') && sha256Digest(bytes) !== digest) throw new Error(`${this.file}: blob ${digest} is corrupt`);
     return JSON.parse(bytes.toString('utf8'));
   }
   open(digest: string): Readable {
-    return openEntry(this.file, this.name(digest), this.small);
+    return openEntry(this.file, this.entries, this.name(digest));
   }
 }
 
@@ -110,23 +163,24 @@ export class DockerArchiveSource implements ImageSource {
   }
 
   async images(platform?: Platform): Promise<SourceImage[]> {
-    const small = await scanSmallEntries(this.file);
-    const legacy = small.get('manifest.json');
-    const index = small.get('index.json');
-    if (legacy && (!index || this.tag)) return this.legacyImages(JSON.parse(legacy.toString('utf8')) as LegacyEntry[], small);
-    if (index) return layoutImages(new ArchiveBlobStore(this.file, small), JSON.parse(index.toString('utf8')) as ImageIndex, this.label, undefined, platform);
+    const entries = await indexArchive(this.file);
+    const json = async (name: string) => JSON.parse((await readSmall(this.file, entries, name)).toString('utf8')) as unknown;
+    const hasLegacy = entries.has('manifest.json');
+    const hasIndex = entries.has('index.json');
+    if (hasLegacy && (!hasIndex || this.tag)) return this.legacyImages((await json('manifest.json')) as LegacyEntry[], entries);
+    if (hasIndex) return layoutImages(new ArchiveBlobStore(this.file, entries), (await json('index.json')) as ImageIndex, this.label, undefined, platform);
     throw new Error(`${this.file} is not a docker save archive (no manifest.json or index.json)`);
   }
 
-  private legacyImages(entries: LegacyEntry[], small: Map<string, Buffer>): SourceImage[] {
-    const chosen = this.tag ? entries.filter((e) => e.RepoTags?.some((t) => t === this.tag || t.endsWith(`/${this.tag}`))) : entries;
+  private async legacyImages(list: LegacyEntry[], entries: Map<string, ArchiveEntry>): Promise<SourceImage[]> {
+    const chosen = this.tag ? list.filter((e) => e.RepoTags?.some((t) => t === this.tag || t.endsWith(`/${this.tag}`))) : list;
     if (chosen.length !== 1) {
-      const names = entries.flatMap((e) => e.RepoTags ?? []).join(', ') || 'untagged images';
+      const names = list.flatMap((e) => e.RepoTags ?? []).join(', ') || 'untagged images';
       throw new Error(`${this.label} ${chosen.length === 0 ? 'has no such image' : 'holds several images'} (${names})${chosen.length ? ': name one as docker-archive:FILE:TAG' : ''}`);
     }
     const entry = chosen[0]!;
-    const configBytes = small.get(clean(entry.Config));
-    if (!configBytes) throw new Error(`${this.file}: config ${entry.Config} is missing`);
+    if (!entries.has(clean(entry.Config))) throw new Error(`${this.file}: config ${entry.Config} is missing`);
+    const configBytes = await readSmall(this.file, entries, clean(entry.Config));
     const config = JSON.parse(configBytes.toString('utf8')) as ImageConfig;
     const diffIds = config.rootfs?.diff_ids ?? [];
     // Legacy archives store layers uncompressed: each blob's digest is its diff_id.
@@ -145,7 +199,7 @@ export class DockerArchiveSource implements ImageSource {
         config,
         platform: p,
         verifiesLayers: false,
-        openLayer: (_layer, i) => openEntry(this.file, clean(entry.Layers[i]!), small),
+        openLayer: (_layer, i) => openEntry(this.file, entries, clean(entry.Layers[i]!)),
       },
     ];
   }

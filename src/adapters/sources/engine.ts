@@ -1,9 +1,8 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { execa } from 'execa';
 import type { Platform } from '../../core/oci.js';
+import { tempDir } from '../../util/cleanup.js';
 import { buildahGlobalArgs } from '../engines/detect.js';
+import { engineProcess } from '../engines/process.js';
 import { DockerArchiveSource } from './archive.js';
 import { OciLayoutSource } from './oci-layout.js';
 import type { ImageSource, SourceImage } from './types.js';
@@ -13,7 +12,7 @@ export type LocalEngine = 'docker' | 'podman' | 'buildah';
 /** An image in a local engine, exported through the engine itself to a temporary layout, then read like any other. */
 export class EngineSource implements ImageSource {
   readonly label: string;
-  private tmp?: string;
+  private tmp?: { path: string; remove(): Promise<void> };
   constructor(
     private readonly engine: LocalEngine,
     private readonly image: string,
@@ -22,15 +21,15 @@ export class EngineSource implements ImageSource {
   }
 
   async images(platform?: Platform): Promise<SourceImage[]> {
-    this.tmp = await mkdtemp(join(tmpdir(), 'bi-export-'));
+    this.tmp = await tempDir('bi-export-');
     try {
       if (this.engine === 'buildah') {
-        const dir = join(this.tmp, 'layout');
-        await execa('buildah', [...buildahGlobalArgs(), 'push', '--quiet', this.image, `oci:${dir}`]);
+        const dir = join(this.tmp.path, 'layout');
+        await engineProcess('buildah', [...buildahGlobalArgs(), 'push', '--quiet', '--', this.image, `oci:${dir}`], {});
         return await new OciLayoutSource(dir).images(platform);
       }
-      const file = join(this.tmp, 'image.tar');
-      await execa(this.engine, ['save', '-o', file, this.image]);
+      const file = join(this.tmp.path, 'image.tar');
+      await engineProcess(this.engine, ['save', '-o', file, '--', this.image], {});
       return await new DockerArchiveSource(file).images(platform);
     } catch (err) {
       const e = err as { code?: string; shortMessage?: string; stderr?: string };
@@ -40,6 +39,6 @@ export class EngineSource implements ImageSource {
   }
 
   async close(): Promise<void> {
-    if (this.tmp) await rm(this.tmp, { recursive: true, force: true });
+    await this.tmp?.remove();
   }
 }

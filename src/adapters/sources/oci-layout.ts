@@ -13,7 +13,7 @@ export interface BlobStore {
   open(digest: string): import('node:stream').Readable;
 }
 
-export class DirectoryBlobStore implements BlobStore {
+class DirectoryBlobStore implements BlobStore {
   constructor(private readonly dir: string) {}
   private path(digest: string): string {
     const [alg, hex] = digest.split(':');

@@ -1,0 +1,1 @@
+builder-any-x86_64_gcc4.9.0.Dockerfile

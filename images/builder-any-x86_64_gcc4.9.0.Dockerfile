@@ -1,0 +1,14 @@
+# GCC 4.9 from Ubuntu 16.04 (xenial universe has gcc-4.9 for amd64 and arm64), for x86_64 and aarch64 (the
+# aarch64 file is a symlink to this one; the arm64 image uses the ports archive by itself). Kernels 3.0 to 3.17
+# want GCC 4.9: without it they fall back to 4.8.
+# Base digest: docker.io/library/ubuntu:16.04 (its multi-arch index, as pinned by Renovate in public Dockerfiles);
+# `builder-images bump` keeps it current. Needs the Ubuntu archive: not buildable on machines that only reach
+# Debian's mirror.
+ARG BASE_IMAGE=ubuntu:16.04@sha256:1f1a2d56de1d604801a9671f301190704c25d604a416f59e03c04f5c6ffee0d6
+FROM ${BASE_IMAGE}
+ARG TARGETARCH
+ENV DEBIAN_FRONTEND=noninteractive
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends gcc-4.9 libc6-dev make libelf-dev bc flex bison kmod \
+ && rm -rf /var/lib/apt/lists/*
+RUN set -eu; test -x /usr/bin/gcc-4.9; ln -sf gcc-4.9 /usr/bin/gcc-4.9.0

@@ -1,0 +1,437 @@
+/**
+ * Word expansion as BuildKit's Dockerfile frontend does it (its `shell.Lex`): quotes, the escape token, `$VAR`,
+ * `${VAR}`, `${VAR:-w}`, `${VAR-w}`, `${VAR:+w}`, `${VAR+w}`, `${VAR?w}`, `${VAR:?w}`, `${VAR#p}`, `${VAR##p}`,
+ * `${VAR%p}`, `${VAR%%p}`, `${VAR/p/r}` and `${VAR//p/r}`. Conformance: BuildKit's envVarTest and wordsTest data
+ * (test/fixtures/buildkit/shell).
+ *
+ * Every character of a result keeps where it was written (an offset in the Dockerfile, -1 when made up), so a
+ * caller can find the one written span a part of an expanded reference comes from and rewrite exactly that.
+ * Pure; bad input is a result with an error, never an exception.
+ */
+
+/** A string with the source offset of each UTF-16 unit (-1: not written anywhere). */
+export interface Traced {
+  value: string;
+  offsets: number[];
+}
+
+export interface LexOptions {
+  escapeToken?: '\\' | '`';
+  /** Keep quote characters in the result (BuildKit's RawQuotes). */
+  rawQuotes?: boolean;
+  /** Keep escape tokens in the result (RawEscapes). */
+  rawEscapes?: boolean;
+  /** Leave unset variables as written (SkipUnsetEnv). */
+  skipUnsetEnv?: boolean;
+}
+
+/** Variables in scope: a name maps to its value; an unset variable is absent. */
+export type LexEnv = ReadonlyMap<string, Traced>;
+
+export type LexResult =
+  | {
+      ok: true;
+      value: string;
+      offsets: number[];
+      /** The expansion split into words at unquoted white space (BuildKit's ProcessWords). */
+      words: string[];
+      /** Variables looked up that had a value / had none. */
+      matched: Set<string>;
+      unmatched: Set<string>;
+      /** Unset variables whose plain `$X` / `${X}` expansion went into the result. */
+      missing: string[];
+    }
+  | { ok: false; error: string };
+
+export const traced = (value: string, start = -1): Traced => ({
+  value,
+  offsets: Array.from({ length: value.length }, (_, i) => (start < 0 ? -1 : start + i)),
+});
+
+/** Expand one word with the variables in `env`. `offsets` say where each unit of `word` was written. */
+export function processWord(word: string, env: LexEnv, options: LexOptions = {}, offsets?: number[]): LexResult {
+  const lexer = new Lexer({ value: word, offsets: offsets ?? traced(word).offsets }, env, options);
+  try {
+    const { out, words } = lexer.processStopOn(null, options.rawEscapes ?? false);
+    return { ok: true, value: out.value, offsets: out.offsets, words, matched: lexer.matched, unmatched: lexer.unmatched, missing: [...lexer.missing] };
+  } catch (err) {
+    if (err instanceof LexError) return { ok: false, error: `failed to process "${word}": ${err.message}` };
+    throw err;
+  }
+}
+
+class LexError extends Error {}
+
+const EOF = '';
+
+class Out implements Traced {
+  value = '';
+  offsets: number[] = [];
+  push(ch: string, offset: number): void {
+    for (let k = 0; k < ch.length; k++) {
+      this.value += ch[k];
+      this.offsets.push(offset < 0 ? -1 : offset + k);
+    }
+  }
+  append(t: Traced): void {
+    this.value += t.value;
+    this.offsets.push(...t.offsets);
+  }
+}
+
+/** Word splitting as BuildKit's wordsStruct: expanded variables split at white space, quoted text does not. */
+class Words {
+  private buf = '';
+  private inWord = false;
+  readonly words: string[] = [];
+  addChar(ch: string): void {
+    if (isSpace(ch)) {
+      if (this.inWord && this.buf.length !== 0) {
+        this.words.push(this.buf);
+        this.buf = '';
+        this.inWord = false;
+      }
+    } else this.addRaw(ch);
+  }
+  addRaw(s: string): void {
+    this.buf += s;
+    this.inWord = true;
+  }
+  addString(s: string): void {
+    for (const ch of s) this.addChar(ch);
+  }
+  get(): string[] {
+    if (this.buf.length > 0) {
+      this.words.push(this.buf);
+      this.buf = '';
+      this.inWord = false;
+    }
+    return this.words;
+  }
+}
+
+const isSpace = (ch: string) => /^\s$/u.test(ch);
+const isDigit = (ch: string) => /^\p{Nd}$/u.test(ch);
+const isLetter = (ch: string) => /^\p{L}$/u.test(ch);
+const isSpecialParam = (ch: string) => '@*#?-$!0'.includes(ch) && ch.length === 1;
+
+class Lexer {
+  private pos = 0;
+  private rawEscapes: boolean;
+  private readonly escape: string;
+  readonly matched = new Set<string>();
+  readonly unmatched = new Set<string>();
+  missing = new Set<string>();
+
+  constructor(
+    private readonly src: Traced,
+    private readonly env: LexEnv,
+    private readonly options: LexOptions,
+  ) {
+    this.rawEscapes = options.rawEscapes ?? false;
+    this.escape = options.escapeToken ?? '\\';
+  }
+
+  private peek(): string {
+    if (this.pos >= this.src.value.length) return EOF;
+    return String.fromCodePoint(this.src.value.codePointAt(this.pos)!);
+  }
+
+  private next(): { ch: string; offset: number } {
+    const ch = this.peek();
+    const offset = ch === EOF ? -1 : this.src.offsets[this.pos]!;
+    this.pos += ch.length;
+    return { ch, offset };
+  }
+
+  processStopOn(stop: string | null, rawEscapes: boolean): { out: Out; words: string[] } {
+    const saved = this.rawEscapes;
+    this.rawEscapes = rawEscapes;
+    try {
+      const out = new Out();
+      const words = new Words();
+      while (this.peek() !== EOF) {
+        const ch = this.peek();
+        if (stop !== null && ch === stop) {
+          this.next();
+          return { out, words: words.get() };
+        }
+        if (ch === '$') {
+          const t = this.processDollar();
+          out.append(t);
+          words.addString(t.value);
+        } else if (ch === '<') {
+          const t = this.processPossibleHeredoc();
+          out.append(t);
+          words.addRaw(t.value);
+        } else if (ch === "'" || ch === '"') {
+          const t = ch === "'" ? this.processSingleQuote() : this.processDoubleQuote();
+          out.append(t);
+          words.addRaw(t.value);
+        } else {
+          const c = this.next();
+          if (c.ch === this.escape) {
+            if (this.rawEscapes) {
+              words.addRaw(c.ch);
+              out.push(c.ch, c.offset);
+            }
+            const escaped = this.next(); // the escape token escapes the next character, except at the end
+            if (escaped.ch === EOF) break;
+            words.addRaw(escaped.ch);
+            out.push(escaped.ch, escaped.offset);
+          } else {
+            words.addChar(c.ch);
+            out.push(c.ch, c.offset);
+          }
+        }
+      }
+      if (stop !== null) throw new LexError(`unexpected end of statement while looking for matching ${stop}`);
+      return { out, words: words.get() };
+    } finally {
+      this.rawEscapes = saved;
+    }
+  }
+
+  private processSingleQuote(): Traced {
+    const out = new Out();
+    const open = this.next();
+    if (this.options.rawQuotes) out.push(open.ch, open.offset);
+    for (;;) {
+      const c = this.next();
+      if (c.ch === EOF) throw new LexError('unexpected end of statement while looking for matching single-quote');
+      if (c.ch === "'") {
+        if (this.options.rawQuotes) out.push(c.ch, c.offset);
+        return out;
+      }
+      out.push(c.ch, c.offset);
+    }
+  }
+
+  private processDoubleQuote(): Traced {
+    const out = new Out();
+    const open = this.next();
+    if (this.options.rawQuotes) out.push(open.ch, open.offset);
+    for (;;) {
+      const p = this.peek();
+      if (p === EOF) throw new LexError('unexpected end of statement while looking for matching double-quote');
+      if (p === '"') {
+        const c = this.next();
+        if (this.options.rawQuotes) out.push(c.ch, c.offset);
+        return out;
+      }
+      if (p === '$') {
+        out.append(this.processDollar());
+        continue;
+      }
+      let c = this.next();
+      if (c.ch === this.escape) {
+        if (this.rawEscapes) out.push(c.ch, c.offset);
+        const after = this.peek();
+        if (after === EOF) continue; // an escape at the end is ignored
+        if (after === '"' || after === '$' || after === this.escape) c = this.next(); // only these can be escaped
+      }
+      out.push(c.ch, c.offset);
+    }
+  }
+
+  private lookup(name: string): Traced | undefined {
+    const value = this.env.get(name);
+    (value ? this.matched : this.unmatched).add(name);
+    return value;
+  }
+
+  /** The default word of `${X:-word}` etc.: its missing variables count only when the word is used. */
+  private processWordUntil(stop: string, rawEscapes: boolean, missingMessage: string): { out: Out; missingBefore: Set<string> } {
+    const missingBefore = new Set(this.missing);
+    try {
+      return { out: this.processStopOn(stop, rawEscapes).out, missingBefore };
+    } catch (err) {
+      if (err instanceof LexError && this.peek() === EOF) throw new LexError(missingMessage);
+      throw err;
+    }
+  }
+
+  private processDollar(): Traced {
+    const dollar = this.next();
+    if (this.peek() !== '{') {
+      const name = this.processName();
+      if (name === '') return traced('$', dollar.offset);
+      const value = this.lookup(name);
+      if (!value && this.options.skipUnsetEnv) return traced(`$${name}`);
+      if (!value) this.missing.add(name);
+      return value ?? traced('');
+    }
+    this.next();
+    const first = this.peek();
+    if (first === EOF) throw new LexError("syntax error: missing '}'");
+    if (first === '{' || first === '}' || first === ':') throw new LexError('syntax error: bad substitution');
+    const name = this.processName();
+    let ch = this.next().ch;
+    let modifier = ch;
+    let nullIsUnset = false;
+    if (ch === '}') {
+      const value = this.lookup(name);
+      if (!value && this.options.skipUnsetEnv) return traced(`\${${name}}`);
+      if (!value) this.missing.add(name);
+      return value ?? traced('');
+    }
+    if (ch === '/') return this.processReplace(name);
+    if (ch === ':') {
+      nullIsUnset = true;
+      ch = this.next().ch;
+      modifier += ch;
+    } else if (!'+-?#%'.includes(ch) || ch === EOF) {
+      throw new LexError(`unsupported modifier (${modifier}) in substitution`);
+    }
+    const trims = ch === '#' || ch === '%';
+    if (nullIsUnset && trims) throw new LexError(`unsupported modifier (${modifier}) in substitution`);
+    const { out: word, missingBefore } = this.processWordUntil('}', trims, "syntax error: missing '}'");
+    const value = this.lookup(name);
+    if (!value && this.options.skipUnsetEnv) return traced(`\${${name}${modifier}${word.value}}`);
+    const unsetOrNull = !value || (nullIsUnset && value.value === '');
+    const dropWord = () => {
+      this.missing = missingBefore;
+    };
+    switch (ch) {
+      case '-':
+        if (unsetOrNull) return word;
+        dropWord();
+        return value!;
+      case '+':
+        if (unsetOrNull) {
+          dropWord();
+          return traced('');
+        }
+        return word;
+      case '?':
+        if (!value) throw new LexError(`${name}: ${word.value || 'is not allowed to be unset'}`);
+        if (nullIsUnset && value.value === '') throw new LexError(`${name}: ${word.value || 'is not allowed to be empty'}`);
+        dropWord();
+        return value;
+      case '#':
+      case '%': {
+        dropWord();
+        let pattern = word.value;
+        const greedy = pattern.length > 0 && pattern[0] === ch;
+        if (greedy) pattern = pattern.slice(1);
+        const v = value ?? traced('');
+        return ch === '%' ? trimSuffix(pattern, v, greedy) : trimPrefix(pattern, v, greedy);
+      }
+      default:
+        throw new LexError(`unsupported modifier (${modifier}) in substitution`);
+    }
+  }
+
+  private processReplace(name: string): Traced {
+    const all = this.peek() === '/';
+    if (all) this.next();
+    const { out: pattern } = this.processWordUntil('/', true, "syntax error: missing '/' in ${}");
+    const { out: replacement } = this.processWordUntil('}', true, "syntax error: missing '}'");
+    const value = this.lookup(name);
+    if (!value && this.options.skipUnsetEnv) return traced(`\${${name}/${pattern.value}/${replacement.value}}`);
+    const v = value?.value ?? '';
+    const re = shellPatternToRegex(pattern.value, true, false, v, all);
+    return traced(all ? v.replace(re, () => replacement.value) : v.replace(re, () => replacement.value));
+  }
+
+  private processName(): string {
+    let name = '';
+    while (this.peek() !== EOF) {
+      const ch = this.peek();
+      if (name === '' && isDigit(ch)) {
+        while (this.peek() !== EOF && isDigit(this.peek())) name += this.next().ch;
+        return name;
+      }
+      if (name === '' && isSpecialParam(ch)) return this.next().ch;
+      if (!isLetter(ch) && !isDigit(ch) && ch !== '_') break;
+      name += this.next().ch;
+    }
+    return name;
+  }
+
+  private processPossibleHeredoc(): Traced {
+    const out = new Out();
+    const first = this.next();
+    out.push(first.ch, first.offset);
+    if (this.peek() !== '<') return out;
+    const second = this.next();
+    out.push(second.ch, second.offset);
+    // a heredoc may have white space between << and its word
+    while (this.peek() === ' ' || this.peek() === '\t' || this.peek() === '\r') {
+      const c = this.next();
+      out.push(c.ch, c.offset);
+    }
+    return out;
+  }
+}
+
+/** Backtracking steps a pattern may cost at most: a Dockerfile is outside input, and lint must not hang on it. */
+const PATTERN_BUDGET = 1e8;
+
+/**
+ * A shell wildcard pattern (`?` one character, `*` any run) as a regular expression for matching `value`.
+ * BuildKit's Go regexps run in linear time; JavaScript's backtrack, about (n+1)^k steps for k stars, so a pattern
+ * too costly for its value is refused instead of run.
+ */
+function shellPatternToRegex(pattern: string, greedy: boolean, anchored: boolean, value: string, global = false): RegExp {
+  const stars = (pattern.match(/(?<!\\)\*/g) ?? []).length + (anchored ? 0 : 1);
+  if ((value.length + 1) ** stars > PATTERN_BUDGET) {
+    throw new LexError(`pattern (${pattern}) in substitution is too costly for a value of ${value.length} characters`);
+  }
+  const chars = Array.from(pattern);
+  let out = anchored ? '^' : '';
+  for (let i = 0; i < chars.length; i++) {
+    let c = chars[i]!;
+    if (c === '*') {
+      out += greedy ? '.*' : '.*?';
+      continue;
+    }
+    if (c === '?') {
+      out += '.';
+      continue;
+    }
+    if (c === '\\') {
+      const n = chars[i + 1];
+      if (n === '}' || n === '/') continue; // escaped only so ${} does not end there
+      i++;
+      c = chars[i] ?? '';
+      if (c !== '*' && c !== '?' && c !== '\\') throw new LexError(`invalid pattern (${pattern}) in substitution: invalid escape '\\${c}'`);
+      out += '\\';
+    } else if ('[]{}.+()|^$'.includes(c)) out += '\\';
+    out += c;
+  }
+  return new RegExp(out, global ? 'gu' : 'u');
+}
+
+function trimPrefix(pattern: string, value: Traced, greedy: boolean): Traced {
+  const m = shellPatternToRegex(pattern, greedy, true, value.value).exec(value.value);
+  if (!m) return value;
+  const cut = m.index + m[0].length;
+  return { value: value.value.slice(cut), offsets: value.offsets.slice(cut) };
+}
+
+/** Shortest/longest suffix: reverse both so the match is the leftmost one. */
+function trimSuffix(pattern: string, value: Traced, greedy: boolean): Traced {
+  const reversed = Array.from(value.value).reverse().join('');
+  const kept = trimPrefix(reversePattern(pattern), traced(reversed), greedy).value.length;
+  return { value: value.value.slice(0, kept), offsets: value.offsets.slice(0, kept) };
+}
+
+/** Reverse a pattern keeping each escape before the character it escapes. */
+function reversePattern(pattern: string): string {
+  const chars = Array.from(pattern);
+  const out: string[] = new Array<string>(chars.length);
+  const last = chars.length - 1;
+  for (let i = 0; i <= last; ) {
+    const c = chars[i]!;
+    if (c === '\\' && i !== last) {
+      out[last - i - 1] = c;
+      out[last - i] = chars[i + 1]!;
+      i += 2;
+    } else {
+      out[last - i] = c;
+      i++;
+    }
+  }
+  return out.join('');
+}
