@@ -246,7 +246,7 @@ export function parseDockerfile(text: string): ParsedDockerfile {
       if (isCommentLine(next.text) || next.text.trim() === '') continue;
       ({ piece, continues } = trimContinuation(pieceOf(next), continuation));
       joined.text += piece.text;
-      joined.offsets.push(...piece.offsets);
+      for (const o of piece.offsets) joined.offsets.push(o); // no spread: a line may be longer than the call stack
     }
     const instruction = buildInstruction(joined, first.number, endLine, escape, errors);
     if (!instruction) continue;
@@ -266,7 +266,7 @@ export function parseDockerfile(text: string): ParsedDockerfile {
   checkStructure(parsed);
   const evaluation = evaluate(parsed, {});
   defaultEvaluations.set(parsed, evaluation);
-  errors.push(...evaluation.errors);
+  for (const e of evaluation.errors) errors.push(e);
   errors.sort((a, b) => a.line - b.line);
   return parsed;
 }
@@ -743,7 +743,7 @@ function evaluate(parsed: ParsedDockerfile, options: EvaluateOptions): Evaluatio
         break;
     }
   }
-  out.errors.push(...stageGraphErrors(deps, stageNames));
+  for (const e of stageGraphErrors(deps, stageNames)) out.errors.push(e);
   return out;
 }
 
