@@ -704,7 +704,7 @@ function evaluate(parsed: ParsedDockerfile, options: EvaluateOptions): Evaluatio
           const eq = word.value.indexOf('=');
           const name = eq < 0 ? word.value : word.value.slice(0, eq);
           let value: Traced | undefined;
-          if (name in buildArgs) value = traced(buildArgs[name]!);
+          if (Object.hasOwn(buildArgs, name)) value = traced(buildArgs[name]!);
           else if (eq < 0) value = stage >= 0 ? global.get(name) : undefined;
           else {
             const r = expandIn(env, ins, { value: word.value.slice(eq + 1), start: word.start + eq + 1 }, `ARG ${name}`);

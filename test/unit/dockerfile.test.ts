@@ -272,6 +272,10 @@ describe('issue 13 regressions', () => {
     expect(extractContextSources(p)[0]).toMatchObject({ sources: ['/x', 'scripts/y', 'etc', '1 '] });
   });
 
+  it('2. only own build args count (no Object prototype names)', () => {
+    expect(refs('ARG toString=debian:12\nFROM $toString\n')[0]!.resolved).toBe('debian:12');
+  });
+
   it('2. a stage built FROM another inherits its variables', () => {
     const p = parseDockerfile('FROM scratch AS a\nENV D=etc\nFROM a\nCOPY $D /d\n');
     expect(extractContextSources(p)[0]!.sources).toEqual(['etc']);
