@@ -13,6 +13,7 @@ export function buildProgram(streams: Streams): Command {
     .option('-c, --config <file>', 'config file (default: builder-images.yaml in the repository root, if present)')
     .option('--debug', 'print debug detail (secrets are always redacted)')
     .option('-q, --quiet', 'no progress lines')
+    .option('--timeout <seconds>', 'registry idle limit: an attempt with no answer (or a trickle) for this long fails and is retried', '30')
     .showHelpAfterError('(run with --help for usage)')
     .configureOutput({
       writeOut: (s) => streams.stdout.write(s),

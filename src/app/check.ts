@@ -6,7 +6,7 @@ import { checkTree, type CheckReport } from '../core/check-rules.js';
 import { FileTree, TreeError, type LayerEntry, type TreeView } from '../core/filetree.js';
 import { archOfPlatform, formatArchTag, parseImageTag, platformOfArch, platformString, type Arch, type BuilderName } from '../core/names.js';
 import { tryParseReference } from '../core/reference.js';
-import { formatPlatform, type Platform } from '../core/oci.js';
+import { formatPlatform, platformMatches, type Platform } from '../core/oci.js';
 import { parseGccVersion } from '../core/version.js';
 import type { Readable } from 'node:stream';
 import { LayerError, readLayer, type LayerRead } from '../adapters/layers/read-layer.js';
@@ -166,6 +166,10 @@ export interface CheckOptions extends TreeLimits {
 export async function checkSource(source: ImageSource, expect: Expectation, options: CheckOptions = {}): Promise<ImageCheck[]> {
   const wanted = options.platform ?? (expect.arch ? platformOfArch(expect.arch) : undefined);
   const images = await source.images(wanted);
+  // An index gives the platform asked for; a single-platform image must be it, or the check would silently
+  // judge another platform than the one named.
+  const other = options.platform && images.find((image) => !platformMatches(image.platform, options.platform!));
+  if (other) throw new Error(`${source.label} is a single-platform ${formatPlatform(other.platform)} image, not ${formatPlatform(options.platform!)} as --platform asks`);
   const results: ImageCheck[] = [];
   for (const image of images) {
     options.onProgress?.(`checking ${image.description}`);

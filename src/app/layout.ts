@@ -5,7 +5,8 @@
 import { createReadStream } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { isIndexMediaType, sha256Digest, type ImageIndex, type ImageManifest } from '../core/oci.js';
+import { ImageManifestSchema, isIndexMediaType, LayoutIndexSchema, sha256Digest, validateDocument, type ImageIndex, type ImageManifest } from '../core/oci.js';
+import { blobPath, parseBlobJson } from '../adapters/sources/oci-layout.js';
 import type { RegistryClient, Repository } from '../adapters/registry/index.js';
 
 export interface LayoutManifest {
@@ -15,18 +16,18 @@ export interface LayoutManifest {
   manifest: ImageManifest;
 }
 
-const blobPath = (dir: string, digest: string) => join(dir, 'blobs', ...digest.split(':'));
 
 /** The single image manifest of a layout a build exported. */
 export async function readLayoutManifest(dir: string): Promise<LayoutManifest> {
-  const index = JSON.parse(await readFile(join(dir, 'index.json'), 'utf8')) as ImageIndex;
+  const index = validateDocument<ImageIndex>(LayoutIndexSchema, parseBlobJson(await readFile(join(dir, 'index.json')), `${dir}/index.json`), `${dir}/index.json`, 'index');
   const desc = index.manifests[0];
   if (!desc || index.manifests.length !== 1 || isIndexMediaType(desc.mediaType)) {
     throw new Error(`${dir}: expected exactly one image manifest in the build output`);
   }
   const bytes = await readFile(blobPath(dir, desc.digest));
   if (sha256Digest(bytes) !== desc.digest) throw new Error(`${dir}: manifest ${desc.digest} is corrupt`);
-  return { digest: desc.digest, mediaType: desc.mediaType, bytes, manifest: JSON.parse(bytes.toString('utf8')) as ImageManifest };
+  const manifest = validateDocument<ImageManifest>(ImageManifestSchema, parseBlobJson(bytes, `${dir}: manifest ${desc.digest}`), `${dir}: manifest ${desc.digest}`, 'manifest');
+  return { digest: desc.digest, mediaType: desc.mediaType, bytes, manifest };
 }
 
 export interface UploadStats {

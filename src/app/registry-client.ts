@@ -7,8 +7,8 @@ export interface RegistryAccess {
   insecureRegistries: string[];
 }
 
-/** The one registry client of a command: the repository's insecure registries plus `--insecure`, and the debug sink. */
-export function registryAccess(repo: Repo, options: { insecure?: string[]; debug?: (line: string) => void } = {}): RegistryAccess {
+/** The one registry client of a command: the repository's insecure registries plus `--insecure`, the debug sink, and `--timeout`. */
+export function registryAccess(repo: Repo, options: { insecure?: string[]; debug?: (line: string) => void; idleTimeoutMs?: number } = {}): RegistryAccess {
   const insecureRegistries = [...repo.config.insecureRegistries, ...(options.insecure ?? [])];
-  return { client: new RegistryClient({ insecureRegistries, debug: options.debug }), insecureRegistries };
+  return { client: new RegistryClient({ insecureRegistries, debug: options.debug, idleTimeoutMs: options.idleTimeoutMs }), insecureRegistries };
 }

@@ -43,7 +43,7 @@ checkout, force-pushes the branch, and updates the open pull request instead of 
     .action(
       action<BumpCliOptions>(async (opts, ctx) => {
         const repo = await loadRepo(ctx.cwd, ctx.configPath);
-        const { client } = registryAccess(repo, { insecure: opts.insecure, debug: ctx.out.debug });
+        const { client } = registryAccess(repo, { insecure: opts.insecure, debug: ctx.out.debug, idleTimeoutMs: ctx.idleTimeoutMs });
         const plan = await planBump(repo, client, { pin: Boolean(opts.pin), onProgress: ctx.out.progress });
         for (const p of plan.problems) ctx.out.warn(`${p.file}:${p.line}: ${p.reference}: ${p.message}`);
         const failed = plan.problems.some((p) => p.severity === 'error') ? 1 : 0;

@@ -62,7 +62,7 @@ Examples:
       action<CheckOptions>(async (opts, ctx, args) => {
         const format = opts.json ? 'json' : opts.format;
         const repo = await loadRepo(ctx.cwd, ctx.configPath);
-        const { client, insecureRegistries } = registryAccess(repo, { insecure: opts.insecure, debug: ctx.out.debug });
+        const { client, insecureRegistries } = registryAccess(repo, { insecure: opts.insecure, debug: ctx.out.debug, idleTimeoutMs: ctx.idleTimeoutMs });
         const expect = expectationFromFlags(opts);
         const targets = opts.all
           ? allTargets(repo, opts.repo ?? repo.config.repositories[0]!, opts.tag ?? repo.config.versions[0] ?? 'latest')

@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { UsageError } from '../errors.js';
 import { createOutput, type Output } from '../util/output.js';
 
 /** What every command gets from the CLI: where it runs and where it writes. */
@@ -8,6 +9,8 @@ export interface CommandContext {
   /** Path of the config file given with `--config`, if any (otherwise `<cwd>/builder-images.yaml` if present). */
   configPath: string | undefined;
   out: Output;
+  /** `--timeout`: a registry attempt with no answer (or a trickle) for this long fails and is retried. */
+  idleTimeoutMs: number;
 }
 
 /** The process streams, replaceable in tests that call main() in-process. */
@@ -26,11 +29,12 @@ export function action<O>(fn: CommandAction<O>, streams: Streams) {
   return async function (this: Command, ...raw: unknown[]): Promise<void> {
     const command = raw[raw.length - 1] as Command;
     const options = command.opts() as O;
-    const globals = command.optsWithGlobals() as { cwd?: string; config?: string; debug?: boolean; quiet?: boolean };
+    const globals = command.optsWithGlobals() as { cwd?: string; config?: string; debug?: boolean; quiet?: boolean; timeout?: string };
     const args = command.args;
     const ctx: CommandContext = {
       cwd: globals.cwd ?? process.cwd(),
       configPath: globals.config,
+      idleTimeoutMs: parseTimeout(globals.timeout),
       out: createOutput({ stdout: streams.stdout, stderr: streams.stderr, debug: globals.debug, quiet: globals.quiet }),
     };
     const code = await fn(options, ctx, args);
@@ -49,4 +53,14 @@ export function exitCodeOf(program: Command): number {
 /** Collector for repeatable options: `--tag a --tag b`. */
 export function collect(value: string, previous: string[] | undefined): string[] {
   return [...(previous ?? []), value];
+}
+
+/** `--timeout <seconds>`: a positive number of seconds (fractions allowed), at most a day. */
+export function parseTimeout(value: string | undefined): number {
+  if (value === undefined) return 30_000;
+  const seconds = Number(value);
+  if (!/^\d+(\.\d+)?$/.test(value.trim()) || !(seconds > 0) || seconds > 86_400) {
+    throw new UsageError(`--timeout ${value}: expected a number of seconds greater than 0 (at most 86400)`);
+  }
+  return Math.round(seconds * 1000);
 }

@@ -34,7 +34,7 @@ ubuntu-24.04-arm); then \`push --manifests-only\`.`,
     .action(
       action<PlanOptions>(async (opts, ctx) => {
         const repo = await loadRepo(ctx.cwd, ctx.configPath);
-        const { client } = registryAccess(repo, { insecure: opts.insecure, debug: ctx.out.debug });
+        const { client } = registryAccess(repo, { insecure: opts.insecure, debug: ctx.out.debug, idleTimeoutMs: ctx.idleTimeoutMs });
         const rows = await planImages(repo, client, { repository: opts.repo, buildArgs: parsePairs(opts.buildArg, '--build-arg') });
         print(ctx.out, rows, opts.all ? rows : rows.filter((r) => !r.built), opts.format);
         return 0;

@@ -55,7 +55,7 @@ Example: builder-images push --repo 127.0.0.1:5000/builders --engine buildah`,
     .action(
       action<PushCliOptions>(async (opts, ctx, args) => {
         const repo = await loadRepo(ctx.cwd, ctx.configPath);
-        const { client } = registryAccess(repo, { insecure: opts.insecure, debug: ctx.out.debug });
+        const { client } = registryAccess(repo, { insecure: opts.insecure, debug: ctx.out.debug, idleTimeoutMs: ctx.idleTimeoutMs });
         const repositories = [...(opts.repo ?? []), ...((opts as { registry?: string[] }).registry ?? [])];
         const result = await runPush(repo, client, {
           repositories: repositories.length ? repositories : repo.config.repositories,

@@ -3,6 +3,8 @@
  * Pure: types and small functions over them.
  */
 import { createHash } from 'node:crypto';
+import { z } from 'zod';
+import { isDigest } from './digest.js';
 
 export const MediaType = {
   DockerManifestList: 'application/vnd.docker.distribution.manifest.list.v2+json',
@@ -70,6 +72,10 @@ export function isIndexMediaType(mediaType: string | undefined): boolean {
   return mediaType === MediaType.OciIndex || mediaType === MediaType.DockerManifestList;
 }
 
+export function isManifestMediaType(mediaType: string | undefined): boolean {
+  return mediaType === MediaType.OciManifest || mediaType === MediaType.DockerManifest;
+}
+
 /** sha256 digest of exact bytes, as registries compute it. */
 export function sha256Digest(bytes: Uint8Array | string): string {
   return `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
@@ -104,14 +110,115 @@ export function matchPlatform(index: ImageIndex, wanted: Platform): Descriptor |
   return index.manifests.find((d) => platformMatches(d.platform, wanted));
 }
 
-/** Parse manifest JSON, checking that its declared media type agrees with the one the registry sent. */
-export function parseManifestBytes(bytes: Uint8Array, contentType: string | undefined): { mediaType: string; manifest: ImageManifest | ImageIndex } {
-  const manifest = JSON.parse(Buffer.from(bytes).toString('utf8')) as (ImageManifest | ImageIndex) & { mediaType?: string };
-  const declared = manifest.mediaType;
-  const sent = contentType?.split(';')[0]!.trim();
-  if (declared && sent && sent !== 'application/json' && sent !== 'text/plain' && declared !== sent) {
-    throw new Error(`manifest says its media type is ${declared} but the registry sent ${sent}`);
+// ----- schemas: everything read from outside is checked before use, so a malformed document fails with one
+// line naming the reference and the field, never deep inside the code that trusted it.
+
+const digestField = z.string().refine(isDigest, 'not a valid digest (expected sha256:<64 lower-case hex> or sha512:<128 lower-case hex>)');
+const annotations = z.record(z.string(), z.string());
+
+export const PlatformSchema = z.looseObject({
+  os: z.string(),
+  architecture: z.string(),
+  variant: z.string().optional(),
+  'os.version': z.string().optional(),
+  'os.features': z.array(z.string()).optional(),
+});
+
+export const DescriptorSchema = z.looseObject({
+  mediaType: z.string().min(1),
+  digest: digestField,
+  size: z.number().int().nonnegative(),
+  platform: PlatformSchema.optional(),
+  annotations: annotations.optional(),
+  urls: z.array(z.string()).optional(),
+  artifactType: z.string().optional(),
+});
+
+export const ImageManifestSchema = z.looseObject({
+  schemaVersion: z.literal(2),
+  mediaType: z.string().optional(),
+  config: DescriptorSchema,
+  layers: z.array(DescriptorSchema).min(1, 'an image needs at least one layer'),
+  annotations: annotations.optional(),
+  subject: DescriptorSchema.optional(),
+});
+
+const indexOf = (children: z.ZodType) =>
+  z.looseObject({ schemaVersion: z.literal(2), mediaType: z.string().optional(), manifests: z.array(children), annotations: annotations.optional() });
+
+/** An index whose children are image manifests: an index nested in an index is refused. */
+export const ImageIndexSchema = indexOf(
+  DescriptorSchema.refine((d) => !isIndexMediaType(d.mediaType), { message: 'an index nested in an index is not supported', path: ['mediaType'] }),
+);
+
+/** An OCI layout's index.json: its entries may name an index (a multi-platform image). */
+export const LayoutIndexSchema = indexOf(DescriptorSchema);
+
+export const ImageConfigSchema = z.looseObject({
+  architecture: z.string(),
+  os: z.string(),
+  variant: z.string().optional(),
+  config: z
+    .looseObject({ Labels: z.record(z.string(), z.string()).nullish(), Env: z.array(z.string()).nullish() })
+    .nullish(),
+  rootfs: z.looseObject({ type: z.string(), diff_ids: z.array(digestField) }).optional(),
+  created: z.string().optional(),
+});
+
+/** A document's problem in one line: the first issue, with the field it is about (`layers[0].digest`). */
+export function describeSchemaError(error: z.ZodError): string {
+  const issue = error.issues[0];
+  if (!issue) return 'invalid';
+  const field = issue.path.reduce<string>((out, key) => (typeof key === 'number' ? `${out}[${key}]` : out ? `${out}.${String(key)}` : String(key)), '');
+  return `${field || '(top level)'}: ${issue.message}`;
+}
+
+/** JSON bytes checked against a schema; the error names `what` (a reference, a file) and the field. */
+export function parseJsonDocument<T>(schema: z.ZodType, bytes: Uint8Array | string, what: string, kind: string): T {
+  let value: unknown;
+  try {
+    value = JSON.parse(typeof bytes === 'string' ? bytes : Buffer.from(bytes).toString('utf8'));
+  } catch (err) {
+    throw new Error(`${what}: the ${kind} is not valid JSON (${(err as Error).message})`);
   }
-  const mediaType = declared ?? sent ?? ('manifests' in manifest ? MediaType.OciIndex : MediaType.OciManifest);
-  return { mediaType, manifest };
+  return validateDocument<T>(schema, value, what, kind);
+}
+
+/** Parsed JSON checked against a schema, with the same one-line error. */
+export function validateDocument<T>(schema: z.ZodType, value: unknown, what: string, kind: string): T {
+  const result = schema.safeParse(value);
+  if (!result.success) throw new Error(`${what}: malformed ${kind}: ${describeSchemaError(result.error)}`);
+  return result.data as T;
+}
+
+export function parseImageConfig(bytes: Uint8Array | string, what: string): ImageConfig {
+  return parseJsonDocument<ImageConfig>(ImageConfigSchema, bytes, what, 'image config');
+}
+
+export function validateImageConfig(value: unknown, what: string): ImageConfig {
+  return validateDocument<ImageConfig>(ImageConfigSchema, value, what, 'image config');
+}
+
+/**
+ * Parse and validate manifest JSON, checking that its declared media type agrees with the one the registry
+ * sent. `what` names the reference in errors.
+ */
+export function parseManifestBytes(bytes: Uint8Array, contentType: string | undefined, what = 'manifest'): { mediaType: string; manifest: ImageManifest | ImageIndex } {
+  const raw = parseJsonDocument<{ mediaType?: unknown; manifests?: unknown }>(z.looseObject({ mediaType: z.string().optional() }), bytes, what, 'manifest');
+  const declared = raw.mediaType as string | undefined;
+  const sent = contentType?.split(';')[0]!.trim();
+  const generic = !sent || sent === 'application/json' || sent === 'text/plain' || sent === 'application/octet-stream';
+  if (declared && !generic && declared !== sent) {
+    throw new Error(`${what}: the manifest says its media type is ${declared} but the registry sent ${sent}`);
+  }
+  const mediaType = declared ?? (generic ? undefined : sent) ?? ('manifests' in raw ? MediaType.OciIndex : MediaType.OciManifest);
+  if (isIndexMediaType(mediaType)) return { mediaType, manifest: parseJsonDocument<ImageIndex>(ImageIndexSchema, bytes, what, 'index') };
+  if (isManifestMediaType(mediaType)) return { mediaType, manifest: parseJsonDocument<ImageManifest>(ImageManifestSchema, bytes, what, 'manifest') };
+  throw new Error(`${what}: unsupported manifest media type ${mediaType} (expected an OCI or Docker v2 image manifest or index)`);
+}
+
+/** The image manifest a reference must name (a child of an index, an image to check): an index is an error. */
+export function asImageManifest(parsed: { mediaType: string; manifest: ImageManifest | ImageIndex }, what: string): ImageManifest {
+  if (isIndexMediaType(parsed.mediaType)) throw new Error(`${what}: expected an image manifest, found an index (${parsed.mediaType})`);
+  return parsed.manifest as ImageManifest;
 }

@@ -5,6 +5,7 @@
 import { registerSecret } from '../../util/redact.js';
 import type { Credential } from './credentials.js';
 import { AuthError, RegistryError } from './errors.js';
+import { fetchFollowing, MAX_TOKEN_BODY_BYTES, readBounded } from './guard.js';
 
 export interface Challenge {
   scheme: string;
@@ -58,38 +59,79 @@ export interface TokenResponse {
 
 export type Fetcher = typeof fetch;
 
+/** Who asks for a token: the registry, its origin, and the idle limit of its transport. */
+export interface TokenTarget {
+  registry: string;
+  /** The registry's origin (scheme://host:port). */
+  origin: string;
+  idleTimeoutMs: number;
+}
+
+/**
+ * Where a realm may be asked, and whether it may see the user's credentials: an http realm for an https
+ * registry is refused (the token, and the password, would travel in clear text); a realm on another host
+ * gets the credentials only over https. The realm on the registry's own host may be plain http exactly when
+ * the registry is.
+ */
+export function realmPolicy(realm: string, target: TokenTarget): { url: URL; sendCredentials: boolean } {
+  let url: URL;
+  try {
+    url = new URL(realm);
+  } catch {
+    throw new AuthError(`${target.registry} sent a Bearer realm that is not a URL (${JSON.stringify(realm.slice(0, 100))})`);
+  }
+  const registry = new URL(target.origin);
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new AuthError(`${target.registry} sent a Bearer realm with scheme ${url.protocol}: refused`);
+  if (registry.protocol === 'https:' && url.protocol === 'http:') {
+    throw new AuthError(`${target.registry} (https) sent a plain-http Bearer realm ${url.origin}: refused, it would carry the credentials and the token in clear text`);
+  }
+  const sendCredentials = url.protocol === 'https:' || url.hostname === registry.hostname;
+  return { url, sendCredentials };
+}
+
 /**
  * Fetch a Bearer token for `scopes` from a challenge's realm. With an identity token, use the OAuth2 refresh
- * flow (POST); otherwise GET, with Basic credentials when there are any.
+ * flow (POST); otherwise GET, with Basic credentials when there are any and the realm policy allows them.
  */
 export async function fetchToken(
   fetcher: Fetcher,
   challenge: Challenge,
   scopes: string[],
   credential: Credential | undefined,
-  registry: string,
+  target: TokenTarget,
 ): Promise<TokenResponse> {
+  const { registry } = target;
   const realm = challenge.params.realm;
   if (!realm) throw new RegistryError(`${registry} sent a Bearer challenge without a realm`);
+  const { url, sendCredentials } = realmPolicy(realm, target);
   const service = challenge.params.service;
-  let response: Response;
-  if (credential?.identityToken) {
-    const form = new URLSearchParams({ grant_type: 'refresh_token', refresh_token: credential.identityToken, client_id: 'builder-images' });
-    if (service) form.set('service', service);
-    if (scopes.length) form.set('scope', scopes.join(' '));
-    response = await fetcher(realm, { method: 'POST', body: form, headers: { 'content-type': 'application/x-www-form-urlencoded' } });
-  } else {
-    const url = new URL(realm);
-    if (service) url.searchParams.set('service', service);
-    for (const scope of scopes) url.searchParams.append('scope', scope);
-    const headers: Record<string, string> = {};
-    if (credential?.username !== undefined && credential.password !== undefined) headers.authorization = basicAuth(credential);
-    response = await fetcher(url, { headers });
+  const what = `token for ${registry}`;
+  const signal = AbortSignal.timeout(target.idleTimeoutMs);
+  const anonymous = !sendCredentials || !credential;
+  let answer: { response: Response };
+  try {
+    if (!anonymous && credential.identityToken) {
+      const form = new URLSearchParams({ grant_type: 'refresh_token', refresh_token: credential.identityToken, client_id: 'builder-images' });
+      if (service) form.set('service', service);
+      if (scopes.length) form.set('scope', scopes.join(' '));
+      // The form holds the secret: it is sent only to this URL, never along a redirect.
+      answer = await fetchFollowing(fetcher, url, { method: 'POST', body: form, headers: { 'content-type': 'application/x-www-form-urlencoded' }, signal }, { credentialOrigin: url.origin, follow: () => false, what });
+    } else {
+      if (service) url.searchParams.set('service', service);
+      for (const scope of scopes) url.searchParams.append('scope', scope);
+      const credentials = !anonymous && credential.username !== undefined && credential.password !== undefined ? { authorization: basicAuth(credential) } : undefined;
+      answer = await fetchFollowing(fetcher, url, { method: 'GET', signal }, { credentialOrigin: url.origin, credentials, what });
+    }
+  } catch (err) {
+    if (err instanceof RegistryError) throw err;
+    const why = signal.aborted ? `no answer within ${target.idleTimeoutMs / 1000} s` : ((err as { cause?: { code?: string } }).cause?.code ?? (err as Error).message);
+    throw new RegistryError(`${registry}: cannot reach its token service ${url.origin} (${why})`, undefined, undefined, { cause: err });
   }
+  const { response } = answer;
   if (response.status === 401 || response.status === 403) {
     await response.body?.cancel();
     throw new AuthError(
-      `${registry}: the token service refused ${credential ? 'the configured credentials' : 'anonymous access'} for ${scopes.join(' ') || 'the registry'} (HTTP ${response.status}); check the credentials (docker login ${registry})`,
+      `${registry}: the token service refused ${anonymous ? 'anonymous access' : 'the configured credentials'} for ${scopes.join(' ') || 'the registry'} (HTTP ${response.status}); check the credentials (docker login ${registry})`,
       response.status,
     );
   }
@@ -97,13 +139,20 @@ export async function fetchToken(
     await response.body?.cancel();
     throw new RegistryError(`${registry}: the token service answered HTTP ${response.status}`, response.status);
   }
-  const body = (await response.json()) as { token?: string; access_token?: string; expires_in?: number; refresh_token?: string };
-  const token = body.token ?? body.access_token;
+  let body: { token?: unknown; access_token?: unknown; expires_in?: unknown; refresh_token?: unknown };
+  try {
+    body = JSON.parse(Buffer.from(await readBounded(response, MAX_TOKEN_BODY_BYTES, `${registry}: the token service's answer`)).toString('utf8')) as typeof body;
+  } catch (err) {
+    if (err instanceof RegistryError) throw err;
+    throw new RegistryError(`${registry}: the token service answered something that is not a JSON token (${signal.aborted ? 'it stalled' : (err as Error).message})`);
+  }
+  const token = typeof body.token === 'string' ? body.token : typeof body.access_token === 'string' ? body.access_token : undefined;
   if (!token) throw new RegistryError(`${registry}: the token service answered without a token`);
   registerSecret(token);
-  registerSecret(body.refresh_token);
+  if (typeof body.refresh_token === 'string') registerSecret(body.refresh_token);
   // Renew a little early so a token never expires between check and use.
-  const lifetime = Math.max(10, (body.expires_in ?? 60) - 5);
+  const expiresIn = typeof body.expires_in === 'number' && Number.isFinite(body.expires_in) ? body.expires_in : 60;
+  const lifetime = Math.max(10, expiresIn - 5);
   return { token, expiresAt: Date.now() + lifetime * 1000 };
 }
 

@@ -18,10 +18,13 @@
  */
 import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
+import { assertDigest, digestAlgorithm, digestOf, isDigest, matchesDigest } from '../../core/digest.js';
 import {
+  asImageManifest,
   isIndexMediaType,
   MANIFEST_ACCEPT,
   matchPlatform,
+  parseImageConfig,
   parseManifestBytes,
   sha256Digest,
   type Descriptor,
@@ -35,7 +38,8 @@ import { formatReference, type ImageReference } from '../../core/reference.js';
 import { pullScope, pushScope } from './auth.js';
 import { CredentialStore, type Credential, type CredentialSourceOptions } from './credentials.js';
 import { DigestMismatchError, NotFoundError, orAbsent, RegistryError } from './errors.js';
-import { Transport, type TransportOptions } from './transport.js';
+import { MAX_MANIFEST_BYTES, TooLargeError } from './guard.js';
+import { Transport, type RequestSpec, type TransportOptions } from './transport.js';
 import { asBuffer } from '../../util/bytes.js';
 
 export type Repository = Pick<ImageReference, 'registry' | 'repository'>;
@@ -76,6 +80,10 @@ export interface RegistryClientOptions extends Omit<TransportOptions, 'credentia
 }
 
 const OCTET = 'application/octet-stream';
+/** A tag list longer than this many pages is a registry looping us, not a repository. */
+const MAX_TAG_PAGES = 1000;
+/** Image configs are documents too: read no more than their descriptor says, and never more than this. */
+const MAX_CONFIG_BYTES = MAX_MANIFEST_BYTES;
 
 export class RegistryClient {
   private readonly transport: Transport;
@@ -103,13 +111,13 @@ export class RegistryClient {
 
   // ----- manifests
 
-  private manifestRequest(ref: ImageReference, method: 'GET' | 'HEAD') {
+  private manifestSpec(ref: ImageReference, method: 'GET' | 'HEAD') {
     const accept = MANIFEST_ACCEPT.join(', ');
-    return this.transport.request({ registry: ref.registry, method, path: manifestPath(ref), scopes: [pullScope(ref.repository)], headers: { accept }, ok: [200], what: formatReference(ref) });
+    return { registry: ref.registry, method, path: manifestPath(ref), scopes: [pullScope(ref.repository)], headers: { accept }, ok: [200], what: formatReference(ref) };
   }
 
   async headManifest(ref: ImageReference): Promise<ManifestHead> {
-    const res = await this.manifestRequest(ref, 'HEAD');
+    const res = await this.transport.request(this.manifestSpec(ref, 'HEAD'));
     const digest = res.headers.get('docker-content-digest');
     const mediaType = res.headers.get('content-type')?.split(';')[0]?.trim();
     if (!digest || !mediaType) {
@@ -117,27 +125,28 @@ export class RegistryClient {
       const full = await this.getManifest(ref);
       return { digest: full.digest, mediaType: full.mediaType, size: full.size };
     }
-    if (ref.digest && digest !== ref.digest) throw new DigestMismatchError(`${formatReference(ref)}: the registry reports digest ${digest}`);
+    if (!isDigest(digest)) throw new RegistryError(`${formatReference(ref)}: the registry answered with a malformed digest header (${JSON.stringify(digest.slice(0, 80))})`);
+    if (ref.digest && digest !== ref.digest) throw new DigestMismatchError(`${formatReference(ref)}: the registry reports digest ${digest}, not the one asked for; refused`);
     return { digest, mediaType, size: Number(res.headers.get('content-length') ?? 0) };
   }
 
   async getManifest(ref: ImageReference): Promise<Manifest> {
-    const res = await this.manifestRequest(ref, 'GET');
-    const bytes = new Uint8Array(await res.arrayBuffer());
+    const what = formatReference(ref);
+    const { response: res, bytes } = await this.transport.document(this.manifestSpec(ref, 'GET'), MAX_MANIFEST_BYTES);
     const digest = sha256Digest(bytes);
     // The digest is always computed from the bytes; a named or announced digest must agree with it.
-    if (ref.digest && ref.digest !== digest) {
-      throw new DigestMismatchError(`${formatReference(ref)}: the manifest's content hashes to ${digest}, not the requested digest`);
+    if (ref.digest && !matchesDigest(bytes, ref.digest)) {
+      throw new DigestMismatchError(`${what}: the manifest's content hashes to ${digestOf(bytes, digestAlgorithm(ref.digest))}, not the requested digest`);
     }
     const announced = res.headers.get('docker-content-digest');
-    if (announced && announced.startsWith('sha256:') && announced !== digest) {
-      throw new DigestMismatchError(`${formatReference(ref)}: the manifest's content hashes to ${digest}, the registry announced ${announced}`);
+    if (announced && (!isDigest(announced) || !matchesDigest(bytes, announced))) {
+      throw new DigestMismatchError(`${what}: the manifest's content hashes to ${digest}, the registry announced ${JSON.stringify(announced.slice(0, 80))}`);
     }
     let parsed;
     try {
-      parsed = parseManifestBytes(bytes, res.headers.get('content-type') ?? undefined);
+      parsed = parseManifestBytes(bytes, res.headers.get('content-type') ?? undefined, what);
     } catch (err) {
-      throw new RegistryError(`${formatReference(ref)}: ${(err as Error).message}`);
+      throw new RegistryError((err as Error).message);
     }
     return { digest, mediaType: parsed.mediaType, size: bytes.length, bytes, manifest: parsed.manifest };
   }
@@ -145,7 +154,7 @@ export class RegistryClient {
   /** The single-platform manifest for a reference: itself, or the platform's child of an index. */
   async getImage(ref: ImageReference, platform?: Platform): Promise<Image> {
     const top = await this.getManifest(ref);
-    if (!isIndexMediaType(top.mediaType)) return { manifest: top.manifest as ImageManifest, digest: top.digest, mediaType: top.mediaType };
+    if (!isIndexMediaType(top.mediaType)) return { manifest: this.imageOf(top, ref), digest: top.digest, mediaType: top.mediaType };
     const index = top.manifest as ImageIndex;
     if (!platform) {
       const platforms = index.manifests.map((d) => (d.platform ? formatPlatform(d.platform) : '?')).join(', ');
@@ -156,13 +165,42 @@ export class RegistryClient {
       const platforms = index.manifests.map((d) => (d.platform ? formatPlatform(d.platform) : '?')).join(', ');
       throw new NotFoundError(`${formatReference(ref)} has no ${formatPlatform(platform)} image (it has ${platforms})`);
     }
-    const image = await this.getManifest({ registry: ref.registry, repository: ref.repository, digest: child.digest });
-    return { manifest: image.manifest as ImageManifest, digest: image.digest, mediaType: image.mediaType, index: { digest: top.digest, mediaType: top.mediaType } };
+    const childRef = { registry: ref.registry, repository: ref.repository, digest: child.digest };
+    const image = await this.getManifest(childRef);
+    return { manifest: this.imageOf(image, childRef), digest: image.digest, mediaType: image.mediaType, index: { digest: top.digest, mediaType: top.mediaType } };
   }
 
+  /** A fetched manifest that must be an image manifest (not an index), or an error naming the reference. */
+  imageOf(m: Manifest, ref: ImageReference): ImageManifest {
+    try {
+      return asImageManifest(m, formatReference(ref));
+    } catch (err) {
+      throw new RegistryError((err as Error).message);
+    }
+  }
+
+  /**
+   * An image's config: no more bytes read than its descriptor gives (and never more than MAX_CONFIG_BYTES),
+   * the digest verified, then the JSON validated.
+   */
   async getConfig(repo: Repository, manifest: ImageManifest): Promise<ImageConfig> {
-    const bytes = await this.getBlob(repo, manifest.config.digest);
-    return JSON.parse(Buffer.from(bytes).toString('utf8')) as ImageConfig;
+    const descriptor = (manifest as Partial<ImageManifest>).config;
+    const where = `${repo.registry}/${repo.repository}`;
+    if (!descriptor) throw new RegistryError(`${where}: the manifest has no config (is it an index?)`);
+    const what = `config ${descriptor.digest} in ${where}`;
+    if (descriptor.size > MAX_CONFIG_BYTES) throw new TooLargeError(`${what}: its descriptor says ${descriptor.size} bytes, more than the ${MAX_CONFIG_BYTES} allowed`);
+    const { bytes } = await this.transport.document(this.blobSpec(repo, descriptor.digest, 'GET', [200], what), descriptor.size);
+    if (bytes.length !== descriptor.size) throw new DigestMismatchError(`${what}: got ${bytes.length} bytes, the descriptor says ${descriptor.size}`);
+    if (!matchesDigest(bytes, descriptor.digest)) throw new DigestMismatchError(`${what}: content hashes to ${digestOf(bytes, digestAlgorithm(descriptor.digest))}; rejected`);
+    try {
+      return parseImageConfig(bytes, what);
+    } catch (err) {
+      throw new RegistryError((err as Error).message);
+    }
+  }
+
+  private blobSpec(repo: Repository, digest: string, method: 'GET' | 'HEAD', ok: number[], what: string, headers: Record<string, string> = {}): RequestSpec {
+    return { registry: repo.registry, method, path: `/v2/${repo.repository}/blobs/${safeDigest(digest, what)}`, scopes: [pullScope(repo.repository)], headers, ok, what };
   }
 
   /** PUT exact bytes under a tag or digest; returns the digest of the bytes sent. */
@@ -189,7 +227,7 @@ export class RegistryClient {
     const res = await this.transport.request({
       registry: ref.registry,
       method: 'DELETE',
-      path: `/v2/${ref.repository}/manifests/${ref.digest}`,
+      path: `/v2/${ref.repository}/manifests/${safeDigest(ref.digest, formatReference(ref))}`,
       scopes: [`repository:${ref.repository}:delete`, pushScope(ref.repository)],
       ok: [202, 200],
       what: `delete ${formatReference(ref)}`,
@@ -199,22 +237,27 @@ export class RegistryClient {
 
   // ----- tags
 
+  /**
+   * Every tag, following `Link` pagination. A Link is resolved against the page that gave it and keeps the
+   * credentials only on the registry's origin; a page is a bounded document; a chain that repeats a URL or
+   * passes MAX_TAG_PAGES stops with an error.
+   */
   async listTags(repo: Repository, pageSize = 1000): Promise<string[]> {
+    const what = `tags of ${repo.registry}/${repo.repository}`;
     const tags: string[] = [];
-    let path: string | undefined = `/v2/${repo.repository}/tags/list?n=${pageSize}`;
-    while (path) {
-      const res = await this.transport.request({
-        registry: repo.registry,
-        method: 'GET',
-        path,
-        scopes: [pullScope(repo.repository)],
-        ok: [200],
-        what: `tags of ${repo.registry}/${repo.repository}`,
-      });
-      const body = (await res.json()) as { tags?: string[] | null };
-      tags.push(...(body.tags ?? []));
-      const next = /<([^>]+)>\s*;\s*rel="?next"?/.exec(res.headers.get('link') ?? '')?.[1];
-      path = next;
+    const seen = new Set<string>();
+    let next: URL | undefined = this.transport.resolve(repo.registry, `/v2/${repo.repository}/tags/list?n=${pageSize}`);
+    while (next) {
+      if (seen.has(next.href)) throw new RegistryError(`${what}: the registry's Link pagination loops (it sent ${redactUrl(next)} again)`);
+      if (seen.size >= MAX_TAG_PAGES) throw new RegistryError(`${what}: more than ${MAX_TAG_PAGES} pages; refusing to follow the registry's Link chain further`);
+      seen.add(next.href);
+      const { response, url, bytes } = await this.transport.document(
+        { registry: repo.registry, method: 'GET', path: next.href, scopes: [pullScope(repo.repository)], ok: [200], what },
+        MAX_MANIFEST_BYTES,
+      );
+      tags.push(...parseTagPage(bytes, what));
+      const link = /<([^>]+)>\s*;\s*rel="?next"?/.exec(response.headers.get('link') ?? '')?.[1];
+      next = link ? this.transport.resolve(repo.registry, link, url.href) : undefined;
     }
     return tags;
   }
@@ -222,14 +265,7 @@ export class RegistryClient {
   // ----- blobs
 
   async headBlob(repo: Repository, digest: string): Promise<number> {
-    const res = await this.transport.request({
-      registry: repo.registry,
-      method: 'HEAD',
-      path: `/v2/${repo.repository}/blobs/${digest}`,
-      scopes: [pullScope(repo.repository)],
-      ok: [200],
-      what: `blob ${digest} in ${repo.registry}/${repo.repository}`,
-    });
+    const res = await this.transport.request(this.blobSpec(repo, digest, 'HEAD', [200], `blob ${digest} in ${repo.registry}/${repo.repository}`));
     return Number(res.headers.get('content-length') ?? -1);
   }
 
@@ -253,21 +289,15 @@ export class RegistryClient {
   openBlob(repo: Repository, digest: string, options: { size?: number; maxResumes?: number } = {}): Readable {
     const transport = this.transport;
     const what = `blob ${digest} in ${repo.registry}/${repo.repository}`;
-    const algorithm = digest.split(':')[0]!;
+    const spec = (headers: Record<string, string>) => this.blobSpec(repo, digest, 'GET', [200, 206], what, headers);
+    spec({}); // a malformed digest fails here, before any request or stream exists
+    const algorithm = digestAlgorithm(digest);
     async function* generate(): AsyncGenerator<Buffer> {
-      const hash = createHash(algorithm === 'sha512' ? 'sha512' : 'sha256');
+      const hash = createHash(algorithm);
       let offset = 0;
       let resumes = 0;
       for (;;) {
-        const res = await transport.request({
-          registry: repo.registry,
-          method: 'GET',
-          path: `/v2/${repo.repository}/blobs/${digest}`,
-          scopes: [pullScope(repo.repository)],
-          headers: offset > 0 ? { range: `bytes=${offset}-` } : {},
-          ok: [200, 206],
-          what,
-        });
+        const res = await transport.request(spec(offset > 0 ? { range: `bytes=${offset}-` } : {}));
         // A registry that ignores Range starts again from byte 0: skip what we already have.
         let skip = offset > 0 && res.status === 200 ? offset : 0;
         try {
@@ -281,10 +311,16 @@ export class RegistryClient {
             }
             hash.update(chunk);
             offset += chunk.length;
+            // Bounded by the descriptor: a registry sending an endless blob is cut off at its size.
+            if (options.size !== undefined && offset > options.size) {
+              await res.body?.cancel().catch(() => undefined);
+              throw new DigestMismatchError(`${what}: the registry sent more than the ${options.size} bytes the descriptor gives; rejected`);
+            }
             yield chunk;
           }
           break;
         } catch (err) {
+          if (err instanceof DigestMismatchError) throw err;
           if (resumes >= (options.maxResumes ?? 3)) throw new RegistryError(`${what}: the connection broke at byte ${offset} (${(err as Error).message})`, undefined, undefined, { cause: err });
           resumes++;
         }
@@ -341,7 +377,7 @@ export class RegistryClient {
           what,
         });
         await res.body?.cancel();
-        location = absoluteLocation(res.headers.get('location') ?? location, this.transport.baseUrl(repo.registry));
+        location = this.transport.resolve(repo.registry, res.headers.get('location') ?? location, location).href;
         offset += chunk.length;
       }
       if (blob.size !== undefined && offset !== blob.size) throw new RegistryError(`${what}: the source gave ${offset} bytes, expected ${blob.size}`);
@@ -364,6 +400,7 @@ export class RegistryClient {
   /** Cross-repository mount within one registry; false when the registry started an upload instead. */
   async mountBlob(from: Repository, to: Repository, digest: string): Promise<boolean> {
     if (from.registry !== to.registry) return false;
+    safeDigest(digest, `mount into ${to.registry}/${to.repository}`);
     const res = await this.transport.request({
       registry: to.registry,
       method: 'POST',
@@ -375,7 +412,7 @@ export class RegistryClient {
     await res.body?.cancel();
     if (res.status === 201) return true;
     const location = res.headers.get('location');
-    if (location) await this.cancelUpload(to, absoluteLocation(location, this.transport.baseUrl(to.registry)));
+    if (location) await this.cancelUpload(to, this.transport.resolve(to.registry, location).href);
     return false;
   }
 
@@ -444,7 +481,8 @@ export class RegistryClient {
     await res.body?.cancel();
     const location = res.headers.get('location');
     if (!location) throw new RegistryError(`${repo.registry} started an upload without a Location`);
-    return absoluteLocation(location, this.transport.baseUrl(repo.registry));
+    // Resolved against the registry; the transport sends credentials along only if it stays on its origin.
+    return this.transport.resolve(repo.registry, location).href;
   }
 
   private async cancelUpload(repo: Repository, location: string): Promise<void> {
@@ -456,13 +494,34 @@ export class RegistryClient {
 }
 
 function manifestPath(ref: ImageReference): string {
-  const target = ref.digest ?? ref.tag ?? 'latest';
+  const target = ref.digest ? safeDigest(ref.digest, formatReference(ref)) : (ref.tag ?? 'latest');
   return `/v2/${ref.repository}/manifests/${target}`;
 }
 
-/** Upload Locations may be relative and may carry query parameters. */
-function absoluteLocation(location: string, base: string): string {
-  return new URL(location, base).toString();
+/** A digest from outside, checked before it goes into a URL. */
+function safeDigest(digest: string, what: string): string {
+  try {
+    return assertDigest(digest, what);
+  } catch (err) {
+    throw new RegistryError((err as Error).message);
+  }
+}
+
+function parseTagPage(bytes: Uint8Array, what: string): string[] {
+  let body: unknown;
+  try {
+    body = JSON.parse(Buffer.from(bytes).toString('utf8'));
+  } catch {
+    throw new RegistryError(`${what}: the registry's tag list is not JSON`);
+  }
+  const tags = (body as { tags?: unknown } | null)?.tags ?? [];
+  if (!Array.isArray(tags) || !tags.every((t) => typeof t === 'string')) throw new RegistryError(`${what}: malformed tag list: tags: expected an array of strings`);
+  return tags as string[];
+}
+
+/** A URL for an error message: origin and path, no query (it may hold a token). */
+function redactUrl(url: URL): string {
+  return `${url.origin}${url.pathname}`;
 }
 
 function withDigest(location: string, digest: string): string {

@@ -1,8 +1,9 @@
 /**
  * HTTP to registries: scheme choice (HTTPS unless loopback or named insecure), the auth handshake (401 ->
  * challenge -> token for every scope the operation needs), retries with backoff and jitter (429 with
- * Retry-After, 5xx, dropped connections; a hard cap; never other 4xx), manual redirects that drop Authorization
- * when the host changes, bounded concurrency, and a debug log that never shows a secret.
+ * Retry-After, 5xx, dropped or stalled connections; a hard cap; never other 4xx), manual redirects under the
+ * origin rules of guard.ts (credentials only to the registry's own origin, never https -> http), an idle
+ * limit on every attempt, bounded documents, bounded concurrency, and a debug log that never shows a secret.
  */
 import pLimit from 'p-limit';
 import { apiHost, isLoopbackRegistry } from '../../core/reference.js';
@@ -10,6 +11,7 @@ import { redact } from '../../util/redact.js';
 import { basicAuth, fetchToken, parseChallenges, TokenCache, type Challenge } from './auth.js';
 import type { Credential, CredentialStore } from './credentials.js';
 import { AuthError, describeErrorBody, NOT_FOUND_CODES, NotFoundError, RegistryError } from './errors.js';
+import { AttemptClock, DEFAULT_IDLE_MS, fetchFollowing, guardBody, IdleTimeoutError, progressBody, readBounded, readErrorText } from './guard.js';
 
 export interface TransportOptions {
   credentials: CredentialStore;
@@ -23,6 +25,8 @@ export interface TransportOptions {
   backoffMs?: number;
   /** Longest wait honoured from Retry-After, in ms. */
   maxRetryAfterMs?: number;
+  /** An attempt that gets no headers, or a body slower than a trickle, for this long fails (and is retried). */
+  idleTimeoutMs?: number;
   debug?: (line: string) => void;
   fetch?: typeof fetch;
   userAgent?: string;
@@ -31,7 +35,10 @@ export interface TransportOptions {
 export interface RequestSpec {
   registry: string;
   method: 'GET' | 'HEAD' | 'PUT' | 'POST' | 'PATCH' | 'DELETE';
-  /** Path below the host, e.g. `/v2/library/debian/manifests/12`, or an absolute URL (upload Location). */
+  /**
+   * Path below the host, e.g. `/v2/library/debian/manifests/12`, or an absolute URL (an upload Location, a
+   * tag list's Link) that gets credentials only when it is on the registry's origin.
+   */
   path: string;
   /** Scopes the operation needs, e.g. `repository:x:pull,push`. */
   scopes: string[];
@@ -49,7 +56,15 @@ export interface RequestSpec {
 type AuthMode = { kind: 'none' } | { kind: 'basic' } | { kind: 'bearer'; challenge: Challenge };
 
 const RETRY_STATUS = new Set([429, 500, 502, 503, 504]);
-const MAX_REDIRECTS = 5;
+/** Request bodies from this size on restart the idle clock as they go out. */
+const PROGRESS_BODY_BYTES = 1024 * 1024;
+
+/** A response and, for documents, its body read inside the attempt (so a stalled body is retried too). */
+interface Answer {
+  response: Response;
+  url: URL;
+  bytes?: Uint8Array;
+}
 
 export class Transport {
   private readonly tokens = new TokenCache();
@@ -77,48 +92,80 @@ export class Transport {
     return this.options.credentials.get(registry);
   }
 
-  /** Send a request and return the response whose status is in `spec.ok`; the caller reads or cancels its body. */
-  request(spec: RequestSpec): Promise<Response> {
-    return this.limit(() => this.withRetries(spec));
+  get idleTimeoutMs(): number {
+    return this.options.idleTimeoutMs ?? DEFAULT_IDLE_MS;
   }
 
-  private async withRetries(spec: RequestSpec): Promise<Response> {
+  /**
+   * Send a request and return the response whose status is in `spec.ok`; the caller reads or cancels its
+   * body, which fails with an IdleTimeoutError when the server stalls.
+   */
+  async request(spec: RequestSpec): Promise<Response> {
+    return (await this.limit(() => this.withRetries(spec))).response;
+  }
+
+  /**
+   * A small document (manifest, tag page, config): the whole attempt, headers and body, must finish within
+   * the idle limit and the body must not pass `maxBytes`; a stall or a cut is retried like any other fault.
+   */
+  async document(spec: RequestSpec, maxBytes: number): Promise<{ response: Response; url: URL; bytes: Uint8Array }> {
+    const answer = await this.limit(() => this.withRetries(spec, maxBytes));
+    return { ...answer, bytes: answer.bytes! };
+  }
+
+  private async withRetries(spec: RequestSpec, documentBytes?: number): Promise<Answer> {
     const maxAttempts = spec.noRetry ? 1 : (this.options.maxAttempts ?? 5);
     for (let attempt = 1; ; attempt++) {
-      let response: Response;
+      const clock = new AttemptClock(this.idleTimeoutMs);
+      let answer: Answer;
       try {
-        response = await this.authenticated(spec);
+        answer = await this.authenticated(spec, clock, documentBytes !== undefined);
+        if (spec.ok.includes(answer.response.status) && documentBytes !== undefined) {
+          answer.bytes = await readBounded(answer.response, documentBytes, spec.what, clock);
+          clock.disarm();
+        }
       } catch (err) {
-        if (err instanceof RegistryError || attempt >= maxAttempts) throw this.networkError(spec, err, attempt);
-        await this.sleep(this.backoff(attempt), spec, `connection failed (${describeCause(err)})`);
+        clock.disarm();
+        const cause = clock.explain(err);
+        if (cause instanceof RegistryError || attempt >= maxAttempts) throw this.networkError(spec, cause, attempt);
+        await this.sleep(this.backoff(attempt), spec, `connection failed (${describeCause(cause)})`);
         continue;
       }
-      if (spec.ok.includes(response.status)) return response;
+      const { response } = answer;
+      if (spec.ok.includes(response.status)) return answer;
       if (RETRY_STATUS.has(response.status) && attempt < maxAttempts) {
         const wait = this.retryAfter(response) ?? this.backoff(attempt);
         await response.body?.cancel().catch(() => undefined);
+        clock.disarm();
         await this.sleep(wait, spec, `HTTP ${response.status}`);
         continue;
       }
-      throw await this.failure(spec, response, attempt);
+      const failure = await this.failure(spec, response, attempt);
+      clock.disarm();
+      throw failure;
     }
   }
 
   /** One attempt, answering one auth challenge. */
-  private async authenticated(spec: RequestSpec): Promise<Response> {
+  private async authenticated(spec: RequestSpec, clock: AttemptClock, document: boolean): Promise<Answer> {
     let authorization = await this.authorizationFor(spec.registry, spec.scopes, false);
-    let response = await this.send(spec, authorization);
-    if (response.status !== 401) return response;
-    const header = response.headers.get('www-authenticate');
-    await response.body?.cancel().catch(() => undefined);
+    let answer = await this.send(spec, authorization, clock, document);
+    if (answer.response.status !== 401) return answer;
+    const header = answer.response.headers.get('www-authenticate');
+    await answer.response.body?.cancel().catch(() => undefined);
+    // Only the registry itself may tell us how to authenticate to it: a 401 from storage a redirect or a
+    // Location led to must not point our credentials at a realm of its choosing.
+    if (answer.url.origin !== this.origin(spec.registry)) {
+      throw new AuthError(`${spec.what}: ${answer.url.origin} (not the registry) asked for authentication; credentials are sent only to ${this.origin(spec.registry)}`, 401);
+    }
     if (!header) throw new AuthError(`${spec.what}: ${spec.registry} answered 401 without a challenge`, 401);
     this.learnChallenge(spec.registry, header);
     authorization = await this.authorizationFor(spec.registry, spec.scopes, true);
     if (authorization === undefined) {
       throw new AuthError(`${spec.what}: ${spec.registry} requires authentication and no credentials are configured (docker login ${spec.registry}, or DOCKER_CONFIG)`, 401);
     }
-    response = await this.send(spec, authorization);
-    return response;
+    answer = await this.send(spec, authorization, clock, document);
+    return answer;
   }
 
   private learnChallenge(registry: string, header: string): void {
@@ -142,38 +189,50 @@ export class Transport {
     const cached = fresh ? undefined : this.tokens.get(registry, scopes);
     if (cached) return `Bearer ${cached}`;
     // A known Bearer registry: fetch the token for new scopes up front, without a 401 round trip.
-    const token = await fetchToken(this.fetcher, mode.challenge, scopes, credential, registry);
+    const token = await fetchToken(this.fetcher, mode.challenge, scopes, credential, { registry, origin: this.origin(registry), idleTimeoutMs: this.idleTimeoutMs });
     this.tokens.set(registry, scopes, token);
     return `Bearer ${token.token}`;
   }
 
-  private async send(spec: RequestSpec, authorization: string | undefined): Promise<Response> {
-    let url = spec.path.startsWith('http') ? spec.path : `${this.baseUrl(spec.registry)}${spec.path}`;
-    const origin = new URL(url).host;
-    const body = typeof spec.body === 'function' ? spec.body() : spec.body;
-    for (let hop = 0; ; hop++) {
-      const headers: Record<string, string> = { 'user-agent': this.options.userAgent ?? 'builder-images', ...spec.headers };
-      // Credentials go only to the registry's own host, never across a redirect to another one (a CDN).
-      if (authorization && new URL(url).host === origin) headers.authorization = authorization;
-      const init: RequestInit & { duplex?: 'half' } = { method: spec.method, headers, redirect: 'manual' };
-      if (body !== undefined && hop === 0) {
-        init.body = body as RequestInit['body'];
-        if (isStream(body)) init.duplex = 'half';
-      }
-      this.options.debug?.(redact(`${spec.method} ${url}`));
-      const response = await this.fetcher(url, init);
-      this.options.debug?.(redact(`${response.status} ${spec.method} ${url}`));
-      const location = response.headers.get('location');
-      const isRedirect = [301, 302, 303, 307, 308].includes(response.status) && location;
-      if (!isRedirect || spec.ok.includes(response.status) || (spec.method !== 'GET' && spec.method !== 'HEAD')) return response;
-      if (hop >= MAX_REDIRECTS) throw new RegistryError(`${spec.what}: too many redirects`);
-      await response.body?.cancel().catch(() => undefined);
-      url = new URL(location, url).toString();
+  /** The registry's origin (scheme, host, port): the only one its credentials are sent to. */
+  origin(registry: string): string {
+    return new URL(this.baseUrl(registry)).origin;
+  }
+
+  /** Resolve a path or a URL the registry gave (Link, Location) against the registry. */
+  resolve(registry: string, pathOrUrl: string, base?: string): URL {
+    return new URL(pathOrUrl, base ?? this.baseUrl(registry));
+  }
+
+  private async send(spec: RequestSpec, authorization: string | undefined, clock: AttemptClock, document: boolean): Promise<Answer> {
+    const start = this.resolve(spec.registry, spec.path);
+    const headers: Record<string, string> = { 'user-agent': this.options.userAgent ?? 'builder-images', ...spec.headers };
+    const init: RequestInit & { duplex?: 'half' } = { method: spec.method, headers, signal: clock.signal };
+    let body = typeof spec.body === 'function' ? spec.body() : spec.body;
+    if (body instanceof Uint8Array && body.byteLength >= PROGRESS_BODY_BYTES && !document) {
+      const progress = progressBody(body, clock);
+      headers['content-length'] = String(progress.length);
+      body = progress.body;
     }
+    if (body !== undefined) {
+      init.body = body as RequestInit['body'];
+      if (isStream(body)) init.duplex = 'half';
+    }
+    const followable = spec.method === 'GET' || spec.method === 'HEAD';
+    const { response, url } = await fetchFollowing(this.fetcher, start, init, {
+      credentialOrigin: this.origin(spec.registry),
+      credentials: authorization ? { authorization } : undefined,
+      follow: (r) => followable && !spec.ok.includes(r.status),
+      what: spec.what,
+      debug: this.options.debug,
+      beforeHop: () => clock.arm(clock.idleMs),
+    });
+    // Documents keep the one deadline for the whole attempt; streams get the stall guard on their body.
+    return { response: document ? response : guardBody(response, clock), url };
   }
 
   private async failure(spec: RequestSpec, response: Response, attempts: number): Promise<RegistryError> {
-    const text = spec.method === 'HEAD' ? '' : await response.text().catch(() => '');
+    const text = spec.method === 'HEAD' ? '' : await readErrorText(response);
     const { code, text: detail } = describeErrorBody(text);
     const suffix = detail ? `: ${redact(detail)}` : '';
     const tried = attempts > 1 ? ` after ${attempts} attempts` : '';
@@ -188,13 +247,12 @@ export class Transport {
 
   private networkError(spec: RequestSpec, err: unknown, attempts: number): RegistryError {
     if (err instanceof RegistryError) return err;
+    const tried = attempts > 1 ? ` after ${attempts} attempts` : '';
+    if (err instanceof IdleTimeoutError) {
+      return new RegistryError(`${spec.what}: ${spec.registry} stalled${tried} (${err.message}; the idle limit is --timeout)`, undefined, undefined, { cause: err });
+    }
     const scheme = this.baseUrl(spec.registry).split(':')[0];
-    return new RegistryError(
-      `${spec.what}: cannot reach ${spec.registry} over ${scheme}${attempts > 1 ? ` after ${attempts} attempts` : ''} (${describeCause(err)})`,
-      undefined,
-      undefined,
-      { cause: err },
-    );
+    return new RegistryError(`${spec.what}: cannot reach ${spec.registry} over ${scheme}${tried} (${describeCause(err)})`, undefined, undefined, { cause: err });
   }
 
   private backoff(attempt: number): number {

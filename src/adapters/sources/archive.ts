@@ -1,14 +1,15 @@
 import { closeSync, createReadStream, openSync, readSync } from 'node:fs';
 import { Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
-import { formatPlatform, MediaType, sha256Digest, type ImageConfig, type ImageIndex, type ImageManifest, type Platform } from '../../core/oci.js';
+import { assertDigest, matchesDigest } from '../../core/digest.js';
+import { formatPlatform, MediaType, parseImageConfig, sha256Digest, type ImageIndex, type ImageManifest, type Platform } from '../../core/oci.js';
 import { BLOCK, TarFormatError, TarReader, type TarEntry } from '../../core/tar.js';
 import { layoutImages, type BlobStore } from './oci-layout.js';
 import { platformOfConfig } from './select-platform.js';
 import type { ImageSource, SourceImage } from './types.js';
 
-/** JSON entries (manifests, configs, index files) larger than this are refused. */
-const MAX_JSON = 4 * 1024 * 1024;
+/** Manifests, configs and index files larger than this are refused. */
+const MAX_JSON_BLOB = 4 * 1024 * 1024;
 /** A `docker save` archive holds a few entries per layer; more than this is not one. */
 const MAX_ARCHIVE_ENTRIES = 100_000;
 
@@ -120,7 +121,7 @@ async function* sliceOfStream(stream: Readable, offset: number, size: number): A
 
 async function readSmall(file: string, entries: Map<string, ArchiveEntry>, name: string): Promise<Buffer> {
   const entry = entries.get(name);
-  if (entry && entry.size > MAX_JSON) throw new Error(`${file}: ${name} is ${entry.size} bytes, more than the ${MAX_JSON}-byte limit for a manifest or config`);
+  if (entry && entry.size > MAX_JSON_BLOB) throw new Error(`${file}: ${name} is ${entry.size} bytes, more than the ${MAX_JSON_BLOB}-byte limit for a manifest or config`);
   const parts: Buffer[] = [];
   for await (const chunk of openEntry(file, entries, name)) parts.push(chunk as Buffer);
   return Buffer.concat(parts);
@@ -132,13 +133,14 @@ class ArchiveBlobStore implements BlobStore {
     private readonly entries: Map<string, ArchiveEntry>,
   ) {}
   private name(digest: string) {
-    const [alg, hex] = digest.split(':');
+    // Checked before it names an entry: a digest from the archive's index.json is outside data.
+    const [alg, hex] = assertDigest(digest, this.file).split(':');
     return `blobs/${alg}/${hex}`;
   }
   async readJson(digest: string): Promise<unknown> {
     if (!this.entries.has(this.name(digest))) throw new Error(`${this.file} has no blob ${digest}`);
     const bytes = await readSmall(this.file, this.entries, this.name(digest));
-    if (digest.startsWith('sha256:') && sha256Digest(bytes) !== digest) throw new Error(`${this.file}: blob ${digest} is corrupt`);
+    if (!matchesDigest(bytes, digest)) throw new Error(`${this.file}: blob ${digest} is corrupt`);
     return JSON.parse(bytes.toString('utf8'));
   }
   open(digest: string): Readable {
@@ -181,7 +183,7 @@ export class DockerArchiveSource implements ImageSource {
     const entry = chosen[0]!;
     if (!entries.has(clean(entry.Config))) throw new Error(`${this.file}: config ${entry.Config} is missing`);
     const configBytes = await readSmall(this.file, entries, clean(entry.Config));
-    const config = JSON.parse(configBytes.toString('utf8')) as ImageConfig;
+    const config = parseImageConfig(configBytes, `${this.file}: config ${entry.Config}`);
     const diffIds = config.rootfs?.diff_ids ?? [];
     // Legacy archives store layers uncompressed: each blob's digest is its diff_id.
     const manifest: ImageManifest = {

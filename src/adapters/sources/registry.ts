@@ -1,4 +1,4 @@
-import { formatPlatform, isIndexMediaType, type ImageConfig, type ImageIndex, type ImageManifest, type Platform } from '../../core/oci.js';
+import { formatPlatform, isIndexMediaType, type ImageIndex, type Platform } from '../../core/oci.js';
 import { formatReference, type ImageReference } from '../../core/reference.js';
 import type { RegistryClient } from '../registry/index.js';
 import { childrenFor, platformOfConfig } from './select-platform.js';
@@ -23,8 +23,8 @@ export class RegistrySource implements ImageSource {
     const out: SourceImage[] = [];
     for (const digest of digests) {
       const m = digest === top.digest ? top : await this.client.getManifest({ ...repo, digest });
-      const manifest = m.manifest as ImageManifest;
-      const config = JSON.parse(Buffer.from(await this.client.getBlob(repo, manifest.config.digest)).toString('utf8')) as ImageConfig;
+      const manifest = this.client.imageOf(m, { ...repo, digest });
+      const config = await this.client.getConfig(repo, manifest);
       const p = platformOfConfig(config);
       out.push({
         description: `${this.label} (${formatPlatform(p)}, ${digest.slice(0, 19)})`,
