@@ -186,6 +186,8 @@ describe('hostile registry over plain http (loopback)', () => {
       expect(run.stdout).toMatch(/stalled after 5 attempts/);
       // 5 attempts of 0.3 s plus the backoff between them (200 ms base, doubling, jittered): far below 5 x 30 s.
       expect(elapsed).toBeLessThan(5 * 300 + 3500);
+      const bad = await runCli(['--timeout', 'soon', 'check', `${h.host}/${REPO}:1`, '--gcc', '12.0.0']);
+      expect(bad).toMatchObject({ code: 2, stderr: expect.stringMatching(/^error: --timeout soon: expected a number of seconds/) });
     });
 
     it('caps the wait a Retry-After asks for', async () => {
