@@ -5,6 +5,7 @@
  *  - into a daemonless engine's storage (buildah, podman): check reads the image's mounted root, and the engine
  *    pushes it (compressing while it uploads), which spares an export, a second read and a second upload pass.
  */
+import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { platformBuildArgs, pulledImages } from '../core/dockerfile.js';
@@ -53,6 +54,15 @@ export interface BuiltImage {
   problems?: string[];
 }
 
+/**
+ * The name the engine stores the build under. Two builds of the same content on one host (parallel CI jobs, two
+ * pushes) must not share it, or one removes the image the other is still checking or pushing: a kept image gets
+ * the stable `:<content tag>`, any other one a unique suffix.
+ */
+function localImageName(t: ImageTags, keep: boolean | undefined): string {
+  return `localhost/builder-images-build:${t.contentTag}${keep ? '' : `-${randomBytes(4).toString('hex')}`}`;
+}
+
 /** What every build of `t` needs whatever the output: the request for the engine and the images it pulls. */
 async function prepareBuild(repo: Repo, t: ImageTags, options: Omit<BuildImageOptions, 'layoutDir' | 'check'>): Promise<{ request: BuildRequest; pulled: string[] }> {
   const platform = platformString(t.name.arch);
@@ -65,7 +75,7 @@ async function prepareBuild(repo: Repo, t: ImageTags, options: Omit<BuildImageOp
     dockerfile,
     context: join(repo.root, repo.config.imagesDir),
     platform,
-    localName: `localhost/builder-images-build:${t.contentTag}`,
+    localName: localImageName(t, options.keep),
     labels: imageLabels(t, options.provenance),
     buildArgs,
     builder,

@@ -11,22 +11,23 @@ interface LintOptions {
   index: boolean;
 }
 
+const RULES_HELP =
+  'Rules: name (strict builder-<target>-<arch>_gcc<X.Y.Z>….Dockerfile, with the corrected name where obvious), ' +
+  'symlink (an aarch64 file may link to its x86_64 sibling), conflict (one GCC twice for a target and arch), ' +
+  'parse (the Dockerfile parses as BuildKit reads it: directives, ARG/ENV expansion, stages that copy from ' +
+  `themselves or from later stages), pin (${PIN_RULE_SUMMARY}), ` +
+  'index (index.yaml equals what `index` writes). Every finding is reported, as file:line: rule: message.';
+
+/** Lines of at most `width` characters, broken at spaces. */
+const wrap = (text: string, width = 112) => text.replace(new RegExp(`(.{1,${width}})(?: +|$)`, 'g'), '$1\n').trimEnd();
+
 export function register(program: Command, streams: Streams): void {
   program
     .command('lint')
     .description('Check builder Dockerfile names, digest pins of every pulled image and index.yaml freshness')
     .addOption(new Option('-f, --format <format>', 'output format').choices(['text', 'json', 'github']).default('text'))
     .option('--no-index', 'skip the index.yaml freshness check')
-    .addHelpText(
-      'after',
-      `
-Rules: name (strict builder-<target>-<arch>_gcc<X.Y.Z>….Dockerfile, with the corrected name where obvious),
-symlink (an aarch64 file may link to its x86_64 sibling), conflict (one GCC twice for a target and arch),
-parse (the Dockerfile parses as BuildKit reads it: directives, ARG/ENV expansion, stages that copy from
-themselves or from later stages), pin (${PIN_RULE_SUMMARY}),
-index (index.yaml equals what \`index\` writes). Every finding is reported, as file:line: rule: message.
-Exit 1 when there are errors.`,
-    )
+    .addHelpText('after', `\n${wrap(RULES_HELP)}\nExit 1 when there are errors.`)
     .action(
       action<LintOptions>(async (opts, ctx) => {
         const repo = await loadRepo(ctx.cwd, ctx.configPath);

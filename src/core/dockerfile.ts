@@ -41,6 +41,8 @@ export interface Word {
 
 export interface Heredoc {
   name: string;
+  /** `3<<EOF`: the file descriptor it feeds (0 when not written). */
+  fileDescriptor: number;
   /** `<<-`: leading tabs are stripped. */
   chomp: boolean;
   /** Unquoted name: the content is expanded. */
@@ -174,10 +176,8 @@ function detectSyntax(lines: PhysicalLine[]): ParsedDockerfile['syntax'] {
 const isCommentLine = (s: string) => /^\s*#/.test(s);
 
 /** BuildKit's continuation rule: the escape token last (white space after it ignored), not itself escaped. */
-function continuationRegex(escape: string): RegExp {
-  const e = escape === '\\' ? '\\\\' : escape;
-  return new RegExp(`([^${e}])${e}[ \\t]*$|^${e}[ \\t]*$`);
-}
+const CONTINUATION = { '\\': /([^\\])\\[ \t]*$|^\\[ \t]*$/, '`': /([^`])`[ \t]*$|^`[ \t]*$/ } as const;
+const continuationRegex = (escape: '\\' | '`'): RegExp => CONTINUATION[escape];
 
 /** A piece of text with the source offset of each character. */
 interface Piece {
@@ -185,10 +185,10 @@ interface Piece {
   offsets: number[];
 }
 
-const pieceOf = (line: PhysicalLine, from = 0, to = line.text.length): Piece => ({
-  text: line.text.slice(from, to),
-  offsets: Array.from({ length: Math.max(0, to - from) }, (_, k) => line.start + from + k),
-});
+function pieceOf(line: PhysicalLine, from = 0): Piece {
+  const text = line.text.slice(from);
+  return { text, offsets: traced(text, line.start + from).offsets };
+}
 
 function trimContinuation(piece: Piece, re: RegExp): { piece: Piece; continues: boolean } {
   const m = re.exec(piece.text);
@@ -264,7 +264,9 @@ export function parseDockerfile(text: string): ParsedDockerfile {
     text,
   };
   checkStructure(parsed);
-  errors.push(...evaluate(parsed, {}).errors);
+  const evaluation = evaluate(parsed, {});
+  defaultEvaluations.set(parsed, evaluation);
+  errors.push(...evaluation.errors);
   errors.sort((a, b) => a.line - b.line);
   return parsed;
 }
@@ -383,9 +385,14 @@ function parseArguments(ins: Instruction, args: Piece, escape: string, errors: D
       ins.json = cmd.json;
       return error;
     }
-    case 'ONBUILD':
-      if (rest !== '') ins.sub = buildInstruction(args, ins.line, ins.endLine, escape, errors);
+    case 'ONBUILD': {
+      if (rest === '') return 'ONBUILD requires at least one argument';
+      const trigger = /^\S+/.exec(rest)![0].toUpperCase();
+      if (trigger === 'ONBUILD') return "Chaining ONBUILD via `ONBUILD ONBUILD` isn't allowed";
+      if (trigger === 'MAINTAINER' || trigger === 'FROM') return `${trigger} isn't allowed as an ONBUILD trigger`;
+      ins.sub = buildInstruction(args, ins.line, ins.endLine, escape, errors);
       return undefined;
+    }
     default:
       // MAINTAINER, STOPSIGNAL, USER, WORKDIR
       ins.words = rest === '' ? [] : [{ value: rest, start: 0 }];
@@ -434,34 +441,38 @@ export function parseWords(rest: string, escape: string): Word[] {
   let start = -1;
   let quote = '';
   let blankOK = false;
-  const chars = Array.from(rest);
-  let pos = 0; // UTF-16 index of chars[i]
   const flush = () => {
     if (blankOK || word.length > 0) words.push({ value: word, start });
     word = '';
     start = -1;
     blankOK = false;
   };
-  for (let i = 0; i < chars.length; pos += chars[i]!.length, i++) {
-    const ch = chars[i]!;
+  for (let pos = 0; pos < rest.length; ) {
+    const ch = charAt(rest, pos);
+    const space = !quote && isWhiteSpace(ch);
     if (start < 0) {
-      if (/\s/u.test(ch)) continue;
+      if (space) {
+        pos += ch.length;
+        continue;
+      }
       start = pos;
     }
-    if (!quote && /\s/u.test(ch)) {
+    if (space) {
       flush();
+      pos += ch.length;
       continue;
     }
     if (!quote && (ch === "'" || ch === '"')) {
       quote = ch;
       blankOK = true;
     } else if (quote && ch === quote) quote = '';
+    pos += ch.length;
     // The escape token keeps itself and the next character (inside single quotes it is an ordinary character).
     if (ch === escape && quote !== "'") {
-      if (i + 1 === chars.length) continue; // an escape token at the end of the line is skipped
-      pos += ch.length;
-      i++;
-      word += ch + chars[i]!;
+      if (pos >= rest.length) continue; // an escape token at the end of the line is skipped
+      const next = charAt(rest, pos);
+      pos += next.length;
+      word += ch + next;
       continue;
     }
     word += ch;
@@ -469,6 +480,14 @@ export function parseWords(rest: string, escape: string): Word[] {
   if (start >= 0) flush();
   return words;
 }
+
+/** The character (code point) at a UTF-16 index. */
+function charAt(s: string, pos: number): string {
+  const unit = s.charCodeAt(pos);
+  return unit >= 0xd800 && unit <= 0xdbff && pos + 1 < s.length ? s.slice(pos, pos + 2) : s[pos]!;
+}
+
+const isWhiteSpace = (ch: string) => ch === ' ' || ch === '\t' || ((ch < ' ' || ch > '~') && /^\s$/u.test(ch));
 
 /** ENV and LABEL: `KEY value` (old form) or `KEY=value …`, as (key, value, separator) words. */
 function parseNameValue(ins: Instruction, rest: string, escape: string): string | undefined {
@@ -498,20 +517,31 @@ function parseNameValue(ins: Instruction, rest: string, escape: string): string 
 
 const HEREDOC_WORD = /^(\d*)<<(-?)\s*([^<]*)$/;
 
-function heredocNames(line: string): { name: string; chomp: boolean; expand: boolean }[] | string {
+type HeredocName = Omit<Heredoc, 'content'>;
+
+/** One word as a heredoc start (`<<EOF`, `<<-'EOF'`, `3<<EOF`…): its name, or undefined, or an error message. */
+export function parseHeredoc(word: string): HeredocName | undefined | { error: string } {
+  const m = HEREDOC_WORD.exec(word);
+  if (!m || m[3] === '') return undefined;
+  const plain = processWord(m[3]!, new Map(), { skipUnsetEnv: true });
+  if (!plain.ok) return { error: plain.error };
+  if (plain.words.length !== 1) return undefined;
+  // Quotes anywhere in the name (`<<'EOF'`, `<<E"O"F`) mean the content is not expanded.
+  const raw = processWord(m[3]!, new Map(), { skipUnsetEnv: true, rawQuotes: true });
+  const quotes = (s: string) => (s.match(/['"]/g) ?? []).length;
+  const name = plain.words[0]!;
+  return { name, chomp: m[2] === '-', expand: raw.ok && quotes(name) === quotes(raw.words[0] ?? ''), fileDescriptor: Number(m[1] || 0) };
+}
+
+/** The heredocs an instruction line starts, in order, or an error message. */
+export function heredocsOfLine(line: string): HeredocName[] | string {
   const words = processWord(line, new Map(), { rawQuotes: true, rawEscapes: true, skipUnsetEnv: true });
   if (!words.ok) return [];
-  const out: { name: string; chomp: boolean; expand: boolean }[] = [];
+  const out: HeredocName[] = [];
   for (const word of words.words) {
-    const m = HEREDOC_WORD.exec(word);
-    if (!m || m[3] === '') continue;
-    const plain = processWord(m[3]!, new Map(), { skipUnsetEnv: true });
-    if (!plain.ok) return plain.error;
-    if (plain.words.length !== 1) continue;
-    const raw = processWord(m[3]!, new Map(), { skipUnsetEnv: true, rawQuotes: true });
-    const quotes = (s: string) => (s.match(/['"]/g) ?? []).length;
-    const name = plain.words[0]!;
-    out.push({ name, chomp: m[2] === '-', expand: raw.ok && quotes(name) === quotes(raw.words[0] ?? '') });
+    const doc = parseHeredoc(word);
+    if (doc && 'error' in doc) return doc.error;
+    if (doc) out.push(doc);
   }
   return out;
 }
@@ -520,7 +550,7 @@ function heredocNames(line: string): { name: string; chomp: boolean; expand: boo
 function readHeredocs(ins: Instruction, line: string, lines: PhysicalLine[], i: number, errors: DockerfileError[]): number {
   const target = ins.keyword === 'ONBUILD' ? ins.sub : ins;
   if (!target || !['RUN', 'COPY', 'ADD'].includes(target.keyword) || target.json || !line.includes('<<')) return i;
-  const names = heredocNames(line);
+  const names = heredocsOfLine(line);
   if (typeof names === 'string') {
     errors.push({ line: ins.line, message: names });
     return i;
@@ -641,6 +671,9 @@ interface StageDependency {
 
 type Env = Map<string, Traced>;
 
+/** The evaluation without build args, done once by parseDockerfile (its errors are parse errors). */
+const defaultEvaluations = new WeakMap<ParsedDockerfile, Evaluation>();
+
 function evaluate(parsed: ParsedDockerfile, options: EvaluateOptions): Evaluation {
   const buildArgs = options.buildArgs ?? {};
   const out: Evaluation = { sites: [], contexts: [], errors: [] };
@@ -717,7 +750,7 @@ function evaluate(parsed: ParsedDockerfile, options: EvaluateOptions): Evaluatio
 /** Source offsets of a word of `ins.args` (-1 for JSON words, whose text is not written as such). */
 function offsetsOf(ins: Instruction, word: Word): number[] {
   if (word.start < 0) return traced(word.value).offsets;
-  return Array.from({ length: word.value.length }, (_, k) => ins.argOffsets[word.start + k] ?? -1);
+  return ins.argOffsets.slice(word.start, word.start + word.value.length);
 }
 
 const SINGLE_VARIABLE = /^\$(?:\{[A-Za-z_][A-Za-z0-9_]*(?::?[-+][^}$]*)?\}|[A-Za-z_][A-Za-z0-9_]*)$/;
@@ -849,27 +882,9 @@ function csvFields(value: string, offsets: number[]): Piece[] {
 function stageGraphErrors(deps: StageDependency[], stageNames: string[]): DockerfileError[] {
   const errors: DockerfileError[] = [];
   const label = (i: number) => stageNames[i] || `stage-${i}`;
-  const edges = new Map<number, StageDependency[]>();
-  for (const d of deps) edges.set(d.from, [...(edges.get(d.from) ?? []), d]);
-  const cyclic = new Set<StageDependency>();
-  const onPath: StageDependency[] = [];
-  const visiting = new Set<number>();
-  const done = new Set<number>();
-  const visit = (stage: number): void => {
-    visiting.add(stage);
-    for (const d of edges.get(stage) ?? []) {
-      onPath.push(d);
-      if (visiting.has(d.to)) {
-        for (const e of onPath.slice(onPath.findIndex((p) => p.from === d.to))) cyclic.add(e);
-      } else if (!done.has(d.to)) visit(d.to);
-      onPath.pop();
-    }
-    visiting.delete(stage);
-    done.add(stage);
-  };
-  for (let s = 0; s < stageNames.length; s++) if (!done.has(s)) visit(s);
+  const component = stronglyConnected(stageNames.length, deps);
   for (const d of deps) {
-    if (cyclic.has(d)) {
+    if (component[d.from] === component[d.to]) {
       const via = d.from === d.to ? 'it copies from itself' : `it needs stage "${label(d.to)}", which needs it in turn`;
       errors.push({ line: d.line, message: `circular dependency detected on stage: ${label(d.from)} (${d.what === 'copy' ? 'COPY' : 'RUN --mount'} --from=${d.name}: ${via})` });
     } else if (d.to > d.from) {
@@ -877,6 +892,55 @@ function stageGraphErrors(deps: StageDependency[], stageNames: string[]): Docker
     }
   }
   return errors;
+}
+
+/**
+ * Tarjan's strongly connected components, without recursion (a file may have very many stages): stages in one
+ * component need each other, so a dependency inside one is on a cycle.
+ */
+function stronglyConnected(count: number, deps: StageDependency[]): number[] {
+  const edges: number[][] = Array.from({ length: count }, () => []);
+  for (const d of deps) edges[d.from]!.push(d.to);
+  const index = new Array<number>(count).fill(-1);
+  const low = new Array<number>(count).fill(0);
+  const component = new Array<number>(count).fill(-1);
+  const onStack = new Array<boolean>(count).fill(false);
+  const stack: number[] = [];
+  let next = 0;
+  for (let root = 0; root < count; root++) {
+    if (index[root] !== -1) continue;
+    const work: [number, number][] = [[root, 0]];
+    while (work.length) {
+      const frame = work[work.length - 1]!;
+      const [v, i] = frame;
+      if (i === 0 && index[v] === -1) {
+        index[v] = low[v] = next++;
+        stack.push(v);
+        onStack[v] = true;
+      }
+      if (i < edges[v]!.length) {
+        frame[1]++;
+        const w = edges[v]![i]!;
+        if (index[w] === -1) work.push([w, 0]);
+        else if (onStack[w]) low[v] = Math.min(low[v]!, index[w]!);
+        continue;
+      }
+      work.pop();
+      if (work.length) {
+        const parent = work[work.length - 1]![0];
+        low[parent] = Math.min(low[parent]!, low[v]!);
+      }
+      if (low[v] === index[v]) {
+        let w: number;
+        do {
+          w = stack.pop()!;
+          onStack[w] = false;
+          component[w] = v;
+        } while (w !== v);
+      }
+    }
+  }
+  return component;
 }
 
 /** The build-context paths a COPY/ADD reads, each expanded with the stage's variables. */
@@ -898,7 +962,8 @@ function contextSource(ins: Instruction, env: LexEnv, escape: '\\' | '`'): Conte
  * in `resolved`; offsets still point at what is written in the file.
  */
 export function extractImageReferences(parsed: ParsedDockerfile, buildArgs: Record<string, string> = {}): ImageRefSite[] {
-  return evaluate(parsed, { buildArgs }).sites;
+  const cached = Object.keys(buildArgs).length === 0 ? defaultEvaluations.get(parsed) : undefined;
+  return (cached ?? evaluate(parsed, { buildArgs })).sites;
 }
 
 /**

@@ -43,13 +43,22 @@ export type LexResult =
     }
   | { ok: false; error: string };
 
-export const traced = (value: string, start = -1): Traced => ({
-  value,
-  offsets: Array.from({ length: value.length }, (_, i) => (start < 0 ? -1 : start + i)),
-});
+export function traced(value: string, start = -1): Traced {
+  const offsets = new Array<number>(value.length);
+  for (let i = 0; i < value.length; i++) offsets[i] = start < 0 ? -1 : start + i;
+  return { value, offsets };
+}
+
+/** Characters that make a word more than its text (`<` only as part of `<<`, but rare enough to take the slow way). */
+const SPECIAL = /[$'"\\`<]/;
 
 /** Expand one word with the variables in `env`. `offsets` say where each unit of `word` was written. */
 export function processWord(word: string, env: LexEnv, options: LexOptions = {}, offsets?: number[]): LexResult {
+  if (!SPECIAL.test(word)) {
+    // Nothing to expand, unquote or unescape: the word is its own value (most words of a Dockerfile).
+    const words = !/\s/u.test(word) ? (word === '' ? [] : [word]) : word.split(/\s+/u).filter((w) => w !== '');
+    return { ok: true, value: word, offsets: offsets ?? traced(word).offsets, words, matched: new Set(), unmatched: new Set(), missing: [] };
+  }
   const lexer = new Lexer({ value: word, offsets: offsets ?? traced(word).offsets }, env, options);
   try {
     const { out, words } = lexer.processStopOn(null, options.rawEscapes ?? false);
@@ -61,6 +70,9 @@ export function processWord(word: string, env: LexEnv, options: LexOptions = {},
 }
 
 class LexError extends Error {}
+
+/** `${A:-${B:-…}}` deeper than this is refused: recursion on outside input must stay bounded. */
+const MAX_NESTING = 64;
 
 const EOF = '';
 
@@ -110,7 +122,7 @@ class Words {
   }
 }
 
-const isSpace = (ch: string) => /^\s$/u.test(ch);
+const isSpace = (ch: string) => ch === ' ' || ch === '\t' || ch === '\n' || ch === '\r' || (ch > '~' || ch < ' ' ? /^\s$/u.test(ch) : false);
 const isDigit = (ch: string) => /^\p{Nd}$/u.test(ch);
 const isLetter = (ch: string) => /^\p{L}$/u.test(ch);
 const isSpecialParam = (ch: string) => '@*#?-$!0'.includes(ch) && ch.length === 1;
@@ -133,8 +145,10 @@ class Lexer {
   }
 
   private peek(): string {
-    if (this.pos >= this.src.value.length) return EOF;
-    return String.fromCodePoint(this.src.value.codePointAt(this.pos)!);
+    const s = this.src.value;
+    if (this.pos >= s.length) return EOF;
+    const unit = s.charCodeAt(this.pos);
+    return unit >= 0xd800 && unit <= 0xdbff && this.pos + 1 < s.length ? s.slice(this.pos, this.pos + 2) : s[this.pos]!;
   }
 
   private next(): { ch: string; offset: number } {
@@ -251,7 +265,18 @@ class Lexer {
     }
   }
 
+  private depth = 0;
+
   private processDollar(): Traced {
+    if (++this.depth > MAX_NESTING) throw new LexError(`substitutions nested more than ${MAX_NESTING} deep`);
+    try {
+      return this.processDollarBody();
+    } finally {
+      this.depth--;
+    }
+  }
+
+  private processDollarBody(): Traced {
     const dollar = this.next();
     if (this.peek() !== '{') {
       const name = this.processName();

@@ -95,6 +95,24 @@ describe('check on hostile layers: bounded memory, a verdict or a clear error', 
     expect(run.stdout).toMatch(/error: layer 1 of oci:.* is not a valid tar: .*typeflag 'Z'/);
   });
 
+  it('the longest link chain the limits allow (40 hops of up to 4,095 bytes, 2,000 directories deep) resolves', async () => {
+    const dir = layout();
+    const deep = Array.from({ length: 2000 }, () => 'd').join('/');
+    const pairs = 'd/../'.repeat(818);
+    const links = Array.from({ length: 38 }, (_, i) => Buffer.concat([tarPax({ linkpath: `${pairs}l${i + 1}` }), tarSymlink(`l${i}`, 'x')]));
+    const last = Buffer.concat([tarPax({ linkpath: `/${deep}/gcc` }), tarSymlink('l38', 'x')]);
+    await writeStreamedLayout(dir, [
+      {
+        compression: 'gzip',
+        chunks: () => [tarPax({ path: `${deep}/gcc` }), tarFile('gcc', ELF_X86), ...links, last, baseLayer(tarSymlink('usr/bin/gcc-12.0.0', '/l0')), END],
+      },
+    ]);
+    const run = runCheckChild([...ARGS, '--json', `oci:${dir}:bomb`]);
+    const [result] = JSON.parse(run.stdout);
+    expect(result, result.error).toMatchObject({ ok: true, gccs: [{ verdict: 'ok', resolved: `/${deep}/gcc` }] });
+    expect(result.gccs[0].chain).toHaveLength(41); // the path and 40 link targets, the kernel's limit
+  });
+
   it('a base-256 size beyond the layer ends with a printed reason (it used to exit 13 silently)', async () => {
     const dir = layout();
     await writeStreamedLayout(dir, [{ compression: 'gzip', chunks: () => [...good(), header({ name: 'usr/bin/big', sizeField: base256(1n << 62n) }), END] }]);

@@ -8,8 +8,8 @@ import { layoutImages, type BlobStore } from './oci-layout.js';
 import { platformOfConfig } from './select-platform.js';
 import type { ImageSource, SourceImage } from './types.js';
 
-/** JSON entries (manifests, configs, index files) larger than this are refused. */
-const MAX_JSON = 4 * 1024 * 1024;
+/** Manifests, configs and index files larger than this are refused. */
+const MAX_JSON_BLOB = 4 * 1024 * 1024;
 /** A `docker save` archive holds a few entries per layer; more than this is not one. */
 const MAX_ARCHIVE_ENTRIES = 100_000;
 
@@ -121,7 +121,7 @@ async function* sliceOfStream(stream: Readable, offset: number, size: number): A
 
 async function readSmall(file: string, entries: Map<string, ArchiveEntry>, name: string): Promise<Buffer> {
   const entry = entries.get(name);
-  if (entry && entry.size > MAX_JSON) throw new Error(`${file}: ${name} is ${entry.size} bytes, more than the ${MAX_JSON}-byte limit for a manifest or config`);
+  if (entry && entry.size > MAX_JSON_BLOB) throw new Error(`${file}: ${name} is ${entry.size} bytes, more than the ${MAX_JSON_BLOB}-byte limit for a manifest or config`);
   const parts: Buffer[] = [];
   for await (const chunk of openEntry(file, entries, name)) parts.push(chunk as Buffer);
   return Buffer.concat(parts);
