@@ -23,7 +23,7 @@ printf '[storage]\ndriver = "vfs"\ngraphroot = "%s/containers/storage"\nrunroot 
 export CONTAINERS_STORAGE_CONF="$work/storage.conf"
 step_start=$SECONDS
 step() { # name: closes the previous step
-  summary+=("$(printf '%-58s %4ss' "$1" $((SECONDS - step_start)))")
+  summary+=("$(printf '%-66s %4ss' "$1" $((SECONDS - step_start)))")
   step_start=$SECONDS
 }
 fail() { echo "e2e FAILED: $*" >&2; exit 1; }
@@ -82,11 +82,13 @@ step "4. check --exec (real gcc -dumpfullversion, amd64 + arm64)"
 
 echo "== 5. index for $reg/builders and select"
 cli --cwd "$repo" index --repo "$reg/builders" --output "$work/index.yaml"
+echo "the index for $reg/builders is $work/index.yaml ($(grep -c '^  - name:' "$work/index.yaml") image(s); the work dir is removed at the end, E2E_KEEP=1 keeps it):"
+sed 's/^/  /' "$work/index.yaml"
 for k in 5.10.0-28-amd64 6.1.0-18-amd64 4.19.0-26-amd64; do
   for a in x86_64 aarch64; do cli --cwd "$repo" select --index "$work/index.yaml" --target debian --arch "$a" --kernel-release "$k"; done
 done | tee "$work/select.txt"
 grep -q "image:  $reg/builders:any-aarch64" "$work/select.txt" || fail "select picked no aarch64 image"
-step "5. index + select over 3 kernel releases x 2 arches"
+step "5. index ($work/index.yaml) + select, 6 picks"
 
 echo "== 6. a broken aarch64 variant is refused"
 printf 'ARG BASE_IMAGE\nFROM ${BASE_IMAGE}\nRUN ln -s /bin/true /usr/bin/gcc-11\n' > "$repo/images/builder-broken-aarch64_gcc11.0.0.Dockerfile"
@@ -95,10 +97,13 @@ git -C "$repo" -c user.name=e2e -c user.email=e2e@example.com commit -qm broken
 if make -s push REGISTRY="$reg/builders" ENGINE=buildah PUSH_FLAGS="--cwd $repo --build-arg BASE_IMAGE=$reg/debian:$suite builder-broken-aarch64_gcc11.0.0.Dockerfile" > "$work/broken.txt" 2>&1; then
   cat "$work/broken.txt"; fail "push accepted the broken image"
 fi
-grep -q 'check failed, nothing published: /usr/bin/gcc-11.0.0 is missing' "$work/broken.txt" || { cat "$work/broken.txt"; fail "push did not say why"; }
+finding=$(grep -o 'check failed, nothing published: /usr/bin/gcc-11.0.0 is missing[^|]*' "$work/broken.txt" | head -1 | sed 's/[[:space:]]*$//') \
+  || { cat "$work/broken.txt"; fail "push did not say why"; }
+echo "push refused it, the check found: ${finding#check failed, nothing published: }"
+grep -E '^(IMAGE|broken-)' "$work/broken.txt" | sed 's/^/  /'
 cli --cwd "$repo" plan --all --format json > "$work/plan.json"
 node -e "const p=require('$work/plan.json');const b=p.find(r=>r.image.includes('broken'));if(!b||b.built)process.exit(1)" || fail "the broken image reached the registry"
-step "6. broken aarch64 variant refused, nothing published"
+step "6. broken aarch64 refused (gcc-11.0.0 missing), none published"
 
 echo "== 7. bump --dry-run after a new base push"
 BASES_STAMP="e2e $(date +%s)" bash scripts/make-bases.sh "$suite" "$reg" amd64 arm64 > "$work/new-digest"

@@ -4,6 +4,7 @@ import { registryAccess } from '../app/registry-client.js';
 import { loadRepo } from '../app/repo.js';
 import type { EngineName } from '../adapters/engines/detect.js';
 import { formatTable, type Output } from '../util/output.js';
+import { appendStepSummary, markdownTable } from '../util/step-summary.js';
 import { action, collect, type Streams } from './context.js';
 import { parseJobs, parsePairs } from './shared-options.js';
 
@@ -75,28 +76,47 @@ Example: builder-images push --repo 127.0.0.1:5000/builders --engine buildah`,
         });
         if (opts.json) ctx.out.json(result);
         else printSummary(ctx.out, result, Boolean(opts.dryRun));
+        await appendStepSummary(markdownSummary(result, Boolean(opts.dryRun)));
         return result.ok ? 0 : 1;
       }, streams),
     );
 }
 
+function imageRows(r: PushResult): string[][] {
+  return [['IMAGE', 'ARCH', 'STATUS', 'DIGEST', 'NOTE'], ...r.images.map((i) => [i.tag, i.arch, i.status, i.digest?.slice(0, 19) ?? '-', i.message ?? ''])];
+}
+
+function indexRows(r: PushResult): string[][] {
+  return [['INDEX', 'STATUS', 'DIGEST', 'NOTE'], ...r.indexes.map((i) => [i.tag, i.status, i.digest?.slice(0, 19) ?? '-', i.message ?? ''])];
+}
+
+function copyLines(r: PushResult): string[] {
+  return r.copies.map((c) => `copied to ${c.repository}: ${c.tags} tag(s)${c.failed.length ? `, ${c.failed.length} failed: ${c.failed.join('; ')}` : ''}`);
+}
+
+/** The one line a reader needs: what happened (or would), failures always counted, in a dry run too. */
+export function summaryLine(r: PushResult, dryRun: boolean): string {
+  const images = (s: string) => r.images.filter((i) => i.status === s).length;
+  const indexes = (s: string) => r.indexes.filter((i) => i.status === s).length;
+  const failed = images('failed') + indexes('failed');
+  if (dryRun) {
+    const failures = failed ? `, ${failed} failed (see NOTE)` : '';
+    return `plan: ${images('would-build')} to build, ${images('would-skip')} up to date, ${indexes('would-push')} index(es) to push${failures} (dry run: nothing was touched)`;
+  }
+  return `${images('pushed')} built and pushed, ${images('skipped')} skipped (up to date), ${failed} failed, ${indexes('pushed')} index(es) pushed`;
+}
+
 function printSummary(out: Output, r: PushResult, dryRun: boolean): void {
-  if (r.images.length) {
-    const rows = [['IMAGE', 'ARCH', 'STATUS', 'DIGEST', 'NOTE']];
-    for (const i of r.images) rows.push([i.tag, i.arch, i.status, i.digest?.slice(0, 19) ?? '-', i.message ?? '']);
-    out.result(formatTable(rows));
-  }
-  if (r.indexes.length) {
-    const rows = [['INDEX', 'STATUS', 'DIGEST', 'NOTE']];
-    for (const i of r.indexes) rows.push([i.tag, i.status, i.digest?.slice(0, 19) ?? '-', i.message ?? '']);
-    out.result(`\n${formatTable(rows)}`);
-  }
-  for (const c of r.copies) out.result(`copied to ${c.repository}: ${c.tags} tag(s)${c.failed.length ? `, ${c.failed.length} failed: ${c.failed.join('; ')}` : ''}`);
-  const count = (s: string) => r.images.filter((i) => i.status === s).length;
-  const failed = count('failed') + r.indexes.filter((i) => i.status === 'failed').length;
-  out.result(
-    dryRun
-      ? `\nplan: ${count('would-build')} to build, ${count('would-skip')} up to date, ${r.indexes.filter((i) => i.status === 'would-push').length} index(es) to push (dry run: nothing was touched)`
-      : `\n${count('pushed')} built and pushed, ${count('skipped')} skipped (up to date), ${failed} failed, ${r.indexes.filter((i) => i.status === 'pushed').length} index(es) pushed`,
-  );
+  if (r.images.length) out.result(formatTable(imageRows(r)));
+  if (r.indexes.length) out.result(`\n${formatTable(indexRows(r))}`);
+  for (const line of copyLines(r)) out.result(line);
+  out.result(`\n${summaryLine(r, dryRun)}`);
+}
+
+function markdownSummary(r: PushResult, dryRun: boolean): string {
+  const parts = [`### builder-images push${dryRun ? ' (dry run)' : ''}`, '', `**${summaryLine(r, dryRun)}**`];
+  if (r.images.length) parts.push('', markdownTable(imageRows(r)));
+  if (r.indexes.length) parts.push('', markdownTable(indexRows(r)));
+  for (const line of copyLines(r)) parts.push('', line);
+  return parts.join('\n');
 }

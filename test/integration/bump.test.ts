@@ -142,7 +142,7 @@ describe('bump: digest pull requests against a real registry, real git and a Git
     expect(readFileSync(join(root, 'images/builder-debian-x86_64_gcc12.0.0.Dockerfile'), 'utf8')).toBe(`FROM ${reg.host}/builders:${digests.ownTag}@${digests.own}\n`);
     const requestsBefore = github.requests.length;
     const again = await withGitHubEnv(() => runCli(['bump', '--open-pr'], root));
-    expect(again).toMatchObject({ code: 0, stdout: 'nothing to bump\n' });
+    expect(again).toMatchObject({ code: 0, stdout: "nothing to bump: 1 wait for their own image's next push; each is named above\n" });
     expect(again.stderr).toContain('no pushed content tag yet'); // the dependent waits for its changed base
     expect(github.requests.length).toBe(requestsBefore);
   });
@@ -154,5 +154,22 @@ describe('bump: digest pull requests against a real registry, real git and a Git
     expect(out.code).toBe(1);
     expect(out.stderr).toContain(`${reg.host}/lib/gone:1@sha256:${'1'.repeat(64)}: not found in its registry`);
     expect(out.stdout).toContain(`+COPY --from=${reg.host}/lib/base:1@${digests.base3} /y /y`);
+  });
+
+  it('--pin --dry-run that resolves nothing says how many references failed and why, not just "nothing to bump"', async () => {
+    const r = makeRepo({
+      'builder-images.yaml': `repositories: [${reg.host}/builders]\n`,
+      'images/builder-any-x86_64_gcc12.0.0.Dockerfile': `FROM ${reg.host}/lib/gone:1\nCOPY --from=${reg.host}/lib/gone:2 /x /x\n`,
+      'images/builder-any-aarch64_gcc12.0.0.Dockerfile': 'FROM 127.0.0.1:1/lib/base:1\n',
+    });
+    try {
+      gitInitCommit(r.root);
+      const out = await runCli(['bump', '--pin', '--dry-run'], r.root);
+      expect(out.code).toBe(1);
+      expect(out.stdout).toMatch(/^nothing to bump: 3 reference\(s\) could not be resolved \(1: cannot reach 127\.0\.0\.1:1 over http after \d+ attempts \(bad port\); 2: not found in its registry\); each is named above\n$/);
+      expect(out.stderr).toContain(`builder-any-x86_64_gcc12.0.0.Dockerfile:2: ${reg.host}/lib/gone:2: not found in its registry`);
+    } finally {
+      r.cleanup();
+    }
   });
 });
