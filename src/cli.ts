@@ -8,7 +8,10 @@ import { redact } from './util/redact.js';
 export function buildProgram(streams: Streams): Command {
   const program = new Command('builder-images')
     .description('Keep a repository of compiler builder images: lint, check, tag, build, push, index, bump, select.')
-    .version(VERSION, '-V, --version')
+    // Only -V is the program's own flag: commander reads the program's flags after a command too, so a program-wide
+    // --version would swallow `push --version v1.2.3` (print the version, exit 0, push nothing). A lone
+    // `builder-images --version` still prints it (main).
+    .version(VERSION, '-V', 'output the version number (also --version, alone)')
     .option('-C, --cwd <dir>', 'repository root to work on (default: the current directory)')
     .option('-c, --config <file>', 'config file (default: builder-images.yaml in the repository root, if present)')
     .option('--debug', 'print debug detail (secrets are always redacted)')
@@ -56,6 +59,10 @@ export async function main(argv: string[], streams: Streams = { stdout: process.
 }
 
 async function run(argv: string[], streams: Streams): Promise<number> {
+  if (argv.length === 3 && argv[2] === '--version') {
+    streams.stdout.write(`${VERSION}\n`);
+    return 0;
+  }
   const program = buildProgram(streams);
   const debug = argv.includes('--debug');
   try {

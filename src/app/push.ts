@@ -18,6 +18,7 @@ import { pickEngine, type EngineName } from '../adapters/engines/detect.js';
 import { isStorageEngine, type StorageEngine } from '../adapters/engines/local-image.js';
 import { orAbsent, type RegistryClient, type Repository } from '../adapters/registry/index.js';
 import { tempDir } from '../util/cleanup.js';
+import { UsageError } from '../errors.js';
 import { uploadLayout } from './layout.js';
 import { buildAndCheckInStorage, buildImage, gitProvenance, type BuildSettings, type Provenance } from './build-image.js';
 import { publishStored } from './publish-stored.js';
@@ -79,7 +80,7 @@ export interface PushResult {
 
 export async function runPush(repo: Repo, client: RegistryClient, options: PushOptions): Promise<PushResult> {
   const [primaryName, ...mirrors] = options.repositories;
-  if (!primaryName) throw new Error('no repository to push to: set repositories in builder-images.yaml or pass --repo');
+  if (!primaryName) throw new UsageError('no repository to push to: set repositories in builder-images.yaml or pass --repo');
   const primary = toRepository(primaryName);
   const log = options.onProgress;
   const building = !options.manifestsOnly && !options.dryRun;

@@ -4,6 +4,15 @@
  */
 import { z } from 'zod';
 
+/** A path the config names: relative to the repository root and inside it (no absolute path, no `..` out of it). */
+const insidePath = z
+  .string()
+  .min(1)
+  .refine((p) => !/^([A-Za-z]:)?[\\/]/.test(p) && !p.split(/[\\/]+/).includes('..'), 'must be a path inside the repository (relative, without ..)');
+
+/** A version tag (`latest`, `v1.2.3`): Docker's tag grammar, as it ends every image tag. */
+const versionTag = z.string().regex(/^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/, 'must be a tag: letters, digits, _ . -, not starting with . or -');
+
 const repository = z
   .string()
   .regex(/^[^\s:@]+(?::\d+)?\/[a-z0-9._/-]+$/, 'must be a repository such as ghcr.io/org/builders (no tag)');
@@ -35,14 +44,14 @@ export const configSchema = z
     /** How content tags are made: git tree hash of the inputs, or the HEAD commit. */
     tagScheme: z.enum(['tree', 'commit']).default('tree'),
     /** Folder of builder Dockerfiles, relative to the repository root. */
-    imagesDir: z.string().min(1).default('images'),
+    imagesDir: insidePath.default('images'),
     /** Extra versions every image is tagged with, besides its content tag. */
-    versions: z.array(z.string().regex(/^[A-Za-z0-9_][A-Za-z0-9_.-]*$/)).default(['latest']),
+    versions: z.array(versionTag).default(['latest']),
     /** index.yaml: which file, and which tags (versions) it lists. */
     index: z
       .object({
-        file: z.string().min(1).default('index.yaml'),
-        tags: z.array(z.string().min(1)).default(['latest']),
+        file: insidePath.default('index.yaml'),
+        tags: z.array(versionTag).default(['latest']),
       })
       .strict()
       .default({ file: 'index.yaml', tags: ['latest'] }),

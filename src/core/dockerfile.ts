@@ -246,7 +246,7 @@ export function parseDockerfile(text: string): ParsedDockerfile {
       if (isCommentLine(next.text) || next.text.trim() === '') continue;
       ({ piece, continues } = trimContinuation(pieceOf(next), continuation));
       joined.text += piece.text;
-      joined.offsets.push(...piece.offsets);
+      for (const o of piece.offsets) joined.offsets.push(o); // no spread: a line may be longer than the call stack
     }
     const instruction = buildInstruction(joined, first.number, endLine, escape, errors);
     if (!instruction) continue;
@@ -266,7 +266,7 @@ export function parseDockerfile(text: string): ParsedDockerfile {
   checkStructure(parsed);
   const evaluation = evaluate(parsed, {});
   defaultEvaluations.set(parsed, evaluation);
-  errors.push(...evaluation.errors);
+  for (const e of evaluation.errors) errors.push(e);
   errors.sort((a, b) => a.line - b.line);
   return parsed;
 }
@@ -704,7 +704,7 @@ function evaluate(parsed: ParsedDockerfile, options: EvaluateOptions): Evaluatio
           const eq = word.value.indexOf('=');
           const name = eq < 0 ? word.value : word.value.slice(0, eq);
           let value: Traced | undefined;
-          if (name in buildArgs) value = traced(buildArgs[name]!);
+          if (Object.hasOwn(buildArgs, name)) value = traced(buildArgs[name]!);
           else if (eq < 0) value = stage >= 0 ? global.get(name) : undefined;
           else {
             const r = expandIn(env, ins, { value: word.value.slice(eq + 1), start: word.start + eq + 1 }, `ARG ${name}`);
@@ -743,7 +743,7 @@ function evaluate(parsed: ParsedDockerfile, options: EvaluateOptions): Evaluatio
         break;
     }
   }
-  out.errors.push(...stageGraphErrors(deps, stageNames));
+  for (const e of stageGraphErrors(deps, stageNames)) out.errors.push(e);
   return out;
 }
 

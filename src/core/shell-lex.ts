@@ -87,7 +87,7 @@ class Out implements Traced {
   }
   append(t: Traced): void {
     this.value += t.value;
-    this.offsets.push(...t.offsets);
+    for (const o of t.offsets) this.offsets.push(o); // no spread: a value may be longer than the call stack
   }
 }
 

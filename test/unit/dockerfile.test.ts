@@ -65,6 +65,15 @@ describe('parseDockerfile', () => {
     expect(parseDockerfile(`FROM a\n${'ONBUILD '.repeat(50000)}RUN x\n`).errors).toHaveLength(1);
   });
 
+  it('takes very long lines and values', () => {
+    const long = 'x'.repeat(300_000);
+    const p = parseDockerfile(`ARG A=${long}\nARG B="\${A}\${A}"\nFROM debian:\\\n${long}\nARG B\nCOPY \${B} /d\n`);
+    expect(p.errors).toEqual([]);
+    expect(p.instructions[2]!.args).toHaveLength(7 + long.length);
+    expect(extractImageReferences(p)[0]!.resolved).toHaveLength(7 + long.length);
+    expect(extractContextSources(p)[0]!.sources[0]).toHaveLength(2 * long.length);
+  });
+
   it('parses flags and CRLF files', () => {
     const p = parseDockerfile('FROM --platform=$BUILDPLATFORM debian:12 AS build\r\nCOPY --from=build --chown=1:1 /a /b\r\n');
     expect(p.instructions[0]!.flags).toEqual([{ name: 'platform', value: '$BUILDPLATFORM', text: '--platform=$BUILDPLATFORM', valueOffsets: [16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29] }]);
@@ -261,6 +270,10 @@ describe('issue 13 regressions', () => {
     expect(extractImageReferences(p).map((s) => s.resolved)).toEqual([`debian:12@${D1}`, 'ubuntu:xenial']);
     expect(extractImageReferences(p, { IMAGE: 'mirror/ubuntu:xenial' })[1]!.resolved).toBe('mirror/ubuntu:xenial');
     expect(extractContextSources(p)[0]).toMatchObject({ sources: ['/x', 'scripts/y', 'etc', '1 '] });
+  });
+
+  it('2. only own build args count (no Object prototype names)', () => {
+    expect(refs('ARG toString=debian:12\nFROM $toString\n')[0]!.resolved).toBe('debian:12');
   });
 
   it('2. a stage built FROM another inherits its variables', () => {

@@ -118,6 +118,13 @@ export async function readLayer(blob: Readable, options: ReadLayerOptions): Prom
   // The decompressor sees a view without `return`: stopping it at the tar's end leaves the rest to hash here.
   const view: AsyncIterable<Buffer> = { [Symbol.asyncIterator]: () => ({ next: () => compressed.next() }) };
 
+  /** Once the whole blob went through the hash: what is wrong with its digest, if anything. */
+  const digestProblem = (): string | undefined => {
+    if (!options.digest || !blobHash) return undefined;
+    const actual = `${options.digest.split(':')[0]}:${blobHash.digest('hex')}`;
+    return actual === options.digest ? undefined : `${what}: content hashes to ${actual}, not its digest ${options.digest}: the layer is corrupt and was rejected`;
+  };
+
   const collector = new EntryCollector();
   const tar = new TarReader(collector);
   let stage = 'read';
@@ -151,10 +158,8 @@ export async function readLayer(blob: Readable, options: ReadLayerOptions): Prom
         () => true,
         () => false,
       );
-      const actual = `${options.digest.split(':')[0]}:${blobHash.digest('hex')}`;
-      if (whole && !sourceFailed && actual !== options.digest) {
-        throw new LayerError(`${what}: content hashes to ${actual}, not its digest ${options.digest}: the layer is corrupt and was rejected`, { cause: err });
-      }
+      const corrupt = digestProblem();
+      if (whole && !sourceFailed && corrupt) throw new LayerError(corrupt, { cause: err });
     }
     blob.destroy();
     if (err instanceof TarFormatError) {
@@ -164,10 +169,8 @@ export async function readLayer(blob: Readable, options: ReadLayerOptions): Prom
     if (err instanceof ZstdWindowError) throw new LayerError(`${what}: ${err.message}`, { cause: err });
     throw new LayerError(`${what}: cannot ${stage === 'parse' ? 'read its tar' : `read (${compression})`}: ${(err as Error).message}`, { cause: err });
   }
-  if (options.digest && blobHash) {
-    const actual = `${options.digest.split(':')[0]}:${blobHash.digest('hex')}`;
-    if (actual !== options.digest) throw new LayerError(`${what}: content hashes to ${actual}, not its digest ${options.digest}: the layer is corrupt and was rejected`);
-  }
+  const corrupt = digestProblem();
+  if (corrupt) throw new LayerError(corrupt);
   if (options.diffId && tarHash) {
     const actual = `sha256:${tarHash.digest('hex')}`;
     if (actual !== options.diffId) throw new LayerError(`${what}: uncompressed content hashes to ${actual}, not its diff_id ${options.diffId}`);

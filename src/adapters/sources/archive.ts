@@ -5,6 +5,7 @@ import { assertDigest, matchesDigest } from '../../core/digest.js';
 import { formatPlatform, MediaType, parseImageConfig, sha256Digest, type ImageIndex, type ImageManifest, type Platform } from '../../core/oci.js';
 import { BLOCK, TarFormatError, TarReader, type TarEntry } from '../../core/tar.js';
 import { layoutImages, type BlobStore } from './oci-layout.js';
+import { UsageError } from '../../errors.js';
 import { platformOfConfig } from './select-platform.js';
 import type { ImageSource, SourceImage } from './types.js';
 
@@ -171,14 +172,14 @@ export class DockerArchiveSource implements ImageSource {
     const hasIndex = entries.has('index.json');
     if (hasLegacy && (!hasIndex || this.tag)) return this.legacyImages((await json('manifest.json')) as LegacyEntry[], entries);
     if (hasIndex) return layoutImages(new ArchiveBlobStore(this.file, entries), (await json('index.json')) as ImageIndex, this.label, undefined, platform);
-    throw new Error(`${this.file} is not a docker save archive (no manifest.json or index.json)`);
+    throw new UsageError(`${this.file} is not a docker save archive (no manifest.json or index.json): give the file \`docker save -o FILE IMAGE\` wrote`);
   }
 
   private async legacyImages(list: LegacyEntry[], entries: Map<string, ArchiveEntry>): Promise<SourceImage[]> {
     const chosen = this.tag ? list.filter((e) => e.RepoTags?.some((t) => t === this.tag || t.endsWith(`/${this.tag}`))) : list;
     if (chosen.length !== 1) {
       const names = list.flatMap((e) => e.RepoTags ?? []).join(', ') || 'untagged images';
-      throw new Error(`${this.label} ${chosen.length === 0 ? 'has no such image' : 'holds several images'} (${names})${chosen.length ? ': name one as docker-archive:FILE:TAG' : ''}`);
+      throw new UsageError(`${this.label} ${chosen.length === 0 ? 'has no such image' : 'holds several images'} (${names}): name one as docker-archive:FILE:TAG`);
     }
     const entry = chosen[0]!;
     if (!entries.has(clean(entry.Config))) throw new Error(`${this.file}: config ${entry.Config} is missing`);
