@@ -52,6 +52,12 @@ describe('check on hostile layers: bounded memory, a verdict or a clear error', 
     expect(run.code).toBe(1);
     expect(run.stdout).toMatch(/layer 1 of oci:.*: a zstd frame needs a 1920 MiB window, above the 128 MiB limit .*--zstd-window-mib 1920/);
     expect(run.peakRssMB).toBeLessThan(300);
+    // Allowed, the frame is decoded (it is empty: the image then lacks its compiler).
+    const allowed = runCheckChild([...ARGS, '--zstd-window-mib', '2048', `oci:${dir}:bomb`]);
+    expect(allowed.stdout).toContain('/usr/bin/gcc-12.0.0 is missing');
+    expect(allowed.stdout).not.toContain('window');
+    const usage = runCheckChild([...ARGS, '--zstd-window-mib', '4096', `oci:${dir}:bomb`]);
+    expect(usage).toMatchObject({ code: 2, stderr: expect.stringContaining('--zstd-window-mib must be a whole number from 1 to 2048') });
   });
 
   it('2 GiB of zstd RLE zeros stream through in flat memory (zstd binary), and through fzstd', async () => {
