@@ -1,7 +1,9 @@
 import { Option, type Command } from 'commander';
-import { runPush, type PushResult } from '../app/push.js';
+import { join } from 'node:path';
+import { runPush, type PushResult, type VerifyHook } from '../app/push.js';
 import { registryAccess } from '../app/registry-client.js';
-import { loadRepo } from '../app/repo.js';
+import { loadRepo, type Repo } from '../app/repo.js';
+import { kernelSets, loadKernels, verifyBuiltImage } from '../app/verify.js';
 import type { EngineName } from '../adapters/engines/detect.js';
 import { formatTable, type Output } from '../util/output.js';
 import { appendStepSummary, markdownTable } from '../util/step-summary.js';
@@ -23,6 +25,7 @@ interface PushCliOptions {
   builder?: string[];
   insecure?: string[];
   json?: boolean;
+  verify?: string[] | true;
 }
 
 export function register(program: Command, streams: Streams): void {
@@ -45,6 +48,7 @@ export function register(program: Command, streams: Streams): void {
     .option('--builder <PLATFORM=NAME>', 'docker: remote BuildKit builder for a platform, repeatable', collect)
     .option('--insecure <host>', 'registry spoken to over plain HTTP (loopback ones always are), repeatable', collect)
     .option('--json', 'print the result as JSON')
+    .option('--verify [headers...]', 'before publishing, build a kernel module with each built image against these kernel headers (as verify does; no sources: config verify)')
     .addHelpText(
       'after',
       `
@@ -56,9 +60,11 @@ Example: builder-images push --repo 127.0.0.1:5000/builders --engine buildah`,
     .action(
       action<PushCliOptions>(async (opts, ctx, args) => {
         const repo = await loadRepo(ctx.cwd, ctx.configPath);
-        const { client } = registryAccess(repo, { insecure: opts.insecure, debug: ctx.out.debug, idleTimeoutMs: ctx.idleTimeoutMs });
+        const { client, insecureRegistries: insecure } = registryAccess(repo, { insecure: opts.insecure, debug: ctx.out.debug, idleTimeoutMs: ctx.idleTimeoutMs });
         const repositories = [...(opts.repo ?? []), ...((opts as { registry?: string[] }).registry ?? [])].map((r) => checkRepository(r));
+        const verify = opts.verify && !opts.dryRun ? await prepareVerify(opts.verify, repo, insecure, ctx.out.progress) : undefined;
         const result = await runPush(repo, client, {
+          verify: verify?.hook,
           repositories: repositories.length ? repositories : repo.config.repositories,
           engine: (opts.engine ?? repo.config.engine) as EngineName | 'auto',
           scheme: opts.scheme ?? repo.config.tagScheme,
@@ -74,12 +80,30 @@ Example: builder-images push --repo 127.0.0.1:5000/builders --engine buildah`,
           builders: { ...repo.config.builders, ...parsePairs(opts.builder, '--builder') },
           onProgress: ctx.out.progress,
         });
+        await verify?.cleanup();
         if (opts.json) ctx.out.json(result);
         else printSummary(ctx.out, result, Boolean(opts.dryRun));
         await appendStepSummary(markdownSummary(result, Boolean(opts.dryRun)));
         return result.ok ? 0 : 1;
       }, streams),
     );
+}
+
+/** Stage the kernels once for every image of the push; the hook builds the probe module with each built image. */
+async function prepareVerify(given: string[] | true, repo: Repo, insecure: string[], onProgress: (line: string) => void): Promise<{ hook: VerifyHook; cleanup: () => Promise<void> }> {
+  const sets = kernelSets(given === true ? undefined : given, {}, repo.config.verify);
+  const loaded: Awaited<ReturnType<typeof loadKernels>>[] = [];
+  try {
+    for (const set of sets) loaded.push(await loadKernels(set.sources, set.overrides, { cwd: repo.root, cacheDir: join(repo.root, '.cache', 'headers'), onProgress }));
+  } catch (err) {
+    await Promise.all(loaded.map((l) => l.cleanup()));
+    throw err;
+  }
+  const kernels = loaded.flatMap((l) => l.kernels);
+  for (const k of kernels) onProgress(`verify: kernel ${k.release} (${k.arch}, target ${k.target}) from ${k.releaseFrom}`);
+  const hook: VerifyHook = ({ image, engine, name, onProgress: log }) =>
+    verifyBuiltImage(kernels, { image, engine, arch: name.arch, target: name.target, gccVersions: name.gccVersions }, { engine, insecureRegistries: insecure, onProgress: log });
+  return { hook, cleanup: async () => void (await Promise.all(loaded.map((l) => l.cleanup()))) };
 }
 
 function imageRows(r: PushResult): string[][] {

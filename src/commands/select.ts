@@ -104,7 +104,8 @@ function printDriverkitForms(forms: { index?: string[]; registry: string[] }, ou
   out.result(`driverkit (registry): ${shellWords(forms.registry)}`);
 }
 
-async function readIndex(file: string, shown: string): Promise<IndexEntry[]> {
+/** The index a command reads, as a usage error when missing and a failure when it does not parse. */
+export async function readIndex(file: string, shown: string): Promise<IndexEntry[]> {
   let text: string;
   try {
     text = await readFile(file, 'utf8');

@@ -17,6 +17,24 @@ const repository = z
   .string()
   .regex(/^[^\s:@]+(?::\d+)?\/[a-z0-9._/-]+$/, 'must be a repository such as ghcr.io/org/builders (no tag)');
 
+/** A headers source of a kernel to verify: a path or https URL, with an optional sha256 of the file. */
+const headersSource = z.union([
+  z.string().min(1),
+  z.object({ source: z.string().min(1), sha256: z.string().regex(/^[0-9a-f]{64}$/, 'must be 64 lower-case hex digits').optional() }).strict(),
+]);
+
+/** A kernel `verify` (and `push --verify` without sources) builds a module for; unset fields come from its headers. */
+const verifyKernel = z
+  .object({
+    release: z.string().regex(/^\d+\.\d+/, 'must be a kernel release such as 6.1.0-56-amd64').optional(),
+    target: z.string().regex(/^[a-z0-9]+$/).optional(),
+    arch: z.enum(['x86_64', 'aarch64']).optional(),
+    headers: z.array(headersSource).min(1),
+  })
+  .strict();
+
+export type VerifyKernelConfig = z.infer<typeof verifyKernel>;
+
 export const configSchema = z
   .object({
     /** The repository's web address, labelled org.opencontainers.image.source (default: the git remote). */
@@ -50,6 +68,8 @@ export const configSchema = z
       .default({ x86_64: 'ubuntu-24.04', aarch64: 'ubuntu-24.04-arm' }),
     /** Remote BuildKit builder per platform (docker buildx --builder). */
     builders: z.record(z.string(), z.string()).default({}),
+    /** Kernels to build a probe module for with the image select picks (verify, push --verify). */
+    verify: z.array(verifyKernel).default([]),
     bump: z
       .object({ branch: z.string().min(1).default('builder-images/digests') })
       .strict()

@@ -22,7 +22,7 @@ describe('CLI: help and exit codes', () => {
   it('lists every command with a description, and documents flags', async () => {
     const help = await runCli(['--help']);
     expect(help.code).toBe(0);
-    for (const cmd of ['lint', 'index', 'select', 'check', 'tag', 'build', 'push', 'plan', 'bump']) {
+    for (const cmd of ['lint', 'index', 'select', 'check', 'verify', 'tag', 'build', 'push', 'plan', 'bump']) {
       expect(help.stdout).toMatch(new RegExp(`\\n  ${cmd}\\b.*\\S`));
     }
     const lintHelp = await runCli(['lint', '--help']);
