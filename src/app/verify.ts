@@ -219,7 +219,9 @@ export async function verifyOne(kernel: VerifyKernel, candidate: Candidate, opti
     const output = `${result.stdout}\n${result.stderr}`;
     if (!ko) {
       const errors = firstErrorLines(output);
-      return row('fail', `no .ko was built (exit ${result.exitCode})${errors[0] ? `: ${errors[0]}` : ''}`, { errors });
+      // 127 is the shell's "command not found": say so even when the image printed nothing.
+      const status = result.exitCode === 127 ? 'exit 127: a command the build needs is not in the image' : `exit ${result.exitCode}`;
+      return row('fail', `no .ko was built (${status})${errors[0] ? `: ${errors[0]}` : ''}`, { errors });
     }
     // The image wrote it: read it only as a regular file (no symlink out to the host) of a module's size.
     const info = await lstat(join(outDir, ko));
