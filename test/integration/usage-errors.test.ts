@@ -122,5 +122,7 @@ describe('usage errors exit 2 with one line', () => {
     const name = ['--name', 'builder-any-x86_64_gcc12.0.0.Dockerfile'];
     await expectUsageError(['check', ...name, 'oci:not-a-layout'], root, /not-a-layout is not an OCI image layout \(no index\.json\): point oci: at the layout's directory/);
     await expectUsageError(['check', ...name, 'docker-archive:not-an-archive.tar'], root, /not-an-archive\.tar is not a docker save archive/);
+    writeFileSync(join(root, 'garbage.tar'), Buffer.alloc(1024, 0x41));
+    await expectUsageError(['check', ...name, 'docker-archive:garbage.tar'], root, /garbage\.tar is not a valid tar: .*give the file `docker save -o FILE IMAGE` wrote/);
   });
 });

@@ -33,7 +33,7 @@ async function indexArchive(file: string): Promise<Map<string, ArchiveEntry>> {
   const entries = new Map<string, ArchiveEntry>();
   const sink = {
     entry(t: TarEntry): number {
-      if (entries.size >= MAX_ARCHIVE_ENTRIES) throw new Error(`${file} has more than ${MAX_ARCHIVE_ENTRIES} entries: it is not a docker save archive`);
+      if (entries.size >= MAX_ARCHIVE_ENTRIES) throw new UsageError(`${file} has more than ${MAX_ARCHIVE_ENTRIES} entries: it is not a docker save archive (give the file \`docker save -o FILE IMAGE\` wrote)`);
       const name = clean(t.name);
       if (t.type === 'file') entries.set(name, { offset: reader.offset, size: t.size });
       else if (t.type === 'symlink' || t.type === 'hardlink') entries.set(name, { offset: 0, size: 0, link: t.type === 'symlink' ? joinRelative(name, t.linkname) : clean(t.linkname) });
@@ -54,7 +54,7 @@ async function indexArchive(file: string): Promise<Map<string, ArchiveEntry>> {
     }
     reader.end();
   } catch (err) {
-    if (err instanceof TarFormatError) throw new Error(`${file} is not a valid tar: ${err.message}`);
+    if (err instanceof TarFormatError) throw new UsageError(`${file} is not a valid tar: ${err.message}: give the file \`docker save -o FILE IMAGE\` wrote`);
     throw err;
   }
   return entries;

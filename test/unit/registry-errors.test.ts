@@ -1,0 +1,25 @@
+import { describe, expect, it } from 'vitest';
+import { AuthError, describeErrorBody, NotFoundError, orAbsent, RegistryError } from '../../src/adapters/registry/errors.js';
+
+describe('registry error bodies', () => {
+  it('reads the first error of the distribution spec body as code and message', () => {
+    expect(describeErrorBody('{"errors":[{"code":"MANIFEST_UNKNOWN","message":"manifest unknown"},{"code":"OTHER"}]}')).toEqual({ code: 'MANIFEST_UNKNOWN', text: 'MANIFEST_UNKNOWN: manifest unknown' });
+    expect(describeErrorBody('{"errors":[{"code":"DENIED"}]}')).toEqual({ code: 'DENIED', text: 'DENIED' });
+    expect(describeErrorBody('{"errors":[{"message":"only a message"}]}')).toEqual({ code: undefined, text: 'only a message' });
+  });
+
+  it('falls back to the text, trimmed and cut at 200 characters, for anything else', () => {
+    expect(describeErrorBody('  <html>gateway timeout</html>\n')).toEqual({ text: '<html>gateway timeout</html>' });
+    expect(describeErrorBody('{"errors":[]}')).toEqual({ text: '{"errors":[]}' });
+    expect(describeErrorBody('{}')).toEqual({ text: '{}' });
+    expect(describeErrorBody('x'.repeat(500)).text).toHaveLength(200);
+  });
+
+  it('names each error type, and only NotFoundError reads as absent', async () => {
+    expect([new RegistryError('a'), new NotFoundError('b'), new AuthError('c')].map((e) => e.name)).toEqual(['RegistryError', 'NotFoundError', 'AuthError']);
+    expect(new NotFoundError('b').status).toBe(404);
+    expect(await orAbsent(Promise.reject(new NotFoundError('gone')))).toBeUndefined();
+    expect(await orAbsent(Promise.resolve(7))).toBe(7);
+    await expect(orAbsent(Promise.reject(new AuthError('denied', 401)))).rejects.toBeInstanceOf(AuthError);
+  });
+});
