@@ -21,19 +21,20 @@ declare -A PKG=(
   [htpasswd]=apache2-utils            # htpasswd files for Basic auth tests
   [buildah]=buildah                   # daemonless build engine
   [podman]=podman                     # podman image mount: push checks a buildah image's root without a copy
-  [skopeo]=skopeo                     # peer for benchmarks
-  [umoci]=umoci                       # peer for benchmarks
+  [skopeo]=skopeo                     # writes docker archives for the tests; peer for benchmarks
+  [umoci]=umoci                       # the runtime reference of the tar differential test; peer for benchmarks
   [debootstrap]=debootstrap           # real Debian base root file systems
   [qemu-aarch64-static]=qemu-user-static  # arm64 RUN steps on amd64
   [openssl]=openssl                   # test certificates for token auth, e2e secrets
   [zstd]=zstd                         # zstd-compressed test layers
   [dockerd]=docker.io                 # the docker engine's tests run a private daemon (vfs, no iptables)
   [curl]=curl                         # e2e waits for its registry
+  [xz]=xz-utils                       # verify unpacks .deb/.rpm kernel headers compressed with xz
 )
 # profile -> the binaries its target runs
 declare -A USES=(
-  [test]="docker-registry htpasswd buildah podman openssl zstd dockerd"
-  [e2e]="docker-registry htpasswd buildah openssl debootstrap qemu-aarch64-static curl"
+  [test]="docker-registry htpasswd buildah podman openssl zstd dockerd skopeo umoci xz"
+  [e2e]="docker-registry htpasswd buildah openssl debootstrap qemu-aarch64-static curl xz"
   [bench]="docker-registry buildah skopeo umoci debootstrap"
 )
 
