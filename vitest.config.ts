@@ -1,6 +1,28 @@
-import { defineConfig } from 'vitest/config';
+import { readFile } from 'node:fs/promises';
+import { defineConfig, type Plugin } from 'vitest/config';
+
+/**
+ * @actions/workflow-parser ships `//# sourceMappingURL` comments whose maps name TypeScript sources the package
+ * does not publish. Inlined (below), Vite follows each comment and warns once per file ("points to missing
+ * source files"). This loader reads the package's files itself and drops the dangling comment, so Vite has no
+ * map to follow for code nobody debugs here; every other module keeps its source maps.
+ */
+function withoutDanglingSourceMaps(packageName: string): Plugin {
+  const inPackage = `/node_modules/${packageName}/`;
+  return {
+    name: 'without-dangling-source-maps',
+    enforce: 'pre',
+    async load(id) {
+      const file = id.split('?')[0]!;
+      if (!file.includes(inPackage) || !file.endsWith('.js')) return null;
+      const code = await readFile(file, 'utf8');
+      return { code: code.replace(/^\/\/# sourceMappingURL=.*$/gm, ''), map: null };
+    },
+  };
+}
 
 export default defineConfig({
+  plugins: [withoutDanglingSourceMaps('@actions/workflow-parser')],
   test: {
     include: ['test/**/*.test.ts'],
     // Integration tests start real registries and builds; give them room but keep runaway tests bounded.

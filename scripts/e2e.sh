@@ -2,8 +2,13 @@
 # make e2e: the whole chain on this machine, for real, against a local registry with auth.
 #  1 registry (htpasswd)  2 Debian bases by debootstrap (amd64 + arm64, cached)  3 make push of this repository's
 #  bookworm image for both arches (arm64 under qemu)  4 check --exec (real gcc -dumpfullversion)  5 index + select
-#  6 a broken aarch64 variant is refused and nothing of it is published  7 bump --dry-run after a new base push.
+#  6 a broken aarch64 variant is refused and nothing of it is published  7 bump --dry-run after a new base push
+#  8 verify: bookworm's kernel headers (amd64 from apt, arm64 by https URL); select picks step 3's Debian GCC 12
+#    image for that kernel and a probe module is built with it and judged on both arches; the GCC 11 image and
+#    an image without make are reported failing, the latter refused by push --verify with nothing published.
 # Env: E2E_SUITE (bookworm), E2E_IMAGE (builder-any-x86_64_gcc11.0.0.Dockerfile), E2E_KEEP=1 keeps the work dir.
+# Step 3 also builds a Debian GCC 12 image (the GCC Debian builds bookworm's kernel with) for step 8; the two
+# arm64 builds under qemu run side by side.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 project=$PWD
@@ -23,10 +28,22 @@ printf '[storage]\ndriver = "vfs"\ngraphroot = "%s/containers/storage"\nrunroot 
 export CONTAINERS_STORAGE_CONF="$work/storage.conf"
 step_start=$SECONDS
 step() { # name: closes the previous step
-  summary+=("$(printf '%-58s %4ss' "$1" $((SECONDS - step_start)))")
+  summary+=("$(printf '%-66s %4ss' "$1" $((SECONDS - step_start)))")
   step_start=$SECONDS
 }
 fail() { echo "e2e FAILED: $*" >&2; exit 1; }
+commit() { git -C "$repo" add -A; git -C "$repo" -c user.name=e2e -c user.email=e2e@example.com commit -qm "$1"; }
+refused() { # NAME PATTERN PUSH_ARGS…: make push refuses the image NAME saying PATTERN, and publishes nothing of it
+  local name=$1 pattern=$2 out="$work/$1.txt"
+  shift 2
+  if make -s push REGISTRY="$reg/builders" ENGINE=buildah PUSH_FLAGS="--cwd $repo $*" > "$out" 2>&1; then cat "$out"; fail "push accepted the $name image"; fi
+  local finding
+  finding=$(grep -oE "$pattern[^|]*" "$out" | head -1 | sed 's/[[:space:]]*$//') || { cat "$out"; fail "push did not say why it refused the $name image"; }
+  echo "push refused it: $finding"
+  grep -E "^(IMAGE|$name-)" "$out" | sed 's/^/  /'
+  cli --cwd "$repo" plan --all --format json > "$work/plan-$name.json"
+  node -e "const p=require('$work/plan-$name.json');const b=p.find(r=>r.image.includes('$name'));if(!b||b.built)process.exit(1)" || fail "the $name image reached the registry"
+}
 
 echo "== 1. local registry with htpasswd auth"
 port=$(node -e "const s=require('net').createServer();s.listen(0,'127.0.0.1',()=>{console.log(s.address().port);s.close()})")
@@ -55,7 +72,8 @@ bash scripts/enable-binfmt.sh
 base_digest=$(bash scripts/make-bases.sh "$suite" "$reg" amd64 arm64)
 step "2. bases $reg/debian:$suite (amd64, arm64)"
 
-echo "== 3. make push of $image for both arches"
+gcc12=builder-debian-x86_64_gcc12.0.0.Dockerfile
+echo "== 3. make push of $image and $gcc12 for both arches"
 repo="$work/repo"
 mkdir -p "$repo/images"
 cp "images/$image" "$repo/images/$image"
@@ -63,10 +81,13 @@ ln -s "$image" "$repo/images/${image/x86_64/aarch64}"
 # The build points BASE_IMAGE at the local bases; the pin in the file itself is rewritten to the local digest so
 # bump can follow it in step 7 (no Docker Hub here).
 sed -i "s|^ARG BASE_IMAGE=.*|ARG BASE_IMAGE=$reg/debian:$suite@$base_digest|" "$repo/images/$image"
+# The same image with bookworm's GCC 12, as the debian target: what select picks for bookworm's 6.1 kernel.
+sed 's/gcc-11/gcc-12/g; s/GCC 11/GCC 12/g' "$repo/images/$image" > "$repo/images/$gcc12"
+ln -s "$gcc12" "$repo/images/${gcc12/x86_64/aarch64}"
+printf '.cache/\n' > "$repo/.gitignore"
 printf 'repositories: [%s/builders]\nengine: buildah\n' "$reg" > "$repo/builder-images.yaml"
 git -C "$repo" init -q -b main
-git -C "$repo" add -A
-git -C "$repo" -c user.name=e2e -c user.email=e2e@example.com commit -qm e2e
+commit e2e
 cli --cwd "$repo" lint --no-index
 make -s push REGISTRY="$reg/builders" ENGINE=buildah PUSH_FLAGS="--cwd $repo --jobs 2"
 step "3. make push (build, check, per-arch tags, index)"
@@ -82,23 +103,19 @@ step "4. check --exec (real gcc -dumpfullversion, amd64 + arm64)"
 
 echo "== 5. index for $reg/builders and select"
 cli --cwd "$repo" index --repo "$reg/builders" --output "$work/index.yaml"
+echo "the index for $reg/builders is $work/index.yaml ($(grep -c '^  - name:' "$work/index.yaml") image(s); the work dir is removed at the end, E2E_KEEP=1 keeps it):"
+sed 's/^/  /' "$work/index.yaml"
 for k in 5.10.0-28-amd64 6.1.0-18-amd64 4.19.0-26-amd64; do
   for a in x86_64 aarch64; do cli --cwd "$repo" select --index "$work/index.yaml" --target debian --arch "$a" --kernel-release "$k"; done
 done | tee "$work/select.txt"
 grep -q "image:  $reg/builders:any-aarch64" "$work/select.txt" || fail "select picked no aarch64 image"
-step "5. index + select over 3 kernel releases x 2 arches"
+step "5. index ($work/index.yaml) + select, 6 picks"
 
 echo "== 6. a broken aarch64 variant is refused"
 printf 'ARG BASE_IMAGE\nFROM ${BASE_IMAGE}\nRUN ln -s /bin/true /usr/bin/gcc-11\n' > "$repo/images/builder-broken-aarch64_gcc11.0.0.Dockerfile"
-git -C "$repo" add -A
-git -C "$repo" -c user.name=e2e -c user.email=e2e@example.com commit -qm broken
-if make -s push REGISTRY="$reg/builders" ENGINE=buildah PUSH_FLAGS="--cwd $repo --build-arg BASE_IMAGE=$reg/debian:$suite builder-broken-aarch64_gcc11.0.0.Dockerfile" > "$work/broken.txt" 2>&1; then
-  cat "$work/broken.txt"; fail "push accepted the broken image"
-fi
-grep -q 'check failed, nothing published: /usr/bin/gcc-11.0.0 is missing' "$work/broken.txt" || { cat "$work/broken.txt"; fail "push did not say why"; }
-cli --cwd "$repo" plan --all --format json > "$work/plan.json"
-node -e "const p=require('$work/plan.json');const b=p.find(r=>r.image.includes('broken'));if(!b||b.built)process.exit(1)" || fail "the broken image reached the registry"
-step "6. broken aarch64 variant refused, nothing published"
+commit broken
+refused broken 'check failed, nothing published: /usr/bin/gcc-11.0.0 is missing' --build-arg BASE_IMAGE=$reg/debian:$suite builder-broken-aarch64_gcc11.0.0.Dockerfile
+step "6. broken aarch64 refused (gcc-11.0.0 missing), none published"
 
 echo "== 7. bump --dry-run after a new base push"
 BASES_STAMP="e2e $(date +%s)" bash scripts/make-bases.sh "$suite" "$reg" amd64 arm64 > "$work/new-digest"
@@ -108,7 +125,43 @@ cli --cwd "$repo" bump --dry-run | tee "$work/bump.txt"
 grep -q "^+ARG BASE_IMAGE=$reg/debian:$suite@$new_digest" "$work/bump.txt" || fail "bump did not move the pin to $new_digest"
 step "7. bump --dry-run shows ${base_digest:7:7} -> ${new_digest:7:7}"
 
+echo "== 8. verify: a kernel module for bookworm's kernel (amd64 + arm64) with the image select picks"
+# Headers: the current bookworm kernel's packages. amd64 through apt (cached under .cache/e2e-headers); arm64 by
+# their https URLs (same pool paths, arch swapped), downloaded and cached by verify itself.
+hdr="$project/.cache/e2e-headers"
+mkdir -p "$hdr"
+abi=$(apt-cache depends linux-headers-amd64 | sed -n 's/.*Depends: linux-headers-\(.*\)-amd64$/\1/p' | head -1)
+[ -n "$abi" ] || fail "apt knows no linux-headers-amd64 (apt-get update?)"
+kbuild=linux-kbuild-${abi%%.0-*}
+krel="$abi-amd64"
+pkgs=("linux-headers-$abi-amd64" "linux-headers-$abi-common" "$kbuild")
+uris=$(apt-get download --print-uris "${pkgs[@]}")
+amd64_debs=()
+for f in $(awk '{print $2}' <<<"$uris"); do amd64_debs+=("$hdr/$f"); done
+if ! ls "${amd64_debs[@]}" >/dev/null 2>&1; then (cd "$hdr" && apt-get download "${pkgs[@]}" 2>&1 | grep -v '^W: Download is performed unsandboxed' || true); fi
+ls "${amd64_debs[@]}" >/dev/null || fail "apt-get download of ${pkgs[*]} failed"
+arm64_urls=()
+for u in $(awk '{print $1}' <<<"$uris" | tr -d "'" | grep -v -- '-common_'); do
+  u=${u/#http:/https:}; u=${u/-amd64_/-arm64_}; arm64_urls+=("${u/_amd64.deb/_arm64.deb}")
+done
+echo "kernel $krel: ${amd64_debs[*]##*/} + arm64 ${arm64_urls[*]##*/}"
+for a in x86_64 aarch64; do cli --cwd "$repo" select --index "$work/index.yaml" --target debian --arch "$a" --kernel-release "$krel"; done | tee "$work/select-verify.txt"
+[ "$(grep -c "image:  $reg/builders:debian-.*_gcc12.0.0-latest" "$work/select-verify.txt")" = 2 ] || fail "select does not pick the debian GCC 12 images for $krel"
+cli --cwd "$repo" verify --index "$work/index.yaml" --headers "${amd64_debs[@]}" "${arm64_urls[@]}" | tee "$work/verify.txt"
+[ "$(grep -cE "^$abi-(amd64|arm64) .* pass " "$work/verify.txt")" = 2 ] || fail "verify did not pass on both arches"
+grep -q "vermagic $abi-arm64 SMP" "$work/verify.txt" || fail "no arm64 vermagic read from the module"
+# Unusable: step 3's GCC 11 image cannot build this kernel's modules (its .config asks for GCC 12 flags).
+if cli --cwd "$repo" verify "$x86_tag" --headers "${amd64_debs[@]}" > "$work/verify-gcc11.txt" 2>&1; then cat "$work/verify-gcc11.txt"; fail "verify passed GCC 11 for $krel"; fi
+cat "$work/verify-gcc11.txt" | grep -v '^verify:' || true
+grep -q "fail" "$work/verify-gcc11.txt" && grep -q "error" "$work/verify-gcc11.txt" || fail "verify did not say why GCC 11 failed"
+# Unusable: an "any" GCC 12 image without make (select would fall back to it for debian) is refused by
+# push --verify, and nothing of it is published.
+printf 'ARG BASE_IMAGE=%s/builders:debian-x86_64_gcc12.0.0-latest\nFROM ${BASE_IMAGE}\nRUN rm -f /usr/bin/make\n' "$reg" > "$repo/images/builder-any-x86_64_gcc12.0.0.Dockerfile"
+commit nomake
+refused any-x86_64_gcc12.0.0 'verify failed, nothing published: .*(make not found|a command the build needs is not in the image)' builder-any-x86_64_gcc12.0.0.Dockerfile --verify "${amd64_debs[*]}"
+step "8. verify $krel: .ko on amd64 + arm64; GCC 11, no make refused"
+
 echo
 echo "== e2e summary"
 printf '%s\n' "${summary[@]}"
-echo "total ${SECONDS}s: all 7 steps passed"
+echo "total ${SECONDS}s: all 8 steps passed"

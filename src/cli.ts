@@ -8,7 +8,10 @@ import { redact } from './util/redact.js';
 export function buildProgram(streams: Streams): Command {
   const program = new Command('builder-images')
     .description('Keep a repository of compiler builder images: lint, check, tag, build, push, index, bump, select.')
-    .version(VERSION, '-V, --version')
+    // Only -V is the program's own flag: commander reads the program's flags after a command too, so a program-wide
+    // --version would swallow `push --version v1.2.3` (print the version, exit 0, push nothing). A lone
+    // `builder-images --version` still prints it (main).
+    .version(VERSION, '-V', 'output the version number (also --version, alone)')
     .option('-C, --cwd <dir>', 'repository root to work on (default: the current directory)')
     .option('-c, --config <file>', 'config file (default: builder-images.yaml in the repository root, if present)')
     .option('--debug', 'print debug detail (secrets are always redacted)')
@@ -31,6 +34,23 @@ const VERSION = '0.1.0';
 const INTERRUPTS: NodeJS.Signals[] = ['SIGINT', 'SIGTERM'];
 
 /**
+ * The runs under way in this process, each told of a signal. One process listener per signal serves them all
+ * (and is removed with the last run), so many runs at once neither pile up listeners nor leave one behind.
+ */
+const runsListening = new Set<(signal: NodeJS.Signals) => void>();
+function tellRuns(signal: NodeJS.Signals): void {
+  for (const onSignal of [...runsListening]) onSignal(signal);
+}
+function listen(onSignal: (signal: NodeJS.Signals) => void): () => void {
+  if (runsListening.size === 0) for (const signal of INTERRUPTS) process.on(signal, tellRuns);
+  runsListening.add(onSignal);
+  return () => {
+    runsListening.delete(onSignal);
+    if (runsListening.size === 0) for (const signal of INTERRUPTS) process.off(signal, tellRuns);
+  };
+}
+
+/**
  * Run the CLI and return its exit code: 0 ok, 1 findings or failure, 2 usage error, 130/143 interrupted by
  * SIGINT/SIGTERM (then everything the run created is gone; the caller should exit right away: work that was
  * cut short may still hold sockets). Everything a run keeps lives in this call: it can run twice in a process.
@@ -46,16 +66,20 @@ export async function main(argv: string[], streams: Streams = { stdout: process.
       void scope.interrupt(signal).then(() => resolve(exitCodeForSignal(signal)));
     };
   });
-  for (const signal of INTERRUPTS) process.on(signal, onSignal);
+  const stopListening = listen(onSignal);
   try {
     const code = await Promise.race([runInScope(scope, () => run(argv, streams)), interrupted]);
     return scope.interrupted ? await interrupted : code;
   } finally {
-    for (const signal of INTERRUPTS) process.off(signal, onSignal);
+    stopListening();
   }
 }
 
 async function run(argv: string[], streams: Streams): Promise<number> {
+  if (argv.length === 3 && argv[2] === '--version') {
+    streams.stdout.write(`${VERSION}\n`);
+    return 0;
+  }
   const program = buildProgram(streams);
   const debug = argv.includes('--debug');
   try {

@@ -39,7 +39,7 @@ export interface PullRequestOutcome {
 
 export async function openBumpPullRequest(repo: Repo, plan: BumpPlan, options: PullRequestOptions): Promise<PullRequestOutcome> {
   // Loaded here only: octokit is the heaviest module, and every other command starts faster without it.
-  const { githubClient, repositoryOf, upsertPullRequest } = await import('../adapters/github/pulls.js');
+  const { githubApiUrl, githubClient, GitHubUnreachableError, repositoryOf, upsertPullRequest } = await import('../adapters/github/pulls.js');
   const token = options.env.GITHUB_TOKEN;
   if (!token) throw new UsageError('--open-pr needs GITHUB_TOKEN in the environment (a token that may push branches and open pull requests)');
   const url = await remoteUrl(repo.root, options.remote);
@@ -58,9 +58,12 @@ export async function openBumpPullRequest(repo: Repo, plan: BumpPlan, options: P
   });
   options.onProgress?.(`pushed ${commit.slice(0, 12)} to ${options.remote}/${branch}`);
   try {
-    const pr = await upsertPullRequest(githubClient(token), { ...slug, head: branch, base, title, body: pullRequestBody(plan.updates, plan.changes.map((c) => c.path)) });
+    const pr = await upsertPullRequest(githubClient(token, githubApiUrl(options.env)), { ...slug, head: branch, base, title, body: pullRequestBody(plan.updates, plan.changes.map((c) => c.path)) });
     return { action: pr.action, number: pr.number, url: pr.url, branch, commit };
   } catch (err) {
+    if (err instanceof GitHubUnreachableError) {
+      throw new CliError(`${err.message}: no pull request was opened for ${slug.owner}/${slug.repo}; the branch ${branch} was pushed: run again when the API is reachable (GITHUB_API_URL)`);
+    }
     const e = err as { status?: number; message?: string };
     throw new CliError(`GitHub refused the pull request for ${slug.owner}/${slug.repo} (HTTP ${e.status ?? '?'}): ${e.message ?? String(err)}; the branch ${branch} was pushed`);
   }

@@ -292,6 +292,8 @@ export async function checkTargets(targets: CheckTarget[], options: CheckTargets
         checks.push({ ...r, dockerfile: target.dockerfile });
       }
     } catch (err) {
+      // A source the user named wrongly (no such image in a layout, not an archive…) is theirs to fix: exit 2.
+      if (err instanceof UsageError) throw err;
       const report: CheckReport = { arch: null, platform: '', gccs: [], extra: [], ok: false };
       checks.push({ source: target.spec, description: target.spec, digest: '', platform: '', layers: 0, compressedBytes: 0, ok: false, report, dockerfile: target.dockerfile, error: (err as Error).message });
     } finally {

@@ -5,6 +5,7 @@
  * checked (the same config blob, so the same layer diff_ids) before it points the other tags at it.
  */
 import { formatReference } from '../core/reference.js';
+import { CliError } from '../errors.js';
 import type { ImageManifest } from '../core/oci.js';
 import { pushLocalImage } from '../adapters/engines/local-image.js';
 import type { RegistryClient, Repository } from '../adapters/registry/index.js';
@@ -16,7 +17,7 @@ export async function publishStored(client: RegistryClient, image: StoredImage, 
   const pushed = await client.getManifest({ ...repo, digest });
   const config = (pushed.manifest as ImageManifest).config?.digest;
   if (config !== image.configDigest) {
-    throw new Error(`${destination} now holds config ${config ?? 'none'}, not ${image.configDigest} of the image that was checked: its other tags were not moved; push again with --force`);
+    throw new CliError(`${destination} now holds config ${config ?? 'none'}, not ${image.configDigest} of the image that was checked: its other tags were not moved; push again with --force`);
   }
   for (const tag of tags) if (tag !== contentTag) await client.putManifest({ ...repo, tag }, pushed.bytes, pushed.mediaType);
   return { digest };

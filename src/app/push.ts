@@ -18,6 +18,7 @@ import { pickEngine, type EngineName } from '../adapters/engines/detect.js';
 import { isStorageEngine, type StorageEngine } from '../adapters/engines/local-image.js';
 import { orAbsent, type RegistryClient, type Repository } from '../adapters/registry/index.js';
 import { tempDir } from '../util/cleanup.js';
+import { UsageError } from '../errors.js';
 import { uploadLayout } from './layout.js';
 import { buildAndCheckInStorage, buildImage, gitProvenance, type BuildSettings, type Provenance } from './build-image.js';
 import { publishStored } from './publish-stored.js';
@@ -43,7 +44,12 @@ export interface PushOptions {
   buildArgs: Record<string, string>;
   builders: Record<string, string>;
   onProgress: (line: string) => void;
+  /** push --verify: prove the freshly built image builds a kernel module, before anything is published. */
+  verify?: VerifyHook;
 }
+
+/** Problems of a built image with kernels (empty when every build passed); see app/verify.ts verifyBuiltImage. */
+export type VerifyHook = (image: { image: string; engine: EngineName; name: BuilderName; onProgress: (line: string) => void }) => Promise<string[]>;
 
 export type ImageStatus = 'pushed' | 'skipped' | 'failed' | 'would-build' | 'would-skip';
 
@@ -74,7 +80,7 @@ export interface PushResult {
 
 export async function runPush(repo: Repo, client: RegistryClient, options: PushOptions): Promise<PushResult> {
   const [primaryName, ...mirrors] = options.repositories;
-  if (!primaryName) throw new Error('no repository to push to: set repositories in builder-images.yaml or pass --repo');
+  if (!primaryName) throw new UsageError('no repository to push to: set repositories in builder-images.yaml or pass --repo');
   const primary = toRepository(primaryName);
   const log = options.onProgress;
   const building = !options.manifestsOnly && !options.dryRun;
@@ -150,8 +156,8 @@ async function pushImage(
     const platform = platformString(t.name.arch);
     if (options.dryRun) return outcome('would-build', { message: `${platform}, ${t.tags.length} tag(s)` });
     const build = { buildArgs: options.buildArgs, builders: options.builders, provenance, targetRegistry: primary.registry, onProgress: log };
-    const result = isStorageEngine(engine) ? await publishThroughEngine(t, engine, build, client, primary, repo) : await publishThroughLayout(t, engine, build, client, primary, repo);
-    if ('problems' in result) return outcome('failed', { message: `check failed, nothing published: ${result.problems.join('; ')}` });
+    const result = isStorageEngine(engine) ? await publishThroughEngine(t, engine, build, client, primary, repo, options.verify) : await publishThroughLayout(t, engine, build, client, primary, repo, options.verify);
+    if ('problems' in result) return outcome('failed', { message: `${result.stage} failed, nothing published: ${result.problems.join('; ')}` });
     return outcome('pushed', { digest: result.digest });
   } catch (err) {
     return outcome('failed', { message: (err as Error).message });
@@ -159,7 +165,7 @@ async function pushImage(
 }
 
 /** An image published, or the check's problems (then nothing was published). */
-type Published = { digest: string } | { problems: string[] };
+type Published = { digest: string } | { problems: string[]; stage: 'check' | 'verify' };
 
 /** Said as soon as the tags are in, before the clean-up. */
 function published(t: ImageTags, build: BuildSettings, digest: string, detail: string): Published {
@@ -168,10 +174,12 @@ function published(t: ImageTags, build: BuildSettings, digest: string, detail: s
 }
 
 /** buildah and podman: check the image in the engine's storage, then let the engine push it. */
-async function publishThroughEngine(t: ImageTags, engine: StorageEngine, build: BuildSettings, client: RegistryClient, primary: Repository, repo: Repo): Promise<Published> {
+async function publishThroughEngine(t: ImageTags, engine: StorageEngine, build: BuildSettings, client: RegistryClient, primary: Repository, repo: Repo, verify?: VerifyHook): Promise<Published> {
   const built = await buildAndCheckInStorage(repo, t, { ...build, engine });
   try {
-    if (built.problems.length) return { problems: built.problems };
+    if (built.problems.length) return { problems: built.problems, stage: 'check' };
+    const failed = verify ? await verify({ image: built.localName, engine, name: t.name, onProgress: build.onProgress ?? (() => undefined) }) : [];
+    if (failed.length) return { problems: failed, stage: 'verify' };
     build.onProgress?.(`pushing with ${engine}`);
     const { digest } = await publishStored(client, built, primary, t.contentTag, t.tags);
     return published(t, build, digest, `by ${engine}; config ${built.configDigest.slice(0, 19)} as checked through ${built.mountedWith}`);
@@ -181,12 +189,15 @@ async function publishThroughEngine(t: ImageTags, engine: StorageEngine, build: 
 }
 
 /** docker: export an OCI layout, check its layers, upload it with our client (mounting the bases' blobs). */
-async function publishThroughLayout(t: ImageTags, engine: EngineName, build: BuildSettings, client: RegistryClient, primary: Repository, repo: Repo): Promise<Published> {
+async function publishThroughLayout(t: ImageTags, engine: EngineName, build: BuildSettings, client: RegistryClient, primary: Repository, repo: Repo, verify?: VerifyHook): Promise<Published> {
   const work = await tempDir('bi-build-');
   try {
     const layoutDir = join(work.path, 'layout');
     const built = await buildImage(repo, t, { ...build, engine, layoutDir, check: true });
-    if (built.problems?.length) return { problems: built.problems };
+    if (built.problems?.length) return { problems: built.problems, stage: 'check' };
+    // The layout is what gets published: buildah runs it straight from there (docker's copy may be gone).
+    const failed = verify ? await verify({ image: `oci:${layoutDir}`, engine: 'buildah', name: t.name, onProgress: build.onProgress ?? (() => undefined) }) : [];
+    if (failed.length) return { problems: failed, stage: 'verify' };
     const uploaded = await uploadLayout(client, layoutDir, primary, t.tags, built.manifest, mountSources(built.pulled, primary));
     return published(t, build, uploaded.digest, `${uploaded.blobsUploaded} blob(s) uploaded${uploaded.blobsMounted ? `, ${uploaded.blobsMounted} mounted` : ''}, ${uploaded.blobsPresent} present`);
   } finally {

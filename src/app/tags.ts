@@ -137,7 +137,7 @@ export async function computeTags(repo: Repo, options: TagOptions = {}): Promise
       if (!site.resolved || site.isScratch || site.isStage) continue;
       const base = ownImageFor(site.resolved, ownRepos, images);
       if (!base) continue;
-      if (stack.includes(base.path)) throw new Error(`${file.path} builds FROM ${base.path}, which builds FROM it in turn: break the cycle`);
+      if (stack.includes(base.path)) throw new UsageError(`${file.path} builds FROM ${base.path}, which builds FROM it in turn: break the cycle`);
       const baseTags = await compute(base, stack);
       dependsOn.push(base.path);
       inputs.push({ kind: 'base-image', path: base.path, id: baseTags.contentTag });

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { createTwoFilesPatch } from 'diff';
-import { planBump, type BumpPlan } from '../app/bump.js';
+import { planBump, type BumpPlan, type BumpProblem } from '../app/bump.js';
 import { openBumpPullRequest, writeBump } from '../app/bump-apply.js';
 import { registryAccess } from '../app/registry-client.js';
 import { loadRepo } from '../app/repo.js';
@@ -50,11 +50,11 @@ checkout, force-pushes the branch, and updates the open pull request instead of 
 
         if (opts.json) ctx.out.json(plan);
         if (plan.updates.length === 0) {
-          if (!opts.json) ctx.out.result('nothing to bump');
+          if (!opts.json) ctx.out.result(`nothing to bump${unresolvedNote(plan.problems)}`);
           return failed;
         }
         if (opts.dryRun) {
-          if (!opts.json) printPlan(ctx.out, plan, streams);
+          if (!opts.json) printPlan(ctx.out, plan);
           return failed;
         }
         if (opts.openPr) {
@@ -66,16 +66,42 @@ checkout, force-pushes the branch, and updates the open pull request instead of 
         await writeBump(repo, plan);
         if (!opts.json) {
           ctx.out.result(formatTable(updateTable(plan.updates)));
-          ctx.out.result(`updated ${plan.changes.length} file(s): ${plan.changes.map((c) => c.path).join(', ')}`);
+          ctx.out.result(`updated ${plan.changes.length} file(s): ${plan.changes.map((c) => c.path).join(', ')}${unresolvedNote(plan.problems)}`);
         }
         return failed;
       }, streams),
     );
 }
 
-function printPlan(out: Output, plan: BumpPlan, streams: Streams): void {
-  for (const c of plan.changes) streams.stdout.write(createTwoFilesPatch(`a/${c.path}`, `b/${c.path}`, c.before, c.after, '', '', { context: 2 }));
+function printPlan(out: Output, plan: BumpPlan): void {
+  // Through Output like every result, so redaction applies to the diff too.
+  for (const c of plan.changes) out.result(createTwoFilesPatch(`a/${c.path}`, `b/${c.path}`, c.before, c.after, '', '', { context: 2 }).replace(/\n$/, ''));
   out.result('');
   out.result(formatTable(updateTable(plan.updates)));
-  out.result(`\n${plan.updates.length} update(s) in ${plan.changes.length} file(s) (dry run: nothing written)`);
+  out.result(`\n${plan.updates.length} update(s) in ${plan.changes.length} file(s) (dry run: nothing written)${unresolvedNote(plan.problems)}`);
+}
+
+/**
+ * What the summary line owes the reader when references were left alone: how many could not be resolved and
+ * why, the same reasons counted once (each reference is named in the warnings above it).
+ */
+export function unresolvedNote(problems: BumpProblem[]): string {
+  const reasons = new Map<string, number>();
+  for (const p of problems.filter((x) => x.severity === 'error')) {
+    // Messages name the reference they are about; without it the reason is shared by many ("…: not found" after
+    // "not found in its registry" says nothing more).
+    const reason = p.message
+      .replace(/(?<=^|\s)\S*[/:]\S*: /g, '')
+      .replace(/^(.*): (.*)$/, (whole, head: string, tail: string) => (head.includes(tail) ? head : whole));
+    reasons.set(reason, (reasons.get(reason) ?? 0) + 1);
+  }
+  const errors = [...reasons.values()].reduce((a, b) => a + b, 0);
+  const pending = problems.length - errors;
+  const parts: string[] = [];
+  if (errors) {
+    const why = [...reasons].map(([reason, n]) => (reasons.size > 1 ? `${n}: ${reason}` : reason)).join('; ');
+    parts.push(`${errors} reference(s) could not be resolved (${why})`);
+  }
+  if (pending) parts.push(`${pending} wait for their own image's next push`);
+  return parts.length ? `: ${parts.join(', ')}; each is named above` : '';
 }

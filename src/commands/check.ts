@@ -9,6 +9,8 @@ import { parseGccVersion } from '../core/version.js';
 import { UsageError } from '../errors.js';
 import { githubAnnotation } from '../util/annotations.js';
 import { formatTable, type Output } from '../util/output.js';
+import { appendStepSummary, markdownTable } from '../util/step-summary.js';
+import { checkRepository, checkVersionTag } from './shared-options.js';
 import { action, collect, type Streams } from './context.js';
 
 interface CheckOptions {
@@ -65,7 +67,7 @@ Examples:
         const { client, insecureRegistries } = registryAccess(repo, { insecure: opts.insecure, debug: ctx.out.debug, idleTimeoutMs: ctx.idleTimeoutMs });
         const expect = expectationFromFlags(opts);
         const targets = opts.all
-          ? allTargets(repo, opts.repo ?? repo.config.repositories[0]!, opts.tag ?? repo.config.versions[0] ?? 'latest')
+          ? allTargets(repo, opts.repo === undefined ? repo.config.repositories[0]! : checkRepository(opts.repo), opts.tag === undefined ? (repo.config.versions[0] ?? 'latest') : checkVersionTag(opts.tag))
           : args.map((spec) => explicitTarget(repo, spec, expect));
         if (targets.length === 0) throw new UsageError('name an image to check, or use --all');
         const checks = await checkTargets(targets, {
@@ -78,6 +80,7 @@ Examples:
           limits: layerLimits(opts),
         });
         print(ctx.out, checks, format);
+        await appendStepSummary(markdownVerdicts(checks));
         return checks.every((c) => c.ok) ? 0 : 1;
       }, streams),
     );
@@ -119,6 +122,31 @@ function expectationFromFlags(opts: CheckOptions): Expectation | undefined {
   return undefined;
 }
 
+/** Everything wrong with one checked image, one sentence each. */
+function problemsOf(c: TargetCheck): string[] {
+  return [
+    ...(c.error ? [c.error] : []),
+    ...c.report.gccs.filter((g) => g.verdict === 'error').map((g) => g.message!),
+    ...c.report.extra.map((e) => e.message),
+    ...(c.exec ?? []).filter((e) => e.verdict === 'error').map((e) => e.message),
+  ];
+}
+
+function verdictLine(checks: TargetCheck[]): string {
+  const failed = checks.filter((c) => !c.ok).length;
+  return `${checks.length} image(s) checked: ${checks.length - failed} ok, ${failed} failed`;
+}
+
+/** The job summary: one row per image and platform, failures first. */
+function markdownVerdicts(checks: TargetCheck[]): string {
+  const rows = [['IMAGE', 'PLATFORM', 'DIGEST', 'VERDICT', 'GCC', 'PROBLEMS']];
+  for (const c of [...checks].sort((a, b) => Number(a.ok) - Number(b.ok))) {
+    const gccs = c.report.gccs.map((g) => `${g.gcc} ${g.verdict}`).join(', ');
+    rows.push([c.description, c.platform || '-', c.digest ? c.digest.slice(0, 19) : '-', c.ok ? 'ok' : 'failed', gccs || '-', problemsOf(c).join('; ')]);
+  }
+  return [`### builder-images check`, '', `**${verdictLine(checks)}**`, '', markdownTable(rows)].join('\n');
+}
+
 function print(out: Output, checks: TargetCheck[], format: 'text' | 'json' | 'github'): void {
   if (format === 'json') {
     out.json(
@@ -137,14 +165,8 @@ function print(out: Output, checks: TargetCheck[], format: 'text' | 'json' | 'gi
     );
     return;
   }
-  const failed = checks.filter((c) => !c.ok).length;
   for (const c of checks) {
-    const problems = [
-      ...(c.error ? [c.error] : []),
-      ...c.report.gccs.filter((g) => g.verdict === 'error').map((g) => g.message!),
-      ...c.report.extra.map((e) => e.message),
-      ...(c.exec ?? []).filter((e) => e.verdict === 'error').map((e) => e.message),
-    ];
+    const problems = problemsOf(c);
     if (format === 'github') {
       for (const p of problems) out.result(githubAnnotation('error', `${c.description}: ${p}`, { file: c.dockerfile, line: c.dockerfile ? 1 : undefined, title: 'check' }));
       continue;
@@ -159,5 +181,5 @@ function print(out: Output, checks: TargetCheck[], format: 'text' | 'json' | 'gi
     for (const e of c.exec ?? []) out.result(`  exec gcc-${e.gcc}: ${e.verdict}: ${e.message}`);
     for (const p of problems) out.result(`  error: ${p}`);
   }
-  out.result(`${checks.length} image(s) checked: ${checks.length - failed} ok, ${failed} failed`);
+  out.result(verdictLine(checks));
 }

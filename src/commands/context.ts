@@ -1,3 +1,4 @@
+import { statSync } from 'node:fs';
 import type { Command } from 'commander';
 import { UsageError } from '../errors.js';
 import { createOutput, type Output } from '../util/output.js';
@@ -31,6 +32,7 @@ export function action<O>(fn: CommandAction<O>, streams: Streams) {
     const options = command.opts() as O;
     const globals = command.optsWithGlobals() as { cwd?: string; config?: string; debug?: boolean; quiet?: boolean; timeout?: string };
     const args = command.args;
+    if (globals.cwd !== undefined && !isDirectory(globals.cwd)) throw new UsageError(`--cwd ${globals.cwd}: no such directory (give the repository's root)`);
     const ctx: CommandContext = {
       cwd: globals.cwd ?? process.cwd(),
       configPath: globals.config,
@@ -63,4 +65,8 @@ export function parseTimeout(value: string | undefined): number {
     throw new UsageError(`--timeout ${value}: expected a number of seconds greater than 0 (at most 86400)`);
   }
   return Math.round(seconds * 1000);
+}
+
+function isDirectory(path: string): boolean {
+  return statSync(path, { throwIfNoEntry: false })?.isDirectory() ?? false;
 }

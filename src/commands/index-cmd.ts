@@ -12,6 +12,7 @@ import { UsageError } from '../errors.js';
 import { githubAnnotation } from '../util/annotations.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
 import type { Output } from '../util/output.js';
+import { checkRepository, checkVersionTag } from './shared-options.js';
 import { action, collect, type CommandContext, type Streams } from './context.js';
 
 interface IndexOptions {
@@ -54,6 +55,8 @@ difference between what the registry serves and what images/ declares.`,
     .action(
       action<IndexOptions>(async (opts, ctx) => {
         const repo = await loadRepo(ctx.cwd, ctx.configPath);
+        for (const r of opts.repo ?? []) checkRepository(r);
+        for (const t of opts.tag ?? []) checkVersionTag(t);
         if (opts.verify && opts.fromRegistry !== undefined) throw new UsageError('give --verify or --from-registry, not both');
         if (opts.verify) return runVerify(repo, opts, ctx);
         if (opts.fromRegistry !== undefined) return runFromRegistry(repo, opts, ctx, streams);
@@ -61,7 +64,7 @@ difference between what the registry serves and what images/ declares.`,
         const file = opts.output ? resolve(ctx.cwd, opts.output) : join(repo.root, repo.config.index.file);
         const shown = relative(repo.root, file) || file;
         if (opts.stdout) {
-          streams.stdout.write(expected);
+          ctx.out.result(expected.replace(/\n$/, ''));
           return 0;
         }
         const current = await readIndexFile(file);
@@ -71,7 +74,7 @@ difference between what the registry serves and what images/ declares.`,
             ctx.out.result(`${shown} is up to date (${entries} image(s))`);
             return 0;
           }
-          streams.stdout.write(createTwoFilesPatch(`a/${shown}`, `b/${shown}`, current ?? '', expected, '', '', { context: 3 }));
+          ctx.out.result(createTwoFilesPatch(`a/${shown}`, `b/${shown}`, current ?? '', expected, '', '', { context: 3 }).replace(/\n$/, ''));
           ctx.out.result(`${shown} is ${current === undefined ? 'missing' : 'stale'}: run \`builder-images index\` to update it`);
           return 1;
         }

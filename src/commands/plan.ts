@@ -4,7 +4,7 @@ import { registryAccess } from '../app/registry-client.js';
 import { loadRepo } from '../app/repo.js';
 import { formatTable, type Output } from '../util/output.js';
 import { action, collect, type Streams } from './context.js';
-import { parsePairs } from './shared-options.js';
+import { checkRepository, parsePairs } from './shared-options.js';
 
 interface PlanOptions {
   repo?: string;
@@ -35,7 +35,7 @@ ubuntu-24.04-arm); then \`push --manifests-only\`.`,
       action<PlanOptions>(async (opts, ctx) => {
         const repo = await loadRepo(ctx.cwd, ctx.configPath);
         const { client } = registryAccess(repo, { insecure: opts.insecure, debug: ctx.out.debug, idleTimeoutMs: ctx.idleTimeoutMs });
-        const rows = await planImages(repo, client, { repository: opts.repo, buildArgs: parsePairs(opts.buildArg, '--build-arg') });
+        const rows = await planImages(repo, client, { repository: opts.repo === undefined ? undefined : checkRepository(opts.repo), buildArgs: parsePairs(opts.buildArg, '--build-arg') });
         print(ctx.out, rows, opts.all ? rows : rows.filter((r) => !r.built), opts.format);
         return 0;
       }, streams),

@@ -1,11 +1,14 @@
 import { Option, type Command } from 'commander';
-import { runPush, type PushResult } from '../app/push.js';
+import { join } from 'node:path';
+import { runPush, type PushResult, type VerifyHook } from '../app/push.js';
 import { registryAccess } from '../app/registry-client.js';
-import { loadRepo } from '../app/repo.js';
+import { loadRepo, type Repo } from '../app/repo.js';
+import { kernelSets, loadKernels, verifyBuiltImage } from '../app/verify.js';
 import type { EngineName } from '../adapters/engines/detect.js';
 import { formatTable, type Output } from '../util/output.js';
+import { appendStepSummary, markdownTable } from '../util/step-summary.js';
 import { action, collect, type Streams } from './context.js';
-import { parseJobs, parsePairs } from './shared-options.js';
+import { checkRepository, checkVersionTag, parseJobs, parsePairs } from './shared-options.js';
 
 interface PushCliOptions {
   repo?: string[];
@@ -22,6 +25,7 @@ interface PushCliOptions {
   builder?: string[];
   insecure?: string[];
   json?: boolean;
+  verify?: string[] | true;
 }
 
 export function register(program: Command, streams: Streams): void {
@@ -44,6 +48,7 @@ export function register(program: Command, streams: Streams): void {
     .option('--builder <PLATFORM=NAME>', 'docker: remote BuildKit builder for a platform, repeatable', collect)
     .option('--insecure <host>', 'registry spoken to over plain HTTP (loopback ones always are), repeatable', collect)
     .option('--json', 'print the result as JSON')
+    .option('--verify [headers...]', 'before publishing, build a kernel module with each built image against these kernel headers (as verify does; no sources: config verify)')
     .addHelpText(
       'after',
       `
@@ -55,13 +60,15 @@ Example: builder-images push --repo 127.0.0.1:5000/builders --engine buildah`,
     .action(
       action<PushCliOptions>(async (opts, ctx, args) => {
         const repo = await loadRepo(ctx.cwd, ctx.configPath);
-        const { client } = registryAccess(repo, { insecure: opts.insecure, debug: ctx.out.debug, idleTimeoutMs: ctx.idleTimeoutMs });
-        const repositories = [...(opts.repo ?? []), ...((opts as { registry?: string[] }).registry ?? [])];
+        const { client, insecureRegistries: insecure } = registryAccess(repo, { insecure: opts.insecure, debug: ctx.out.debug, idleTimeoutMs: ctx.idleTimeoutMs });
+        const repositories = [...(opts.repo ?? []), ...((opts as { registry?: string[] }).registry ?? [])].map((r) => checkRepository(r));
+        const verify = opts.verify && !opts.dryRun ? await prepareVerify(opts.verify, repo, insecure, ctx.out.progress) : undefined;
         const result = await runPush(repo, client, {
+          verify: verify?.hook,
           repositories: repositories.length ? repositories : repo.config.repositories,
           engine: (opts.engine ?? repo.config.engine) as EngineName | 'auto',
           scheme: opts.scheme ?? repo.config.tagScheme,
-          versions: opts.version ?? repo.config.versions,
+          versions: opts.version?.map((v) => checkVersionTag(v, '--version')) ?? repo.config.versions,
           withRef: Boolean(opts.ref),
           jobs: parseJobs(opts.jobs, 2),
           force: Boolean(opts.force),
@@ -73,30 +80,67 @@ Example: builder-images push --repo 127.0.0.1:5000/builders --engine buildah`,
           builders: { ...repo.config.builders, ...parsePairs(opts.builder, '--builder') },
           onProgress: ctx.out.progress,
         });
+        await verify?.cleanup();
         if (opts.json) ctx.out.json(result);
         else printSummary(ctx.out, result, Boolean(opts.dryRun));
+        await appendStepSummary(markdownSummary(result, Boolean(opts.dryRun)));
         return result.ok ? 0 : 1;
       }, streams),
     );
 }
 
+/** Stage the kernels once for every image of the push; the hook builds the probe module with each built image. */
+async function prepareVerify(given: string[] | true, repo: Repo, insecure: string[], onProgress: (line: string) => void): Promise<{ hook: VerifyHook; cleanup: () => Promise<void> }> {
+  const sets = kernelSets(given === true ? undefined : given, {}, repo.config.verify);
+  const loaded: Awaited<ReturnType<typeof loadKernels>>[] = [];
+  try {
+    for (const set of sets) loaded.push(await loadKernels(set.sources, set.overrides, { cwd: repo.root, cacheDir: join(repo.root, '.cache', 'headers'), onProgress }));
+  } catch (err) {
+    await Promise.all(loaded.map((l) => l.cleanup()));
+    throw err;
+  }
+  const kernels = loaded.flatMap((l) => l.kernels);
+  for (const k of kernels) onProgress(`verify: kernel ${k.release} (${k.arch}, target ${k.target}) from ${k.releaseFrom}`);
+  const hook: VerifyHook = ({ image, engine, name, onProgress: log }) =>
+    verifyBuiltImage(kernels, { image, engine, arch: name.arch, target: name.target, gccVersions: name.gccVersions }, { engine, insecureRegistries: insecure, onProgress: log });
+  return { hook, cleanup: async () => void (await Promise.all(loaded.map((l) => l.cleanup()))) };
+}
+
+function imageRows(r: PushResult): string[][] {
+  return [['IMAGE', 'ARCH', 'STATUS', 'DIGEST', 'NOTE'], ...r.images.map((i) => [i.tag, i.arch, i.status, i.digest?.slice(0, 19) ?? '-', i.message ?? ''])];
+}
+
+function indexRows(r: PushResult): string[][] {
+  return [['INDEX', 'STATUS', 'DIGEST', 'NOTE'], ...r.indexes.map((i) => [i.tag, i.status, i.digest?.slice(0, 19) ?? '-', i.message ?? ''])];
+}
+
+function copyLines(r: PushResult): string[] {
+  return r.copies.map((c) => `copied to ${c.repository}: ${c.tags} tag(s)${c.failed.length ? `, ${c.failed.length} failed: ${c.failed.join('; ')}` : ''}`);
+}
+
+/** The one line a reader needs: what happened (or would), failures always counted, in a dry run too. */
+export function summaryLine(r: PushResult, dryRun: boolean): string {
+  const images = (s: string) => r.images.filter((i) => i.status === s).length;
+  const indexes = (s: string) => r.indexes.filter((i) => i.status === s).length;
+  const failed = images('failed') + indexes('failed');
+  if (dryRun) {
+    const failures = failed ? `, ${failed} failed (see NOTE)` : '';
+    return `plan: ${images('would-build')} to build, ${images('would-skip')} up to date, ${indexes('would-push')} index(es) to push${failures} (dry run: nothing was touched)`;
+  }
+  return `${images('pushed')} built and pushed, ${images('skipped')} skipped (up to date), ${failed} failed, ${indexes('pushed')} index(es) pushed`;
+}
+
 function printSummary(out: Output, r: PushResult, dryRun: boolean): void {
-  if (r.images.length) {
-    const rows = [['IMAGE', 'ARCH', 'STATUS', 'DIGEST', 'NOTE']];
-    for (const i of r.images) rows.push([i.tag, i.arch, i.status, i.digest?.slice(0, 19) ?? '-', i.message ?? '']);
-    out.result(formatTable(rows));
-  }
-  if (r.indexes.length) {
-    const rows = [['INDEX', 'STATUS', 'DIGEST', 'NOTE']];
-    for (const i of r.indexes) rows.push([i.tag, i.status, i.digest?.slice(0, 19) ?? '-', i.message ?? '']);
-    out.result(`\n${formatTable(rows)}`);
-  }
-  for (const c of r.copies) out.result(`copied to ${c.repository}: ${c.tags} tag(s)${c.failed.length ? `, ${c.failed.length} failed: ${c.failed.join('; ')}` : ''}`);
-  const count = (s: string) => r.images.filter((i) => i.status === s).length;
-  const failed = count('failed') + r.indexes.filter((i) => i.status === 'failed').length;
-  out.result(
-    dryRun
-      ? `\nplan: ${count('would-build')} to build, ${count('would-skip')} up to date, ${r.indexes.filter((i) => i.status === 'would-push').length} index(es) to push (dry run: nothing was touched)`
-      : `\n${count('pushed')} built and pushed, ${count('skipped')} skipped (up to date), ${failed} failed, ${r.indexes.filter((i) => i.status === 'pushed').length} index(es) pushed`,
-  );
+  if (r.images.length) out.result(formatTable(imageRows(r)));
+  if (r.indexes.length) out.result(`\n${formatTable(indexRows(r))}`);
+  for (const line of copyLines(r)) out.result(line);
+  out.result(`\n${summaryLine(r, dryRun)}`);
+}
+
+function markdownSummary(r: PushResult, dryRun: boolean): string {
+  const parts = [`### builder-images push${dryRun ? ' (dry run)' : ''}`, '', `**${summaryLine(r, dryRun)}**`];
+  if (r.images.length) parts.push('', markdownTable(imageRows(r)));
+  if (r.indexes.length) parts.push('', markdownTable(indexRows(r)));
+  for (const line of copyLines(r)) parts.push('', line);
+  return parts.join('\n');
 }

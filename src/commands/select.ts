@@ -1,10 +1,11 @@
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
 import { parseIndex, IndexParseError, type IndexEntry } from '../core/index-schema.js';
 import { defaultGccForKernel, parseKernelRelease } from '../core/kernel.js';
 import { isArch, type Arch } from '../core/names.js';
 import { selectBuilder, selectionMatrix, type Selection } from '../core/select.js';
+import { indexTargets } from '../core/select-diff.js';
 import { formatGccVersion, widenVersion, type GccVersion } from '../core/version.js';
 import { CliError, UsageError } from '../errors.js';
 import { formatTable, type Output } from '../util/output.js';
@@ -13,6 +14,7 @@ import { loadRepo } from '../app/repo.js';
 import { readRegistryIndex } from '../app/registry-index.js';
 import { driverkitFlags, shellWords } from '../core/driverkit.js';
 import { action, collect, type CommandContext, type Streams } from './context.js';
+import { runSelectDiff, type DiffFormat } from './select-diff.js';
 
 interface SelectOptions {
   target?: string;
@@ -25,6 +27,8 @@ interface SelectOptions {
   matrix?: boolean;
   fromRegistry?: string;
   insecure?: string[];
+  diff?: string;
+  format?: DiffFormat;
 }
 
 export function register(program: Command, streams: Streams): void {
@@ -41,9 +45,17 @@ export function register(program: Command, streams: Streams): void {
     .option('--matrix', 'for every target in the index and kernel series 2.6 … 6.x, the pick (non-exact picks marked)')
     .option('--from-registry <repository>', "network: choose among the repository's tags as the driver builder lists them, instead of --index")
     .option('--insecure <host>', 'with --from-registry: registry spoken to over plain HTTP (loopback ones always are), repeatable', collect)
+    .option('--diff <git-ref>', "the --matrix picks that change between images/ at <git-ref> and the working tree (also to $GITHUB_STEP_SUMMARY)")
+    .addOption(new Option('--format <format>', 'output format (markdown: with --diff)').choices(['text', 'json', 'markdown']))
     .addHelpText('after', '\nExample: builder-images select --target centos --arch x86_64 --kernel-release 3.10.0-1160.el7.x86_64')
     .action(
       action<SelectOptions>(async (opts, ctx) => {
+        if (opts.diff) {
+          const arches: Arch[] = opts.arch ? [requireArch(opts.arch)] : ['x86_64', 'aarch64'];
+          return runSelectDiff({ diff: opts.diff, tag: opts.tag, target: opts.target, arches, format: opts.json ? 'json' : (opts.format ?? 'text') }, ctx);
+        }
+        if (opts.format === 'markdown') throw new UsageError('--format markdown goes with --diff');
+        if (opts.format === 'json') opts.json = true;
         const entries = await loadEntries(opts, ctx);
         if (opts.matrix) return printMatrix(entries, opts, ctx.out);
 
@@ -92,7 +104,8 @@ function printDriverkitForms(forms: { index?: string[]; registry: string[] }, ou
   out.result(`driverkit (registry): ${shellWords(forms.registry)}`);
 }
 
-async function readIndex(file: string, shown: string): Promise<IndexEntry[]> {
+/** The index a command reads, as a usage error when missing and a failure when it does not parse. */
+export async function readIndex(file: string, shown: string): Promise<IndexEntry[]> {
   let text: string;
   try {
     text = await readFile(file, 'utf8');
@@ -102,7 +115,7 @@ async function readIndex(file: string, shown: string): Promise<IndexEntry[]> {
   try {
     return parseIndex(text, shown);
   } catch (err) {
-    if (err instanceof IndexParseError) throw new CliError(err.message);
+    if (err instanceof IndexParseError) throw new UsageError(err.message);
     throw err;
   }
 }
@@ -130,7 +143,7 @@ function targetGcc(opts: SelectOptions, target: string): { gcc: GccVersion; sour
 
 function printMatrix(entries: IndexEntry[], opts: SelectOptions, out: Output): number {
   const arches: Arch[] = opts.arch ? [requireArch(opts.arch)] : ['x86_64', 'aarch64'];
-  const targets = opts.target ? [opts.target] : [...new Set(entries.map((e) => e.target))].sort();
+  const targets = opts.target ? [opts.target] : indexTargets(entries);
   const rows = selectionMatrix(entries, targets, arches, opts.tag);
   if (opts.json) {
     out.json(rows.map((r) => ({ target: r.target, arch: r.arch, kernel: r.kernel, wanted: r.wanted, image: r.pick?.image.name ?? null, gcc: r.pick?.gcc ?? null, reason: r.pick?.reason ?? 'none', exact: r.pick?.gcc === r.wanted })));

@@ -3,7 +3,7 @@ import { computeTags, describeInputs, selectImages, type ImageTags } from '../ap
 import { loadRepo } from '../app/repo.js';
 import { formatTable } from '../util/output.js';
 import { action, collect, type Streams } from './context.js';
-import { parsePairs } from './shared-options.js';
+import { checkVersionTag, parsePairs } from './shared-options.js';
 
 interface TagOptions {
   scheme?: 'tree' | 'commit';
@@ -33,7 +33,7 @@ export function register(program: Command, streams: Streams): void {
       action<TagOptions>(async (opts, ctx) => {
         const repo = await loadRepo(ctx.cwd, ctx.configPath);
         const buildArgs = parsePairs(opts.buildArg, '--build-arg');
-        const all = selectImages(await computeTags(repo, { scheme: opts.scheme, short: opts.short, versions: opts.version, withRef: opts.ref, buildArgs }), opts.image, repo.config.imagesDir);
+        const all = selectImages(await computeTags(repo, { scheme: opts.scheme, short: opts.short, versions: opts.version?.map((v) => checkVersionTag(v, '--version')), withRef: opts.ref, buildArgs }), opts.image, repo.config.imagesDir);
         if (opts.json) {
           ctx.out.json(all.map(toJson));
           return 0;

@@ -4,9 +4,36 @@
  */
 import { z } from 'zod';
 
+/** A path the config names: relative to the repository root and inside it (no absolute path, no `..` out of it). */
+const insidePath = z
+  .string()
+  .min(1)
+  .refine((p) => !/^([A-Za-z]:)?[\\/]/.test(p) && !p.split(/[\\/]+/).includes('..'), 'must be a path inside the repository (relative, without ..)');
+
+/** A version tag (`latest`, `v1.2.3`): Docker's tag grammar, as it ends every image tag. */
+const versionTag = z.string().regex(/^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/, 'must be a tag: letters, digits, _ . -, not starting with . or -');
+
 const repository = z
   .string()
   .regex(/^[^\s:@]+(?::\d+)?\/[a-z0-9._/-]+$/, 'must be a repository such as ghcr.io/org/builders (no tag)');
+
+/** A headers source of a kernel to verify: a path or https URL, with an optional sha256 of the file. */
+const headersSource = z.union([
+  z.string().min(1),
+  z.object({ source: z.string().min(1), sha256: z.string().regex(/^[0-9a-f]{64}$/, 'must be 64 lower-case hex digits').optional() }).strict(),
+]);
+
+/** A kernel `verify` (and `push --verify` without sources) builds a module for; unset fields come from its headers. */
+const verifyKernel = z
+  .object({
+    release: z.string().regex(/^\d+\.\d+/, 'must be a kernel release such as 6.1.0-56-amd64').optional(),
+    target: z.string().regex(/^[a-z0-9]+$/).optional(),
+    arch: z.enum(['x86_64', 'aarch64']).optional(),
+    headers: z.array(headersSource).min(1),
+  })
+  .strict();
+
+export type VerifyKernelConfig = z.infer<typeof verifyKernel>;
 
 export const configSchema = z
   .object({
@@ -17,14 +44,14 @@ export const configSchema = z
     /** How content tags are made: git tree hash of the inputs, or the HEAD commit. */
     tagScheme: z.enum(['tree', 'commit']).default('tree'),
     /** Folder of builder Dockerfiles, relative to the repository root. */
-    imagesDir: z.string().min(1).default('images'),
+    imagesDir: insidePath.default('images'),
     /** Extra versions every image is tagged with, besides its content tag. */
-    versions: z.array(z.string().regex(/^[A-Za-z0-9_][A-Za-z0-9_.-]*$/)).default(['latest']),
+    versions: z.array(versionTag).default(['latest']),
     /** index.yaml: which file, and which tags (versions) it lists. */
     index: z
       .object({
-        file: z.string().min(1).default('index.yaml'),
-        tags: z.array(z.string().min(1)).default(['latest']),
+        file: insidePath.default('index.yaml'),
+        tags: z.array(versionTag).default(['latest']),
       })
       .strict()
       .default({ file: 'index.yaml', tags: ['latest'] }),
@@ -41,6 +68,8 @@ export const configSchema = z
       .default({ x86_64: 'ubuntu-24.04', aarch64: 'ubuntu-24.04-arm' }),
     /** Remote BuildKit builder per platform (docker buildx --builder). */
     builders: z.record(z.string(), z.string()).default({}),
+    /** Kernels to build a probe module for with the image select picks (verify, push --verify). */
+    verify: z.array(verifyKernel).default([]),
     bump: z
       .object({ branch: z.string().min(1).default('builder-images/digests') })
       .strict()

@@ -41,6 +41,8 @@ export interface Word {
 
 export interface Heredoc {
   name: string;
+  /** `3<<EOF`: the file descriptor it feeds (0 when not written). */
+  fileDescriptor: number;
   /** `<<-`: leading tabs are stripped. */
   chomp: boolean;
   /** Unquoted name: the content is expanded. */
@@ -244,7 +246,7 @@ export function parseDockerfile(text: string): ParsedDockerfile {
       if (isCommentLine(next.text) || next.text.trim() === '') continue;
       ({ piece, continues } = trimContinuation(pieceOf(next), continuation));
       joined.text += piece.text;
-      joined.offsets.push(...piece.offsets);
+      for (const o of piece.offsets) joined.offsets.push(o); // no spread: a line may be longer than the call stack
     }
     const instruction = buildInstruction(joined, first.number, endLine, escape, errors);
     if (!instruction) continue;
@@ -264,7 +266,7 @@ export function parseDockerfile(text: string): ParsedDockerfile {
   checkStructure(parsed);
   const evaluation = evaluate(parsed, {});
   defaultEvaluations.set(parsed, evaluation);
-  errors.push(...evaluation.errors);
+  for (const e of evaluation.errors) errors.push(e);
   errors.sort((a, b) => a.line - b.line);
   return parsed;
 }
@@ -383,9 +385,14 @@ function parseArguments(ins: Instruction, args: Piece, escape: string, errors: D
       ins.json = cmd.json;
       return error;
     }
-    case 'ONBUILD':
-      if (rest !== '') ins.sub = buildInstruction(args, ins.line, ins.endLine, escape, errors);
+    case 'ONBUILD': {
+      if (rest === '') return 'ONBUILD requires at least one argument';
+      const trigger = /^\S+/.exec(rest)![0].toUpperCase();
+      if (trigger === 'ONBUILD') return "Chaining ONBUILD via `ONBUILD ONBUILD` isn't allowed";
+      if (trigger === 'MAINTAINER' || trigger === 'FROM') return `${trigger} isn't allowed as an ONBUILD trigger`;
+      ins.sub = buildInstruction(args, ins.line, ins.endLine, escape, errors);
       return undefined;
+    }
     default:
       // MAINTAINER, STOPSIGNAL, USER, WORKDIR
       ins.words = rest === '' ? [] : [{ value: rest, start: 0 }];
@@ -510,20 +517,31 @@ function parseNameValue(ins: Instruction, rest: string, escape: string): string 
 
 const HEREDOC_WORD = /^(\d*)<<(-?)\s*([^<]*)$/;
 
-function heredocNames(line: string): { name: string; chomp: boolean; expand: boolean }[] | string {
+type HeredocName = Omit<Heredoc, 'content'>;
+
+/** One word as a heredoc start (`<<EOF`, `<<-'EOF'`, `3<<EOF`…): its name, or undefined, or an error message. */
+export function parseHeredoc(word: string): HeredocName | undefined | { error: string } {
+  const m = HEREDOC_WORD.exec(word);
+  if (!m || m[3] === '') return undefined;
+  const plain = processWord(m[3]!, new Map(), { skipUnsetEnv: true });
+  if (!plain.ok) return { error: plain.error };
+  if (plain.words.length !== 1) return undefined;
+  // Quotes anywhere in the name (`<<'EOF'`, `<<E"O"F`) mean the content is not expanded.
+  const raw = processWord(m[3]!, new Map(), { skipUnsetEnv: true, rawQuotes: true });
+  const quotes = (s: string) => (s.match(/['"]/g) ?? []).length;
+  const name = plain.words[0]!;
+  return { name, chomp: m[2] === '-', expand: raw.ok && quotes(name) === quotes(raw.words[0] ?? ''), fileDescriptor: Number(m[1] || 0) };
+}
+
+/** The heredocs an instruction line starts, in order, or an error message. */
+export function heredocsOfLine(line: string): HeredocName[] | string {
   const words = processWord(line, new Map(), { rawQuotes: true, rawEscapes: true, skipUnsetEnv: true });
   if (!words.ok) return [];
-  const out: { name: string; chomp: boolean; expand: boolean }[] = [];
+  const out: HeredocName[] = [];
   for (const word of words.words) {
-    const m = HEREDOC_WORD.exec(word);
-    if (!m || m[3] === '') continue;
-    const plain = processWord(m[3]!, new Map(), { skipUnsetEnv: true });
-    if (!plain.ok) return plain.error;
-    if (plain.words.length !== 1) continue;
-    const raw = processWord(m[3]!, new Map(), { skipUnsetEnv: true, rawQuotes: true });
-    const quotes = (s: string) => (s.match(/['"]/g) ?? []).length;
-    const name = plain.words[0]!;
-    out.push({ name, chomp: m[2] === '-', expand: raw.ok && quotes(name) === quotes(raw.words[0] ?? '') });
+    const doc = parseHeredoc(word);
+    if (doc && 'error' in doc) return doc.error;
+    if (doc) out.push(doc);
   }
   return out;
 }
@@ -532,7 +550,7 @@ function heredocNames(line: string): { name: string; chomp: boolean; expand: boo
 function readHeredocs(ins: Instruction, line: string, lines: PhysicalLine[], i: number, errors: DockerfileError[]): number {
   const target = ins.keyword === 'ONBUILD' ? ins.sub : ins;
   if (!target || !['RUN', 'COPY', 'ADD'].includes(target.keyword) || target.json || !line.includes('<<')) return i;
-  const names = heredocNames(line);
+  const names = heredocsOfLine(line);
   if (typeof names === 'string') {
     errors.push({ line: ins.line, message: names });
     return i;
@@ -686,7 +704,7 @@ function evaluate(parsed: ParsedDockerfile, options: EvaluateOptions): Evaluatio
           const eq = word.value.indexOf('=');
           const name = eq < 0 ? word.value : word.value.slice(0, eq);
           let value: Traced | undefined;
-          if (name in buildArgs) value = traced(buildArgs[name]!);
+          if (Object.hasOwn(buildArgs, name)) value = traced(buildArgs[name]!);
           else if (eq < 0) value = stage >= 0 ? global.get(name) : undefined;
           else {
             const r = expandIn(env, ins, { value: word.value.slice(eq + 1), start: word.start + eq + 1 }, `ARG ${name}`);
@@ -725,7 +743,7 @@ function evaluate(parsed: ParsedDockerfile, options: EvaluateOptions): Evaluatio
         break;
     }
   }
-  out.errors.push(...stageGraphErrors(deps, stageNames));
+  for (const e of stageGraphErrors(deps, stageNames)) out.errors.push(e);
   return out;
 }
 
@@ -864,27 +882,9 @@ function csvFields(value: string, offsets: number[]): Piece[] {
 function stageGraphErrors(deps: StageDependency[], stageNames: string[]): DockerfileError[] {
   const errors: DockerfileError[] = [];
   const label = (i: number) => stageNames[i] || `stage-${i}`;
-  const edges = new Map<number, StageDependency[]>();
-  for (const d of deps) edges.set(d.from, [...(edges.get(d.from) ?? []), d]);
-  const cyclic = new Set<StageDependency>();
-  const onPath: StageDependency[] = [];
-  const visiting = new Set<number>();
-  const done = new Set<number>();
-  const visit = (stage: number): void => {
-    visiting.add(stage);
-    for (const d of edges.get(stage) ?? []) {
-      onPath.push(d);
-      if (visiting.has(d.to)) {
-        for (const e of onPath.slice(onPath.findIndex((p) => p.from === d.to))) cyclic.add(e);
-      } else if (!done.has(d.to)) visit(d.to);
-      onPath.pop();
-    }
-    visiting.delete(stage);
-    done.add(stage);
-  };
-  for (let s = 0; s < stageNames.length; s++) if (!done.has(s)) visit(s);
+  const component = stronglyConnected(stageNames.length, deps);
   for (const d of deps) {
-    if (cyclic.has(d)) {
+    if (component[d.from] === component[d.to]) {
       const via = d.from === d.to ? 'it copies from itself' : `it needs stage "${label(d.to)}", which needs it in turn`;
       errors.push({ line: d.line, message: `circular dependency detected on stage: ${label(d.from)} (${d.what === 'copy' ? 'COPY' : 'RUN --mount'} --from=${d.name}: ${via})` });
     } else if (d.to > d.from) {
@@ -892,6 +892,55 @@ function stageGraphErrors(deps: StageDependency[], stageNames: string[]): Docker
     }
   }
   return errors;
+}
+
+/**
+ * Tarjan's strongly connected components, without recursion (a file may have very many stages): stages in one
+ * component need each other, so a dependency inside one is on a cycle.
+ */
+function stronglyConnected(count: number, deps: StageDependency[]): number[] {
+  const edges: number[][] = Array.from({ length: count }, () => []);
+  for (const d of deps) edges[d.from]!.push(d.to);
+  const index = new Array<number>(count).fill(-1);
+  const low = new Array<number>(count).fill(0);
+  const component = new Array<number>(count).fill(-1);
+  const onStack = new Array<boolean>(count).fill(false);
+  const stack: number[] = [];
+  let next = 0;
+  for (let root = 0; root < count; root++) {
+    if (index[root] !== -1) continue;
+    const work: [number, number][] = [[root, 0]];
+    while (work.length) {
+      const frame = work[work.length - 1]!;
+      const [v, i] = frame;
+      if (i === 0 && index[v] === -1) {
+        index[v] = low[v] = next++;
+        stack.push(v);
+        onStack[v] = true;
+      }
+      if (i < edges[v]!.length) {
+        frame[1]++;
+        const w = edges[v]![i]!;
+        if (index[w] === -1) work.push([w, 0]);
+        else if (onStack[w]) low[v] = Math.min(low[v]!, index[w]!);
+        continue;
+      }
+      work.pop();
+      if (work.length) {
+        const parent = work[work.length - 1]![0];
+        low[parent] = Math.min(low[parent]!, low[v]!);
+      }
+      if (low[v] === index[v]) {
+        let w: number;
+        do {
+          w = stack.pop()!;
+          onStack[w] = false;
+          component[w] = v;
+        } while (w !== v);
+      }
+    }
+  }
+  return component;
 }
 
 /** The build-context paths a COPY/ADD reads, each expanded with the stage's variables. */

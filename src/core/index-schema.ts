@@ -120,6 +120,19 @@ export class IndexParseError extends Error {
   }
 }
 
+/** The document as plain values; a document whose aliases expand too far (a "billion laughs") is refused. */
+export function toPlainValue(doc: Document, file: string): unknown {
+  try {
+    return doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
+  } catch (err) {
+    if (/alias/i.test((err as Error).message)) throw new IndexParseError(file, 1, `refused: its YAML aliases expand too far (more than ${MAX_ALIAS_COUNT} times): write the values out`);
+    throw err;
+  }
+}
+
+/** How many times YAML aliases may be expanded in a file we read (the yaml library's own default). */
+export const MAX_ALIAS_COUNT = 100;
+
 /** Parse and validate an index; a bad entry is reported with its line, unlike the driver builder which skips it. */
 export function parseIndex(text: string, file = 'index.yaml'): IndexEntry[] {
   const lineCounter = new LineCounter();
@@ -135,12 +148,13 @@ export function parseIndex(text: string, file = 'index.yaml'): IndexEntry[] {
   if (unknownTop.length) throw new IndexParseError(file, 1, `unknown key "${unknownTop[0]}" (only "images" is allowed)`);
   const images = root.get('images', true);
   if (!isSeq(images)) throw new IndexParseError(file, lineAt((images as { range?: number[] })?.range?.[0]), '"images" must be a list');
+  // Aliases resolved (a valid `*anchor` is fine), with the yaml library's bound on how far they may expand.
+  const values = toPlainValue(doc, file) as { images: unknown[] };
 
   const entries: IndexEntry[] = [];
   images.items.forEach((item, i) => {
     const line = lineAt((item as { range?: [number, number, number] }).range?.[0]);
-    const raw = (item as { toJSON?: () => unknown }).toJSON?.() ?? item;
-    const result = indexEntrySchema.safeParse(raw);
+    const result = indexEntrySchema.safeParse(values.images[i]);
     if (!result.success) {
       const issue = result.error.issues[0]!;
       const where = issue.path.length ? `"${issue.path.join('.')}" ` : '';

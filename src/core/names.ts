@@ -92,6 +92,11 @@ export interface ImageTag {
   version: string;
 }
 
+/** A version as images are tagged with it (`latest`, `v1.2.3`, a content id): Docker's tag grammar. */
+export function isVersionTag(value: string): boolean {
+  return /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/.test(value);
+}
+
 export function formatArchTag(name: BuilderName, version: string): string {
   return `${name.target}-${name.arch}${gccPart(name.gccVersions)}-${version}`;
 }

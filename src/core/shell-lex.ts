@@ -71,6 +71,9 @@ export function processWord(word: string, env: LexEnv, options: LexOptions = {},
 
 class LexError extends Error {}
 
+/** `${A:-${B:-…}}` deeper than this is refused: recursion on outside input must stay bounded. */
+const MAX_NESTING = 64;
+
 const EOF = '';
 
 class Out implements Traced {
@@ -84,7 +87,7 @@ class Out implements Traced {
   }
   append(t: Traced): void {
     this.value += t.value;
-    this.offsets.push(...t.offsets);
+    for (const o of t.offsets) this.offsets.push(o); // no spread: a value may be longer than the call stack
   }
 }
 
@@ -262,7 +265,18 @@ class Lexer {
     }
   }
 
+  private depth = 0;
+
   private processDollar(): Traced {
+    if (++this.depth > MAX_NESTING) throw new LexError(`substitutions nested more than ${MAX_NESTING} deep`);
+    try {
+      return this.processDollarBody();
+    } finally {
+      this.depth--;
+    }
+  }
+
+  private processDollarBody(): Traced {
     const dollar = this.next();
     if (this.peek() !== '{') {
       const name = this.processName();

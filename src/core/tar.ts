@@ -91,6 +91,8 @@ export class TarReader {
   private sparse: Sparse | undefined;
   private sparseHead: Buffer | undefined;
   private physicalSeen = 0;
+  /** The current sparse file's real (logical) size. */
+  private sparseLogical = 0;
 
   constructor(private readonly sink: TarSink) {}
 
@@ -274,8 +276,6 @@ export class TarReader {
     this.startContent(physical, 'data');
     if (physical === 0) this.onDataEnd();
   }
-
-  private sparseLogical = 0;
 
   private startContent(bytes: number, state: 'meta' | 'data'): void {
     this.remaining = bytes;

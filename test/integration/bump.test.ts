@@ -9,7 +9,7 @@ import { computeTags } from '../../src/app/tags.js';
 import { makeRepo, runCli } from '../support/cli.js';
 import { startFakeGitHub } from '../support/fake-github.js';
 import { git, gitInitCommit } from '../support/git.js';
-import { startRegistry, type TestRegistry } from '../support/registry.js';
+import { freePort, startRegistry, type TestRegistry } from '../support/registry.js';
 import { pushIndex, pushRandomImage } from '../support/synthetic-images.js';
 
 const TOKEN = 'ghs_fakeTokenValue0123456789';
@@ -80,9 +80,9 @@ describe('bump: digest pull requests against a real registry, real git and a Git
     await reg?.stop();
   });
 
-  const withGitHubEnv = async <T>(fn: () => Promise<T>): Promise<T> => {
+  const withGitHubEnv = async <T>(fn: () => Promise<T>, overrides: Record<string, string> = {}): Promise<T> => {
     const saved = { ...process.env };
-    Object.assign(process.env, { GITHUB_TOKEN: TOKEN, GITHUB_API_URL: github.url, GITHUB_REPOSITORY: 'acme/builders' });
+    Object.assign(process.env, { GITHUB_TOKEN: TOKEN, GITHUB_API_URL: github.url, GITHUB_REPOSITORY: 'acme/builders', ...overrides });
     try {
       return await fn();
     } finally {
@@ -105,6 +105,29 @@ describe('bump: digest pull requests against a real registry, real git and a Git
     expect(out.stdout).toMatch(/multi \(linux\/arm64\/v8\)\s+final\s+digest/);
     expect(out.stdout).toMatch(/6 update\(s\) in 2 file\(s\)/);
     expect(readFileSync(file, 'utf8')).toBe(before);
+  });
+
+  it('--dry-run prints its diff through the output, so secrets in it are redacted', async () => {
+    const file = join(root, 'images/builder-any-x86_64_gcc12.0.0.Dockerfile');
+    const before = readFileSync(file, 'utf8');
+    writeFileSync(file, before.replace('# the base is an ARG so a build can point it at a mirror', '# token=ghp_leakedTokenValue0123456789'));
+    try {
+      const out = await runCli(['bump', '--dry-run'], root);
+      expect(out.stdout).toContain(' # token=***\r\n');
+      expect(out.stdout).not.toContain('ghp_leakedTokenValue0123456789');
+      expect(out.stdout).toContain(`+ARG BASE_IMAGE="${reg.host}/lib/base:1@${digests.base2}"`);
+    } finally {
+      writeFileSync(file, before);
+    }
+  });
+
+  it('--open-pr with the GitHub API unreachable says so (not that GitHub refused the pull request)', async () => {
+    const closed = `http://127.0.0.1:${await freePort()}`;
+    const out = await withGitHubEnv(() => runCli(['bump', '--open-pr'], root), { GITHUB_API_URL: closed });
+    expect(out.code).toBe(1);
+    expect(out.stderr).toMatch(new RegExp(`\nerror: could not reach the GitHub API at ${closed.replace(/\./g, '\\.')}: .*no pull request was opened for acme/builders; the branch builder-images/digests was pushed`));
+    expect(out.stderr).not.toContain('GitHub refused');
+    expect(github.requests).toHaveLength(0);
   });
 
   it('--open-pr pushes one commit to the branch and opens a pull request; a second run updates it', async () => {
@@ -142,7 +165,7 @@ describe('bump: digest pull requests against a real registry, real git and a Git
     expect(readFileSync(join(root, 'images/builder-debian-x86_64_gcc12.0.0.Dockerfile'), 'utf8')).toBe(`FROM ${reg.host}/builders:${digests.ownTag}@${digests.own}\n`);
     const requestsBefore = github.requests.length;
     const again = await withGitHubEnv(() => runCli(['bump', '--open-pr'], root));
-    expect(again).toMatchObject({ code: 0, stdout: 'nothing to bump\n' });
+    expect(again).toMatchObject({ code: 0, stdout: "nothing to bump: 1 wait for their own image's next push; each is named above\n" });
     expect(again.stderr).toContain('no pushed content tag yet'); // the dependent waits for its changed base
     expect(github.requests.length).toBe(requestsBefore);
   });
@@ -154,5 +177,22 @@ describe('bump: digest pull requests against a real registry, real git and a Git
     expect(out.code).toBe(1);
     expect(out.stderr).toContain(`${reg.host}/lib/gone:1@sha256:${'1'.repeat(64)}: not found in its registry`);
     expect(out.stdout).toContain(`+COPY --from=${reg.host}/lib/base:1@${digests.base3} /y /y`);
+  });
+
+  it('--pin --dry-run that resolves nothing says how many references failed and why, not just "nothing to bump"', async () => {
+    const r = makeRepo({
+      'builder-images.yaml': `repositories: [${reg.host}/builders]\n`,
+      'images/builder-any-x86_64_gcc12.0.0.Dockerfile': `FROM ${reg.host}/lib/gone:1\nCOPY --from=${reg.host}/lib/gone:2 /x /x\n`,
+      'images/builder-any-aarch64_gcc12.0.0.Dockerfile': 'FROM 127.0.0.1:1/lib/base:1\n',
+    });
+    try {
+      gitInitCommit(r.root);
+      const out = await runCli(['bump', '--pin', '--dry-run'], r.root);
+      expect(out.code).toBe(1);
+      expect(out.stdout).toMatch(/^nothing to bump: 3 reference\(s\) could not be resolved \(1: cannot reach 127\.0\.0\.1:1 over http after \d+ attempts \(bad port\); 2: not found in its registry\); each is named above\n$/);
+      expect(out.stderr).toContain(`builder-any-x86_64_gcc12.0.0.Dockerfile:2: ${reg.host}/lib/gone:2: not found in its registry`);
+    } finally {
+      r.cleanup();
+    }
   });
 });

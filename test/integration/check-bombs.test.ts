@@ -52,6 +52,12 @@ describe('check on hostile layers: bounded memory, a verdict or a clear error', 
     expect(run.code).toBe(1);
     expect(run.stdout).toMatch(/layer 1 of oci:.*: a zstd frame needs a 1920 MiB window, above the 128 MiB limit .*--zstd-window-mib 1920/);
     expect(run.peakRssMB).toBeLessThan(300);
+    // Allowed, the frame is decoded (it is empty: the image then lacks its compiler).
+    const allowed = runCheckChild([...ARGS, '--zstd-window-mib', '2048', `oci:${dir}:bomb`]);
+    expect(allowed.stdout).toContain('/usr/bin/gcc-12.0.0 is missing');
+    expect(allowed.stdout).not.toContain('window');
+    const usage = runCheckChild([...ARGS, '--zstd-window-mib', '4096', `oci:${dir}:bomb`]);
+    expect(usage).toMatchObject({ code: 2, stderr: expect.stringContaining('--zstd-window-mib must be a whole number from 1 to 2048') });
   });
 
   it('2 GiB of zstd RLE zeros stream through in flat memory (zstd binary), and through fzstd', async () => {
@@ -93,6 +99,24 @@ describe('check on hostile layers: bounded memory, a verdict or a clear error', 
     const run = runCheckChild([...ARGS, `oci:${dir}:bomb`]);
     expect(run.code).toBe(1);
     expect(run.stdout).toMatch(/error: layer 1 of oci:.* is not a valid tar: .*typeflag 'Z'/);
+  });
+
+  it('the longest link chain the limits allow (40 hops of up to 4,095 bytes, 2,000 directories deep) resolves', async () => {
+    const dir = layout();
+    const deep = Array.from({ length: 2000 }, () => 'd').join('/');
+    const pairs = 'd/../'.repeat(818);
+    const links = Array.from({ length: 38 }, (_, i) => Buffer.concat([tarPax({ linkpath: `${pairs}l${i + 1}` }), tarSymlink(`l${i}`, 'x')]));
+    const last = Buffer.concat([tarPax({ linkpath: `/${deep}/gcc` }), tarSymlink('l38', 'x')]);
+    await writeStreamedLayout(dir, [
+      {
+        compression: 'gzip',
+        chunks: () => [tarPax({ path: `${deep}/gcc` }), tarFile('gcc', ELF_X86), ...links, last, baseLayer(tarSymlink('usr/bin/gcc-12.0.0', '/l0')), END],
+      },
+    ]);
+    const run = runCheckChild([...ARGS, '--json', `oci:${dir}:bomb`]);
+    const [result] = JSON.parse(run.stdout);
+    expect(result, result.error).toMatchObject({ ok: true, gccs: [{ verdict: 'ok', resolved: `/${deep}/gcc` }] });
+    expect(result.gccs[0].chain).toHaveLength(41); // the path and 40 link targets, the kernel's limit
   });
 
   it('a base-256 size beyond the layer ends with a printed reason (it used to exit 13 silently)', async () => {

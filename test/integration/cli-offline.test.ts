@@ -22,7 +22,7 @@ describe('CLI: help and exit codes', () => {
   it('lists every command with a description, and documents flags', async () => {
     const help = await runCli(['--help']);
     expect(help.code).toBe(0);
-    for (const cmd of ['lint', 'index', 'select', 'check', 'tag', 'build', 'push', 'plan', 'bump']) {
+    for (const cmd of ['lint', 'index', 'select', 'check', 'verify', 'tag', 'build', 'push', 'plan', 'bump']) {
       expect(help.stdout).toMatch(new RegExp(`\\n  ${cmd}\\b.*\\S`));
     }
     const lintHelp = await runCli(['lint', '--help']);
@@ -130,5 +130,23 @@ describe('index --output', () => {
     expect(readFileSync(abs, 'utf8')).toContain('images:');
     expect((await runCli(['index', '--output', 'sub/i.yaml'], root)).code).toBe(0);
     expect(readFileSync(join(root, 'sub/i.yaml'), 'utf8')).toContain('images:');
+  });
+});
+
+describe('main() keeps nothing between runs', () => {
+  it('gives each run its own result, run one after another or many at once, and leaves no signal handler behind', async () => {
+    const stale = repo({ ...GOOD, 'index.yaml': 'images: []\n' });
+    const fresh = repo(GOOD);
+    await runCli(['index'], fresh);
+    const listeners = () => ['SIGINT', 'SIGTERM'].map((s) => process.listenerCount(s));
+    const before = listeners();
+    for (let i = 0; i < 2; i++) {
+      expect((await runCli(['index', '--check'], stale)).code).toBe(1);
+      expect((await runCli(['--help'])).code).toBe(0);
+      expect((await runCli(['index', '--check'], fresh)).code).toBe(0);
+    }
+    const runs = Array.from({ length: 24 }, (_, i) => (i % 2 ? runCli(['index', '--check'], stale) : runCli(['lint', '--no-index'], fresh)));
+    expect((await Promise.all(runs)).map((r) => r.code)).toEqual(Array.from({ length: 24 }, (_, i) => (i % 2 ? 1 : 0)));
+    expect(listeners()).toEqual(before);
   });
 });

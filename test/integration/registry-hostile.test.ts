@@ -158,7 +158,7 @@ describe('hostile registry over plain http (loopback)', () => {
       expect((err as Error).message).toMatch(/stalled after 3 attempts/);
       expect(authorized(h, '/manifests/')).toHaveLength(3);
       expect(elapsed).toBeGreaterThanOrEqual(3 * 300 - 50);
-      expect(elapsed).toBeLessThan(3 * 300 + 1500);
+      expect(elapsed).toBeLessThan(3 * 300 + 2500);
     });
 
     it('gives up on a body that trickles one byte every 100 ms, retrying it like any fault', async () => {
@@ -167,7 +167,14 @@ describe('hostile registry over plain http (loopback)', () => {
       const err = await clientFor(h, { idleTimeoutMs: 300 }).getManifest(ref(h)).catch((e: unknown) => e);
       expect((err as Error).message).toMatch(/stalled after 3 attempts/);
       expect(authorized(h, '/manifests/')).toHaveLength(3);
-      expect(Date.now() - started).toBeLessThan(3 * 300 + 1500);
+      expect(Date.now() - started).toBeLessThan(3 * 300 + 2500);
+    });
+
+    it('resumes a blob whose body goes silent half way, and still verifies it', async () => {
+      h.mode = 'stall-blob-once';
+      const got = Buffer.from(await clientFor(h, { idleTimeoutMs: 300 }).getBlob(repoOf(h), h.image.layerDigest));
+      expect(got.equals(h.image.layer)).toBe(true);
+      expect(authorized(h, h.image.layerDigest)).toHaveLength(2);
     });
 
     it('--timeout sets the idle limit of a CLI run', async () => {
@@ -177,8 +184,11 @@ describe('hostile registry over plain http (loopback)', () => {
       const elapsed = Date.now() - started;
       expect(run.code).toBe(1);
       expect(run.stdout).toMatch(/stalled after 5 attempts/);
-      // 5 attempts of 0.3 s plus the backoff between them (200 ms base, doubling, jittered): far below 5 x 30 s.
-      expect(elapsed).toBeLessThan(5 * 300 + 3500);
+      // 5 attempts of 0.3 s plus the backoff between them (200 ms base, doubling, jittered: at most 3 s), and
+      // room for a loaded machine: the default idle limit alone would be 5 x 30 s.
+      expect(elapsed).toBeLessThan(5 * 300 + 3000 + 2500);
+      const bad = await runCli(['--timeout', 'soon', 'check', `${h.host}/${REPO}:1`, '--gcc', '12.0.0']);
+      expect(bad).toMatchObject({ code: 2, stderr: expect.stringMatching(/^error: --timeout soon: expected a number of seconds/) });
     });
 
     it('caps the wait a Retry-After asks for', async () => {
@@ -187,7 +197,7 @@ describe('hostile registry over plain http (loopback)', () => {
       const m = await clientFor(h, { maxRetryAfterMs: 200 }).getManifest(ref(h));
       expect(m.digest).toBe(h.image.digest);
       expect(authorized(h, '/manifests/')).toHaveLength(2);
-      expect(Date.now() - started).toBeLessThan(3000);
+      expect(Date.now() - started).toBeLessThan(10_000);
     });
   });
 

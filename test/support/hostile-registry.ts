@@ -53,6 +53,8 @@ export type HostileMode =
   | 'silent-headers'
   /** Manifest bodies trickle one byte every 100 ms. */
   | 'trickle-body'
+  /** The first GET of the layer sends half of it, then goes silent; later ones honour Range. */
+  | 'stall-blob-once'
   /** HEAD by digest answers with another digest. */
   | 'head-other-digest'
   /** HEAD answers with a digest header that is a path. */
@@ -239,6 +241,16 @@ export async function startHostileRegistry(options: { tls?: boolean } = {}): Pro
     if (!blob) return void res.writeHead(404, { 'content-type': 'application/json' }).end('{"errors":[{"code":"BLOB_UNKNOWN","message":"unknown"}]}');
     if (state.mode === 'redirect-blob-elsewhere' && req.method === 'GET') {
       return void res.writeHead(307, { location: `${state.elsewhereOrigin}/storage/${digest}?signature=abc` }).end();
+    }
+    if (state.mode === 'stall-blob-once' && blob === layer && req.method === 'GET') {
+      const range = /^bytes=(\d+)-$/.exec(req.headers.range ?? '');
+      if (range) {
+        const from = Number(range[1]);
+        res.writeHead(206, { 'content-type': 'application/octet-stream', 'content-length': blob.length - from, 'content-range': `bytes ${from}-${blob.length - 1}/${blob.length}` });
+        return void res.end(blob.subarray(from));
+      }
+      res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': blob.length });
+      return void res.write(blob.subarray(0, blob.length / 2)); // and nothing more, ever
     }
     if (state.mode === 'endless-config' && blob === config && req.method === 'GET') {
       res.writeHead(200, { 'content-type': 'application/octet-stream' });

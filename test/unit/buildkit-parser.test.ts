@@ -9,14 +9,14 @@
  * - directives_test.go's `//syntax=` and JSON (`{"syntax": …}`) forms: BuildKit accepts them only to pick a
  *   frontend for files that are not Dockerfiles; to its Dockerfile parser (and to ours) `//syntax=x` is an
  *   unknown instruction, and this tool only reads Dockerfiles.
- * - parser_heredoc_test.go and the parser tests written as Go code (warnings for empty continuation lines, the
- *   65535-byte line limit): their data lives in Go source, not in data files; heredocs are covered by
- *   test/unit/dockerfile.test.ts instead.
+ * - the parser tests about warnings (empty continuation lines) and the 65535-byte line limit of Go's scanner:
+ *   this parser reports neither (a blank line inside a continuation is dropped, as BuildKit does, silently).
+ * - TestHeredocChomp: it tests a helper that strips tabs from content at build time, which this tool never does.
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { extractImageReferences, parseDockerfile, parseWords, type Instruction } from '../../src/core/dockerfile.js';
+import { extractImageReferences, heredocsOfLine, parseDockerfile, parseHeredoc, parseWords, type Heredoc, type Instruction } from '../../src/core/dockerfile.js';
 
 const dir = join(import.meta.dirname, '../fixtures/buildkit');
 const read = (...parts: string[]) => readFileSync(join(dir, ...parts), 'utf8');
@@ -100,5 +100,39 @@ describe('BuildKit TestParseWords cases', () => {
   const cases = JSON.parse(read('parse-words.json')) as { input: string; words: string[] }[];
   it.each(cases)('$input', ({ input, words }) => {
     expect(parseWords(input, '\\').map((w) => w.value)).toEqual(words);
+  });
+});
+
+interface HeredocCases {
+  extracts: { dockerfile: string; heredocsAfterFirst: (Heredoc[] | null)[] };
+  json: { dockerfile: string; heredocsAfterFirst: null[] };
+  words: { valid: string[]; invalid: string[]; not: string[] };
+  lines: { cases: [string, string[]][] };
+}
+
+describe('BuildKit heredoc cases (parser_heredoc_test.go as data)', () => {
+  const cases = JSON.parse(read('heredocs.json')) as HeredocCases;
+  it.each([
+    ['TestParseExtractsHeredoc', cases.extracts],
+    ['TestParseJSONHeredoc', cases.json],
+  ] as const)('%s', (_name, c) => {
+    const parsed = parseDockerfile(c.dockerfile);
+    // BuildKit's parser passes unknown instructions (`INVALID`) on; its build rejects them, as our parser does.
+    expect(parsed.errors.filter((e) => !e.message.startsWith('unknown instruction'))).toEqual([]);
+    const heredocs = parsed.instructions.slice(1).map((i) => (i.heredocs.length ? i.heredocs : null));
+    expect(heredocs).toEqual(c.heredocsAfterFirst);
+  });
+  it.each(cases.words.valid)('%s is a heredoc named EOF', (word) => expect(parseHeredoc(word)).toMatchObject({ name: 'EOF' }));
+  it.each(cases.words.invalid)('%s is an error', (word) => expect(parseHeredoc(word)).toEqual({ error: expect.any(String) }));
+  it.each(cases.words.not)('"%s" is not a heredoc', (word) => expect(parseHeredoc(word)).toBeUndefined());
+  // BuildKit's runner checks each heredoc found against the name expected at its index, and so does ours. For
+  // `RUN <<- EOF` it expects EOF but finds none (`<<-` and `EOF` are two words there): BuildKit reads no heredoc
+  // in that line, neither do we.
+  it.each(cases.lines.cases)('%s', (line, names) => {
+    const docs = heredocsOfLine(line);
+    expect(typeof docs).not.toBe('string');
+    for (const [k, doc] of (docs as Heredoc[]).entries()) expect(doc.name).toBe(names[k]);
+    if (line === 'RUN <<- EOF') expect(docs).toEqual([]);
+    else expect((docs as Heredoc[]).length).toBe(names.length);
   });
 });

@@ -104,3 +104,11 @@ describe('outside input stays bounded', () => {
     expect(processWord('${V##*a}', env)).toMatchObject({ ok: true, value: '' });
   });
 });
+
+describe('deep nesting', () => {
+  it('is refused, not a stack overflow', () => {
+    const deep = '${A:-'.repeat(20000) + 'x' + '}'.repeat(20000);
+    expect(processWord(deep, new Map())).toMatchObject({ ok: false, error: expect.stringContaining('nested more than') });
+    expect(processWord('${A:-'.repeat(10) + 'x' + '}'.repeat(10), new Map())).toMatchObject({ ok: true, value: 'x' });
+  });
+});

@@ -9,7 +9,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { applyUpdates, planUpdate } from '../../src/core/bump.js';
-import { extractImageReferences, parseDockerfile, type ImageRefSite } from '../../src/core/dockerfile.js';
+import { extractContextSources, extractImageReferences, parseDockerfile, type ImageRefSite } from '../../src/core/dockerfile.js';
 
 const hex = fc.array(fc.constantFrom(...'0123456789abcdef'), { minLength: 64, maxLength: 64 }).map((a) => a.join(''));
 const digest = hex.map((h) => `sha256:${h}`);
@@ -102,6 +102,26 @@ describe('rewriting one digest', () => {
         expect(oldDigest).not.toBe(newDigest);
       }),
       { numRuns: 300 },
+    );
+  });
+});
+
+describe('bad input', () => {
+  const token = fc.constantFrom(
+    'FROM ', 'ARG ', 'ENV ', 'COPY ', 'RUN ', 'ONBUILD ', '--from=', '--mount=type=bind,from=', ' AS ', '# escape=`', '# syntax=',
+    '$', '${', '}', ':-', ':+', '#', '%', '/', '"', "'", '\\', '`', '\n', '\r\n', ' ', '\t', '<<', '<<-', 'EOF', '=', 'a', '0', '@sha256:', '[', ']', ',',
+  );
+  const text = fc.oneof(fc.string({ maxLength: 200 }), fc.array(token, { maxLength: 60 }).map((t) => t.join('')));
+  it('is never an exception: parse, references, context sources and edit planning all return', () => {
+    fc.assert(
+      fc.property(text, digest, (t, d) => {
+        const parsed = parseDockerfile(t);
+        for (const site of extractImageReferences(parsed, { a: 'b' }).concat(extractImageReferences(parsed))) {
+          planUpdate('x', parsed, site, 'final', { digest: d, type: 'digest' });
+        }
+        extractContextSources(parsed, { TARGETARCH: 'arm64' });
+      }),
+      { numRuns: 1000 },
     );
   });
 });

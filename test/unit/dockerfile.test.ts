@@ -43,8 +43,8 @@ describe('parseDockerfile', () => {
     const p = parseDockerfile('FROM scratch\nRUN <<EOF\nFROM evil\nEOF\nCOPY <<-"X" /a\n\tFROM also-not\n\tX\nUSER 1\n');
     expect(p.errors).toEqual([]);
     expect(p.instructions.map((i) => i.keyword)).toEqual(['FROM', 'RUN', 'COPY', 'USER']);
-    expect(p.instructions[1]!.heredocs[0]).toEqual({ name: 'EOF', chomp: false, expand: true, content: 'FROM evil\n' });
-    expect(p.instructions[2]!.heredocs[0]).toEqual({ name: 'X', chomp: true, expand: false, content: '\tFROM also-not\n' });
+    expect(p.instructions[1]!.heredocs[0]).toEqual({ name: 'EOF', chomp: false, expand: true, fileDescriptor: 0, content: 'FROM evil\n' });
+    expect(p.instructions[2]!.heredocs[0]).toEqual({ name: 'X', chomp: true, expand: false, fileDescriptor: 0, content: '\tFROM also-not\n' });
     expect(p.instructions[3]!.line).toBe(8);
   });
 
@@ -57,6 +57,21 @@ describe('parseDockerfile', () => {
       { line: 3, message: 'unterminated heredoc <<EOF' },
     ]);
     expect(parseDockerfile('').errors[0]!.message).toBe('file with no instructions');
+  });
+
+  it('rejects ONBUILD chains and FROM/MAINTAINER triggers, as BuildKit does (and recursion stays one deep)', () => {
+    expect(parseDockerfile('FROM a\nONBUILD ONBUILD RUN x\n').errors).toEqual([{ line: 2, message: "Chaining ONBUILD via `ONBUILD ONBUILD` isn't allowed" }]);
+    expect(parseDockerfile('FROM a\nONBUILD from b\n').errors).toEqual([{ line: 2, message: "FROM isn't allowed as an ONBUILD trigger" }]);
+    expect(parseDockerfile(`FROM a\n${'ONBUILD '.repeat(50000)}RUN x\n`).errors).toHaveLength(1);
+  });
+
+  it('takes very long lines and values', () => {
+    const long = 'x'.repeat(300_000);
+    const p = parseDockerfile(`ARG A=${long}\nARG B="\${A}\${A}"\nFROM debian:\\\n${long}\nARG B\nCOPY \${B} /d\n`);
+    expect(p.errors).toEqual([]);
+    expect(p.instructions[2]!.args).toHaveLength(7 + long.length);
+    expect(extractImageReferences(p)[0]!.resolved).toHaveLength(7 + long.length);
+    expect(extractContextSources(p)[0]!.sources[0]).toHaveLength(2 * long.length);
   });
 
   it('parses flags and CRLF files', () => {
@@ -257,6 +272,10 @@ describe('issue 13 regressions', () => {
     expect(extractContextSources(p)[0]).toMatchObject({ sources: ['/x', 'scripts/y', 'etc', '1 '] });
   });
 
+  it('2. only own build args count (no Object prototype names)', () => {
+    expect(refs('ARG toString=debian:12\nFROM $toString\n')[0]!.resolved).toBe('debian:12');
+  });
+
   it('2. a stage built FROM another inherits its variables', () => {
     const p = parseDockerfile('FROM scratch AS a\nENV D=etc\nFROM a\nCOPY $D /d\n');
     expect(extractContextSources(p)[0]!.sources).toEqual(['etc']);
@@ -272,6 +291,12 @@ describe('issue 13 regressions', () => {
     const later = parseDockerfile('FROM debian AS a\nCOPY --from=b /a /a\nFROM scratch AS b\n');
     expect(later.errors).toEqual([{ line: 2, message: 'cannot copy from stage "b", it needs to be defined before current stage "a"' }]);
     expect(parseDockerfile('FROM a\nCOPY --from=7 /a /a\n').errors[0]!.message).toContain('invalid stage index 7');
+    // Round a loop of many stages (no recursion limit on stage count); the dependencies off the loop are fine.
+    const n = 20000;
+    const loop = Array.from({ length: n }, (_, i) => `FROM scratch AS s${i}\nCOPY --from=s${(i + 1) % n} /a /a\n`).join('') + 'FROM scratch AS t\nCOPY --from=s0 /a /a\n';
+    const errors = parseDockerfile(loop).errors;
+    expect(errors.filter((e) => e.message.includes('circular dependency'))).toHaveLength(n);
+    expect(errors).toHaveLength(n);
   });
 
   it('a continuation keeps the next line as written (BuildKit): FROM\\ + "debian" is FROMdebian', () => {

@@ -102,7 +102,9 @@ describe('zstd', () => {
     async function* source() {
       for (let i = 0; i < input.length; i += 1000) yield input.subarray(i, i + 1000);
     }
-    for await (const chunk of zstdDecompress(source(), { decoder, maxWindow })) parts.push(chunk);
+    const zstd = zstdDecompress(source(), { decoder, maxWindow });
+    for await (const chunk of zstd.output) parts.push(chunk);
+    await zstd.finished();
     return Buffer.concat(parts);
   };
   const skippable = Buffer.concat([Buffer.from([0x50, 0x2a, 0x4d, 0x18, 3, 0, 0, 0]), Buffer.from('abc')]);

@@ -5,6 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { arch as hostArch } from 'node:os';
 import { execa } from 'execa';
+import { CliError } from '../../errors.js';
 import type { Arch } from '../../core/names.js';
 
 export type EngineName = 'docker' | 'buildah' | 'podman';
@@ -26,9 +27,9 @@ export async function pickEngine(wanted: EngineName | 'auto', env: NodeJS.Proces
   const candidates = wanted === 'auto' ? ENGINE_ORDER : [wanted];
   for (const engine of candidates) if (await engineWorks(engine, env)) return engine;
   if (wanted !== 'auto') {
-    throw new Error(`${wanted} does not work here (not installed, or its daemon is not running): install it, start it, or use --engine auto`);
+    throw new CliError(`${wanted} does not work here (not installed, or its daemon is not running): install it, start it, or use --engine auto`);
   }
-  throw new Error('no build engine works here: install buildah (daemonless, apt-get install buildah), docker or podman');
+  throw new CliError('no build engine works here: install buildah (daemonless, apt-get install buildah), docker or podman');
 }
 
 function hostArchName(): Arch | undefined {

@@ -11,6 +11,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Platform } from '../../core/oci.js';
 import { parseReference } from '../../core/reference.js';
+import { CliError } from '../../errors.js';
 import { onInterrupt, tempDir } from '../../util/cleanup.js';
 import { registerSecret } from '../../util/redact.js';
 import type { Credential } from '../registry/credentials.js';
@@ -28,7 +29,7 @@ export const isStorageEngine = (engine: string): engine is StorageEngine => engi
 async function engineOutput(bin: StorageEngine, builtBy: StorageEngine, args: string[], env: NodeJS.ProcessEnv, what: string): Promise<string> {
   const storage = builtBy === 'buildah' ? buildahGlobalArgs(env) : [];
   const r = await engineProcess(bin, [...storage, ...args], { env, reject: false });
-  if ((r as { code?: string }).code === 'ENOENT') throw new Error(`${bin} is not installed: cannot ${what}`);
+  if ((r as { code?: string }).code === 'ENOENT') throw new CliError(`${bin} is not installed: cannot ${what}; install it (apt-get install ${bin}) or use --engine docker`);
   if (r.exitCode !== 0) throw new Error(`${bin} could not ${what}: ${String(r.stderr).trim().split('\n').pop() ?? `exit ${r.exitCode}`}`);
   return String(r.stdout).trim();
 }

@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
-import { isMap, LineCounter, parseDocument } from 'yaml';
+import { isMap, LineCounter, parseDocument, type Document } from 'yaml';
 import { configSchema, DEFAULT_CONFIG_FILE, type Config } from '../../core/config.js';
 import { UsageError } from '../../errors.js';
 
@@ -23,7 +23,7 @@ export async function loadConfig(root: string, explicit?: string): Promise<{ con
     const err = doc.errors[0]!;
     throw new UsageError(`${shown}:${lineCounter.linePos(err.pos[0]).line}: not valid YAML: ${err.message.split('\n')[0]}`);
   }
-  const result = configSchema.safeParse(doc.toJS() ?? {});
+  const result = configSchema.safeParse(plainValue(doc, shown) ?? {});
   if (result.success) return { config: result.data, file };
 
   const issue = result.error.issues[0]!;
@@ -39,6 +39,18 @@ export async function loadConfig(root: string, explicit?: string): Promise<{ con
       ? `unknown key "${where}" (see the config reference in README.md)`
       : `"${where}": ${issue.message}`;
   throw new UsageError(`${shown}:${line}: ${message}`);
+}
+
+/** How far YAML aliases may expand (the yaml library's default bound, stated): a "billion laughs" is refused. */
+const MAX_ALIAS_COUNT = 100;
+
+function plainValue(doc: Document, shown: string): unknown {
+  try {
+    return doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
+  } catch (err) {
+    if (/alias/i.test((err as Error).message)) throw new UsageError(`${shown}: refused: its YAML aliases expand too far (more than ${MAX_ALIAS_COUNT} times): write the values out`);
+    throw err;
+  }
 }
 
 function findKeyNode(contents: unknown, path: string[]): number | undefined {

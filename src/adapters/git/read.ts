@@ -118,3 +118,18 @@ export async function refName(root: string, env: NodeJS.ProcessEnv = process.env
 export async function remoteUrl(root: string, remote = 'origin'): Promise<string | undefined> {
   return (await git(root, ['remote', 'get-url', remote]).catch(() => '')).trim() || undefined;
 }
+
+/**
+ * The commit a ref names (branch, tag, FETCH_HEAD, HEAD~1, a hash), or a GitError that says how to get it: a
+ * CI checkout is shallow, so the base branch of a pull request is often simply not fetched.
+ */
+export async function resolveCommit(root: string, ref: string): Promise<string> {
+  if (ref.startsWith('-')) throw new GitError(`"${ref}" is not a git ref`);
+  const inRepo = await git(root, ['rev-parse', '--git-dir']).then(() => true, () => false);
+  if (!inRepo) throw new GitError(`${root} is not a git repository: there is no history to compare with`);
+  const out = await git(root, ['rev-parse', '--verify', '--quiet', '--end-of-options', `${ref}^{commit}`]).catch(() => '');
+  if (!out.trim()) {
+    throw new GitError(`no commit "${ref}" in ${root}: fetch it first (e.g. \`git fetch --depth=1 origin ${ref}\`, then use FETCH_HEAD), or name a branch, tag or commit that exists`);
+  }
+  return out.trim();
+}

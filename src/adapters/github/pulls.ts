@@ -21,12 +21,39 @@ export interface PullRequestResult {
   action: 'created' | 'updated';
 }
 
-export function githubClient(token: string, baseUrl = process.env.GITHUB_API_URL ?? 'https://api.github.com'): Octokit {
+/** The REST API's base: GITHUB_API_URL (GitHub Enterprise, a local stand-in in tests), else api.github.com. */
+export function githubApiUrl(env: NodeJS.ProcessEnv = process.env): string {
+  return env.GITHUB_API_URL ?? 'https://api.github.com';
+}
+
+/** The API gave no answer at all (refused connection, DNS, TLS, timeout): not GitHub refusing anything. */
+export class GitHubUnreachableError extends Error {
+  constructor(
+    readonly baseUrl: string,
+    reason: string,
+  ) {
+    super(`could not reach the GitHub API at ${baseUrl}: ${reason}`);
+    this.name = 'GitHubUnreachableError';
+  }
+}
+
+export function githubClient(token: string, baseUrl = githubApiUrl()): Octokit {
   registerSecret(token);
   return new Octokit({ auth: token, baseUrl, userAgent: 'builder-images', log: { debug: () => {}, info: () => {}, warn: () => {}, error: () => {} } });
 }
 
 export async function upsertPullRequest(octokit: Octokit, spec: PullRequestSpec): Promise<PullRequestResult> {
+  try {
+    return await upsert(octokit, spec);
+  } catch (err) {
+    // octokit reports a request that got no response as HTTP 500 without a response: tell the two apart.
+    const e = err as { response?: unknown; message?: string };
+    if (e.response === undefined) throw new GitHubUnreachableError(String(octokit.request.endpoint.DEFAULTS.baseUrl), e.message ?? String(err));
+    throw err;
+  }
+}
+
+async function upsert(octokit: Octokit, spec: PullRequestSpec): Promise<PullRequestResult> {
   const open = await octokit.rest.pulls.list({ owner: spec.owner, repo: spec.repo, head: `${spec.owner}:${spec.head}`, state: 'open', per_page: 10 });
   const existing = open.data[0];
   if (existing) {

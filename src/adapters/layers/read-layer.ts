@@ -12,7 +12,7 @@ import { asBuffer } from '../../util/bytes.js';
 import { ELF_HEAD_BYTES } from '../../core/elf.js';
 import type { LayerEntry } from '../../core/filetree.js';
 import { TarFormatError, TarReader, type TarEntry } from '../../core/tar.js';
-import { zstdDecompress, ZstdWindowError, type ZstdOptions } from './zstd.js';
+import { zstdDecompress, ZstdWindowError, type Decompression, type ZstdOptions } from './zstd.js';
 
 export type Compression = 'gzip' | 'zstd' | 'none';
 
@@ -92,6 +92,7 @@ export async function readLayer(blob: Readable, options: ReadLayerOptions): Prom
   const firstChunk: Buffer | undefined = first.done ? undefined : asBuffer(first.value as Uint8Array);
   const compression = firstChunk ? detectCompression(firstChunk) : 'none';
 
+  let sourceFailed = false;
   async function* hashed(): AsyncGenerator<Buffer> {
     if (firstChunk) {
       blobHash?.update(firstChunk);
@@ -99,7 +100,13 @@ export async function readLayer(blob: Readable, options: ReadLayerOptions): Prom
       yield firstChunk;
     }
     for (;;) {
-      const next = await iterator.next();
+      let next: IteratorResult<unknown>;
+      try {
+        next = await iterator.next();
+      } catch (err) {
+        sourceFailed = true;
+        throw err;
+      }
       if (next.done) return;
       const chunk = asBuffer(next.value as Uint8Array);
       blobHash?.update(chunk);
@@ -111,11 +118,18 @@ export async function readLayer(blob: Readable, options: ReadLayerOptions): Prom
   // The decompressor sees a view without `return`: stopping it at the tar's end leaves the rest to hash here.
   const view: AsyncIterable<Buffer> = { [Symbol.asyncIterator]: () => ({ next: () => compressed.next() }) };
 
+  /** Once the whole blob went through the hash: what is wrong with its digest, if anything. */
+  const digestProblem = (): string | undefined => {
+    if (!options.digest || !blobHash) return undefined;
+    const actual = `${options.digest.split(':')[0]}:${blobHash.digest('hex')}`;
+    return actual === options.digest ? undefined : `${what}: content hashes to ${actual}, not its digest ${options.digest}: the layer is corrupt and was rejected`;
+  };
+
   const collector = new EntryCollector();
   const tar = new TarReader(collector);
   let stage = 'read';
   try {
-    const { output, close } = decompress(view, compression, options.zstd);
+    const { output, finished, close } = decompress(view, compression, options.zstd);
     try {
       for await (const chunk of output) {
         uncompressedBytes += chunk.length;
@@ -127,6 +141,7 @@ export async function readLayer(blob: Readable, options: ReadLayerOptions): Prom
         if (collector.batch.length) await options.onEntries(collector.take());
         if (tar.done && !tarHash) break;
       }
+      if (!tar.done || tarHash) await finished();
     } finally {
       await close();
     }
@@ -135,8 +150,17 @@ export async function readLayer(blob: Readable, options: ReadLayerOptions): Prom
     if (collector.batch.length) await options.onEntries(collector.take());
     stage = 'read';
     // Whatever follows the tar in the blob is still part of the blob: hash it for the digest check.
-    for (let next = await compressed.next(); !next.done; next = await compressed.next());
+    await drain(compressed);
   } catch (err) {
+    // A corrupt blob first shows as a broken tar or stream: when its digest is known, say that it is corrupt.
+    if (options.digest && blobHash && !(err instanceof LayerError)) {
+      const whole = await drain(compressed).then(
+        () => true,
+        () => false,
+      );
+      const corrupt = digestProblem();
+      if (whole && !sourceFailed && corrupt) throw new LayerError(corrupt, { cause: err });
+    }
     blob.destroy();
     if (err instanceof TarFormatError) {
       throw new LayerError(err.kind === 'limit' ? `${what}: ${err.message}` : `${what} is not a valid tar: ${err.message}`, { cause: err });
@@ -145,10 +169,8 @@ export async function readLayer(blob: Readable, options: ReadLayerOptions): Prom
     if (err instanceof ZstdWindowError) throw new LayerError(`${what}: ${err.message}`, { cause: err });
     throw new LayerError(`${what}: cannot ${stage === 'parse' ? 'read its tar' : `read (${compression})`}: ${(err as Error).message}`, { cause: err });
   }
-  if (options.digest && blobHash) {
-    const actual = `${options.digest.split(':')[0]}:${blobHash.digest('hex')}`;
-    if (actual !== options.digest) throw new LayerError(`${what}: content hashes to ${actual}, not its digest ${options.digest}: the layer is corrupt and was rejected`);
-  }
+  const corrupt = digestProblem();
+  if (corrupt) throw new LayerError(corrupt);
   if (options.diffId && tarHash) {
     const actual = `sha256:${tarHash.digest('hex')}`;
     if (actual !== options.diffId) throw new LayerError(`${what}: uncompressed content hashes to ${actual}, not its diff_id ${options.diffId}`);
@@ -156,7 +178,11 @@ export async function readLayer(blob: Readable, options: ReadLayerOptions): Prom
   return { entries: collector.count, compression, compressedBytes, uncompressedBytes };
 }
 
-function decompress(source: AsyncIterable<Buffer>, kind: Compression, zstd?: ZstdOptions): { output: AsyncIterable<Buffer>; close(): Promise<void> } {
+async function drain(chunks: AsyncGenerator<Buffer>): Promise<void> {
+  for (let next = await chunks.next(); !next.done; next = await chunks.next());
+}
+
+function decompress(source: AsyncIterable<Buffer>, kind: Compression, zstd?: ZstdOptions): Decompression {
   if (kind === 'gzip') {
     const input = Readable.from(source, { objectMode: false, highWaterMark: 1024 * 1024 });
     const gunzip = createGunzip({ chunkSize: 256 * 1024 });
@@ -164,6 +190,7 @@ function decompress(source: AsyncIterable<Buffer>, kind: Compression, zstd?: Zst
     input.pipe(gunzip);
     return {
       output: gunzip,
+      finished: async () => {},
       close: async () => {
         input.unpipe(gunzip);
         input.destroy();
@@ -171,9 +198,6 @@ function decompress(source: AsyncIterable<Buffer>, kind: Compression, zstd?: Zst
       },
     };
   }
-  if (kind === 'zstd') {
-    const output = zstdDecompress(source, zstd);
-    return { output, close: async () => void (await output.return(undefined).catch(() => {})) };
-  }
-  return { output: source, close: async () => {} };
+  if (kind === 'zstd') return zstdDecompress(source, zstd);
+  return { output: source, finished: async () => {}, close: async () => {} };
 }

@@ -58,14 +58,25 @@ export function chooseZstdDecoder(options: ZstdOptions = {}): ZstdDecoder {
   return zstdBinaryPresent() ? 'zstd' : 'fzstd';
 }
 
-/** Decompress a zstd stream; the source is consumed at the pace the output is read. */
-export function zstdDecompress(source: AsyncIterable<Buffer>, options: ZstdOptions = {}): AsyncGenerator<Buffer> {
-  const limit = Math.min(options.maxWindow ?? DEFAULT_ZSTD_WINDOW, MAX_ZSTD_WINDOW);
-  const guarded = guardFrames(source, limit);
-  return chooseZstdDecoder(options) === 'zstd' ? viaBinary(guarded, limit) : viaFzstd(guarded);
+/** A decompression in progress: read `output`, then await `finished` (it throws if decoding failed). */
+export interface Decompression {
+  output: AsyncIterable<Buffer>;
+  finished(): Promise<void>;
+  /** Stop early (the reader has what it needs): ends the decoder and its process. */
+  close(): Promise<void>;
 }
 
-async function* viaBinary(source: AsyncIterable<Buffer>, limit: number): AsyncGenerator<Buffer> {
+/** Decompress a zstd stream; the source is consumed at the pace the output is read. */
+export function zstdDecompress(source: AsyncIterable<Buffer>, options: ZstdOptions = {}): Decompression {
+  const limit = Math.min(options.maxWindow ?? DEFAULT_ZSTD_WINDOW, MAX_ZSTD_WINDOW);
+  const guarded = guardFrames(source, limit);
+  if (chooseZstdDecoder(options) === 'zstd') return viaBinary(guarded, limit);
+  const output = viaFzstd(guarded);
+  return { output, finished: async () => {}, close: async () => void (await output.return(undefined).catch(() => {})) };
+}
+
+/** The zstd binary, its stdout read directly (no copy, no extra async step per chunk). */
+function viaBinary(source: AsyncIterable<Buffer>, limit: number): Decompression {
   const child = execa('zstd', ['-d', '-c', '-q', `--memory=${Math.ceil(limit / 1024)}KB`], {
     stdin: 'pipe',
     stdout: 'pipe',
@@ -95,21 +106,24 @@ async function* viaBinary(source: AsyncIterable<Buffer>, limit: number): AsyncGe
       child.kill();
     }
   })();
-  let complete = false;
-  try {
-    for await (const chunk of child.stdout as Readable) yield chunk as Buffer;
-    await feeding;
-    if (sourceError) throw sourceError;
-    const result = await child;
-    if (result.exitCode !== 0) throw new Error(`zstd -d failed: ${String(result.stderr).trim().split('\n').pop() || `exit ${result.exitCode}`}`);
-    complete = true;
-  } finally {
-    if (!complete) {
+  const stdout = child.stdout as Readable;
+  // A refused frame kills zstd: end the output with that error rather than a bare early end.
+  void feeding.then(() => sourceError && stdout.destroy(sourceError as Error));
+  return {
+    output: stdout,
+    finished: async () => {
+      await feeding;
+      if (sourceError) throw sourceError;
+      const result = await child;
+      if (result.exitCode !== 0) throw new Error(`zstd -d failed: ${String(result.stderr).trim().split('\n').pop() || `exit ${result.exitCode}`}`);
+    },
+    close: async () => {
       child.kill();
+      stdout.destroy();
       await feeding;
       await child;
-    }
-  }
+    },
+  };
 }
 
 /** Input slice for fzstd: 512 bytes hold at most 170 RLE blocks, so a push yields at most ~21 MiB. */

@@ -55,7 +55,7 @@ export class AttemptClock {
     return this.controller.signal;
   }
 
-  arm(ms: number, onExpiry: () => void = () => this.abort(`no answer for ${seconds(this.idleMs)}`)): void {
+  arm(ms: number, onExpiry: () => void = () => this.abort(`no complete answer within ${seconds(this.idleMs)}`)): void {
     clearTimeout(this.timer);
     this.timer = setTimeout(onExpiry, Math.max(0, ms));
     // A response someone forgot to drain must not keep the process alive.
@@ -93,18 +93,27 @@ export function guardBody(response: Response, clock: AttemptClock): Response {
   // The headers came: from here on only the time spent waiting for body data counts.
   clock.disarm();
   const reader = response.body.getReader();
+  // One timer per window, not one per chunk: it runs while the body is read, and at each expiry adds the time a
+  // read has been pending. A window is over when that waiting time reaches the idle limit.
   let waited = 0;
   let bytes = 0;
-  let waitStart = 0;
-  const windowEnd = () => {
-    if (bytes < MIN_BYTES_PER_WINDOW) {
-      clock.abort(`the body stalled: ${bytes} bytes in ${seconds(clock.idleMs)}`);
-      return;
+  let pendingSince: number | undefined;
+  let ticking = false;
+  const tick = () => {
+    const now = performance.now();
+    if (pendingSince !== undefined) {
+      waited += now - pendingSince;
+      pendingSince = now;
     }
-    waited = 0;
-    bytes = 0;
-    waitStart = performance.now();
-    clock.arm(clock.idleMs, windowEnd);
+    if (waited >= clock.idleMs) {
+      if (bytes < MIN_BYTES_PER_WINDOW) {
+        clock.abort(`the body stalled: ${bytes} bytes in ${seconds(clock.idleMs)}`);
+        return;
+      }
+      waited = 0;
+      bytes = 0;
+    }
+    clock.arm(clock.idleMs - waited, tick);
   };
   let stream: ReadableStreamDefaultController<Uint8Array> | undefined;
   // The abort ends the body itself too, whatever the fetch implementation does with its signal.
@@ -115,40 +124,41 @@ export function guardBody(response: Response, clock: AttemptClock): Response {
       // already closed or errored
     }
   });
+  const finish = () => {
+    clock.disarm();
+    stop();
+  };
   const body = new ReadableStream<Uint8Array>({
     start(controller) {
       stream = controller;
     },
     async pull(controller) {
-      waitStart = performance.now();
-      clock.arm(clock.idleMs - waited, windowEnd);
+      pendingSince = performance.now();
+      if (!ticking) {
+        ticking = true;
+        clock.arm(clock.idleMs, tick);
+      }
       let chunk: Awaited<ReturnType<typeof reader.read>>;
       try {
         chunk = await reader.read();
       } catch (err) {
-        clock.disarm();
-        stop();
+        finish();
         if (!clock.signal.aborted) controller.error(err);
         return;
       }
-      clock.disarm();
       if (clock.signal.aborted) return;
-      waited += performance.now() - waitStart;
+      waited += performance.now() - pendingSince;
+      pendingSince = undefined;
       if (chunk.done) {
-        stop();
+        finish();
         controller.close();
         return;
       }
       bytes += chunk.value.byteLength;
-      if (waited >= clock.idleMs) {
-        waited = 0;
-        bytes = 0;
-      }
       controller.enqueue(chunk.value);
     },
     cancel(reason) {
-      clock.disarm();
-      stop();
+      finish();
       return reader.cancel(reason);
     },
   });

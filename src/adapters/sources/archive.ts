@@ -5,11 +5,12 @@ import { assertDigest, matchesDigest } from '../../core/digest.js';
 import { formatPlatform, MediaType, parseImageConfig, sha256Digest, type ImageIndex, type ImageManifest, type Platform } from '../../core/oci.js';
 import { BLOCK, TarFormatError, TarReader, type TarEntry } from '../../core/tar.js';
 import { layoutImages, type BlobStore } from './oci-layout.js';
+import { UsageError } from '../../errors.js';
 import { platformOfConfig } from './select-platform.js';
 import type { ImageSource, SourceImage } from './types.js';
 
-/** JSON entries (manifests, configs, index files) larger than this are refused. */
-const MAX_JSON = 4 * 1024 * 1024;
+/** Manifests, configs and index files larger than this are refused. */
+const MAX_JSON_BLOB = 4 * 1024 * 1024;
 /** A `docker save` archive holds a few entries per layer; more than this is not one. */
 const MAX_ARCHIVE_ENTRIES = 100_000;
 
@@ -32,7 +33,7 @@ async function indexArchive(file: string): Promise<Map<string, ArchiveEntry>> {
   const entries = new Map<string, ArchiveEntry>();
   const sink = {
     entry(t: TarEntry): number {
-      if (entries.size >= MAX_ARCHIVE_ENTRIES) throw new Error(`${file} has more than ${MAX_ARCHIVE_ENTRIES} entries: it is not a docker save archive`);
+      if (entries.size >= MAX_ARCHIVE_ENTRIES) throw new UsageError(`${file} has more than ${MAX_ARCHIVE_ENTRIES} entries: it is not a docker save archive (give the file \`docker save -o FILE IMAGE\` wrote)`);
       const name = clean(t.name);
       if (t.type === 'file') entries.set(name, { offset: reader.offset, size: t.size });
       else if (t.type === 'symlink' || t.type === 'hardlink') entries.set(name, { offset: 0, size: 0, link: t.type === 'symlink' ? joinRelative(name, t.linkname) : clean(t.linkname) });
@@ -53,7 +54,7 @@ async function indexArchive(file: string): Promise<Map<string, ArchiveEntry>> {
     }
     reader.end();
   } catch (err) {
-    if (err instanceof TarFormatError) throw new Error(`${file} is not a valid tar: ${err.message}`);
+    if (err instanceof TarFormatError) throw new UsageError(`${file} is not a valid tar: ${err.message}: give the file \`docker save -o FILE IMAGE\` wrote`);
     throw err;
   }
   return entries;
@@ -121,7 +122,7 @@ async function* sliceOfStream(stream: Readable, offset: number, size: number): A
 
 async function readSmall(file: string, entries: Map<string, ArchiveEntry>, name: string): Promise<Buffer> {
   const entry = entries.get(name);
-  if (entry && entry.size > MAX_JSON) throw new Error(`${file}: ${name} is ${entry.size} bytes, more than the ${MAX_JSON}-byte limit for a manifest or config`);
+  if (entry && entry.size > MAX_JSON_BLOB) throw new Error(`${file}: ${name} is ${entry.size} bytes, more than the ${MAX_JSON_BLOB}-byte limit for a manifest or config`);
   const parts: Buffer[] = [];
   for await (const chunk of openEntry(file, entries, name)) parts.push(chunk as Buffer);
   return Buffer.concat(parts);
@@ -171,14 +172,14 @@ export class DockerArchiveSource implements ImageSource {
     const hasIndex = entries.has('index.json');
     if (hasLegacy && (!hasIndex || this.tag)) return this.legacyImages((await json('manifest.json')) as LegacyEntry[], entries);
     if (hasIndex) return layoutImages(new ArchiveBlobStore(this.file, entries), (await json('index.json')) as ImageIndex, this.label, undefined, platform);
-    throw new Error(`${this.file} is not a docker save archive (no manifest.json or index.json)`);
+    throw new UsageError(`${this.file} is not a docker save archive (no manifest.json or index.json): give the file \`docker save -o FILE IMAGE\` wrote`);
   }
 
   private async legacyImages(list: LegacyEntry[], entries: Map<string, ArchiveEntry>): Promise<SourceImage[]> {
     const chosen = this.tag ? list.filter((e) => e.RepoTags?.some((t) => t === this.tag || t.endsWith(`/${this.tag}`))) : list;
     if (chosen.length !== 1) {
       const names = list.flatMap((e) => e.RepoTags ?? []).join(', ') || 'untagged images';
-      throw new Error(`${this.label} ${chosen.length === 0 ? 'has no such image' : 'holds several images'} (${names})${chosen.length ? ': name one as docker-archive:FILE:TAG' : ''}`);
+      throw new UsageError(`${this.label} ${chosen.length === 0 ? 'has no such image' : 'holds several images'} (${names}): name one as docker-archive:FILE:TAG`);
     }
     const entry = chosen[0]!;
     if (!entries.has(clean(entry.Config))) throw new Error(`${this.file}: config ${entry.Config} is missing`);

@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import type { Platform } from '../../core/oci.js';
 import { tempDir } from '../../util/cleanup.js';
+import { CliError } from '../../errors.js';
 import { buildahGlobalArgs } from '../engines/detect.js';
 import { engineProcess } from '../engines/process.js';
 import { DockerArchiveSource } from './archive.js';
@@ -33,7 +34,7 @@ export class EngineSource implements ImageSource {
       return await new DockerArchiveSource(file).images(platform);
     } catch (err) {
       const e = err as { code?: string; shortMessage?: string; stderr?: string };
-      if (e.code === 'ENOENT') throw new Error(`${this.engine} is not installed: cannot read ${this.label}`);
+      if (e.code === 'ENOENT') throw new CliError(`${this.engine} is not installed: cannot read ${this.label}; install it, or check the image another way (a registry reference, oci:DIR)`);
       throw new Error(`${this.engine} could not export ${this.image}: ${(e.stderr ?? e.shortMessage ?? String(err)).trim().split('\n').pop()}`);
     }
   }

@@ -8,6 +8,7 @@
 import { existsSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseReference } from '../../core/reference.js';
+import { UsageError } from '../../errors.js';
 import type { RegistryClient } from '../registry/index.js';
 import { DockerArchiveSource } from './archive.js';
 import { EngineSource } from './engine.js';
@@ -36,6 +37,8 @@ export function openImageSource(spec: string, client: RegistryClient, cwd = proc
       const [file, tag] = existsSync(resolve(cwd, rest)) ? [rest, undefined] : splitRef(rest);
       return new DockerArchiveSource(resolve(cwd, file), tag);
     }
+    // Whatever follows `docker:` goes to the engine as an image name: never let it be read as a flag.
+    if (rest === '' || rest.startsWith('-')) throw new UsageError(`${spec}: "${rest}" is not an image name: write ${kind}:IMAGE[:TAG]`);
     return new EngineSource(kind as 'docker' | 'podman' | 'buildah', rest);
   }
   const path = resolve(cwd, spec);
@@ -43,5 +46,9 @@ export function openImageSource(spec: string, client: RegistryClient, cwd = proc
     if (statSync(path).isDirectory() && existsSync(join(path, 'oci-layout'))) return new OciLayoutSource(path);
     if (/\.(tar|tgz|tar\.gz)$/.test(spec)) return new DockerArchiveSource(path);
   }
-  return new RegistrySource(client, parseReference(spec));
+  try {
+    return new RegistrySource(client, parseReference(spec));
+  } catch (err) {
+    throw new UsageError(`${(err as Error).message}: give a registry reference, oci:DIR[:REF], docker-archive:FILE[:TAG] or docker:/podman:/buildah:IMAGE`);
+  }
 }

@@ -16,6 +16,7 @@ import {
   type Platform,
 } from '../../core/oci.js';
 import { childrenFor, platformOfConfig } from './select-platform.js';
+import { UsageError } from '../../errors.js';
 import type { ImageSource, SourceImage } from './types.js';
 
 const REF_NAME = 'org.opencontainers.image.ref.name';
@@ -72,10 +73,10 @@ export async function layoutImages(store: BlobStore, topIndex: unknown, label: s
   const top = validateDocument<ImageIndex>(LayoutIndexSchema, topIndex, `${label} index.json`, 'index');
   let candidates = top.manifests;
   if (refName) candidates = candidates.filter((d) => d.annotations?.[REF_NAME] === refName);
-  if (candidates.length === 0) throw new Error(`${label} has no image${refName ? ` named ${refName}` : ''}`);
+  if (candidates.length === 0) throw new UsageError(`${label} has no image${refName ? ` named ${refName}: name one of its org.opencontainers.image.ref.name values` : ''}`);
   if (candidates.length > 1 && !refName) {
     const names = candidates.map((d) => d.annotations?.[REF_NAME] ?? d.digest).join(', ');
-    throw new Error(`${label} holds several images (${names}): name one as ${label}:<ref>`);
+    throw new UsageError(`${label} holds several images (${names}): name one as ${label}:<ref>`);
   }
   return expand(store, candidates[0]!, label, platform);
 }
@@ -115,7 +116,7 @@ export class OciLayoutSource implements ImageSource {
   async images(platform?: Platform): Promise<SourceImage[]> {
     const file = join(this.dir, 'index.json');
     const bytes = await readAtMost(file, MAX_DOCUMENT_BYTES + 1).catch(() => {
-      throw new Error(`${this.dir} is not an OCI image layout (no index.json)`);
+      throw new UsageError(`${this.dir} is not an OCI image layout (no index.json): point oci: at the layout's directory`);
     });
     if (bytes.length > MAX_DOCUMENT_BYTES) throw new Error(`${file} is larger than ${MAX_DOCUMENT_BYTES} bytes: not an image index`);
     return layoutImages(new DirectoryBlobStore(this.dir), parseBlobJson(bytes, file), this.label, this.refName, platform);

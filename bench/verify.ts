@@ -1,0 +1,96 @@
+/**
+ * verify's cost per kernel against its peer: a plain `make` of the same module, in the same image, with the same
+ * headers mounts, through the same engine. Target: verify within 10 % of the plain make, plus one engine start
+ * (what an extra run of the engine costs, measured here with `true`).
+ *
+ * Kernels: the config's verify list (builder-images.yaml), those of this machine's arch (BENCH_VERIFY_HEADERS,
+ * space-separated sources, replaces it). Image: BENCH_VERIFY_IMAGE (a registry reference or buildah:NAME) with
+ * BENCH_VERIFY_GCC; by default a bookworm image with GCC 12 and make is built from .cache/bases/bookworm-<arch>.tar
+ * (made by `make e2e` or scripts/make-bases.sh) in a private storage.
+ */
+import { existsSync } from 'node:fs';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { arch as nodeArch, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { execa } from 'execa';
+import { runInImage } from '../src/adapters/engines/run.js';
+import { loadRepo } from '../src/app/repo.js';
+import { kernelSets, loadKernels, verifyOne, type Candidate, type VerifyKernel } from '../src/app/verify.js';
+import { moduleMakeArgs } from '../src/core/kernel-headers.js';
+import { platformString } from '../src/core/names.js';
+import { PROBE_MODULE_FILES } from '../src/core/probe-module.js';
+import { median, privateContainersStorage, row, timeIt, verdict } from './lib.js';
+
+const RUNS = Number(process.env.BENCH_RUNS ?? 3);
+const arch = nodeArch() === 'arm64' ? 'aarch64' : 'x86_64';
+const root = process.cwd();
+const removeStorage = privateContainersStorage();
+const bah = ['--storage-driver', 'vfs'];
+
+async function benchImage(): Promise<Candidate> {
+  if (process.env.BENCH_VERIFY_IMAGE) {
+    const local = /^buildah:(.+)$/.exec(process.env.BENCH_VERIFY_IMAGE);
+    return { image: local ? local[1]! : process.env.BENCH_VERIFY_IMAGE, engine: local ? 'buildah' : undefined, gcc: process.env.BENCH_VERIFY_GCC ?? '12.0.0', why: 'BENCH_VERIFY_IMAGE' };
+  }
+  const base = join(root, '.cache', 'bases', `bookworm-${arch === 'x86_64' ? 'amd64' : 'arm64'}.tar`);
+  if (!existsSync(base)) throw new Error(`${base} is missing: run make e2e (or scripts/make-bases.sh), or set BENCH_VERIFY_IMAGE`);
+  const started = Date.now();
+  const ctr = (await execa('buildah', [...bah, 'from', '--quiet', 'scratch'])).stdout.trim();
+  await execa('buildah', [...bah, 'add', ctr, base, '/']);
+  await execa('buildah', [...bah, 'run', '--isolation', 'chroot', ctr, '--', 'sh', '-c',
+    'apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends gcc-12 libc6-dev make libelf-dev bc flex bison kmod >/dev/null && ln -sf gcc-12 /usr/bin/gcc-12.0.0 && rm -rf /var/lib/apt/lists/*']);
+  await execa('buildah', [...bah, 'commit', '--quiet', ctr, 'localhost/bench-verify:gcc12']);
+  await execa('buildah', [...bah, 'rm', ctr]);
+  console.log(`bench image localhost/bench-verify:gcc12 built in ${((Date.now() - started) / 1000).toFixed(0)}s (not timed below)`);
+  return { image: 'localhost/bench-verify:gcc12', engine: 'buildah', gcc: '12.0.0', why: 'bench image' };
+}
+
+/** The peer: the same make in the same image with the same mounts, nothing read or judged afterwards. */
+async function plainMake(kernel: VerifyKernel, candidate: Candidate): Promise<number> {
+  const work = await mkdtemp(join(tmpdir(), 'bench-make-'));
+  try {
+    for (const [name, text] of Object.entries(PROBE_MODULE_FILES)) await writeFile(join(work, name), text);
+    const make = moduleMakeArgs({ buildDir: kernel.buildDir, moduleDir: '/tmp/m', cc: `/usr/bin/gcc-${candidate.gcc}`, kernel: kernel.arch, image: kernel.arch });
+    const r = await runInImage('buildah', candidate.image, platformString(kernel.arch), ['/bin/sh', '-c', 'cp -R /m /tmp/m && make "$@"', 'sh', ...make], {
+      mounts: [...kernel.mounts.map((m) => ({ ...m, readonly: true })), { source: work, target: '/m', readonly: true }],
+      pull: candidate.engine ? 'never' : undefined,
+    });
+    if (r.exitCode !== 0) throw new Error(`plain make failed: ${r.stderr.slice(-400)}`);
+    return 0;
+  } finally {
+    await rm(work, { recursive: true, force: true });
+  }
+}
+
+try {
+  const repo = await loadRepo(root);
+  const headers = process.env.BENCH_VERIFY_HEADERS?.split(/\s+/).filter(Boolean);
+  const sets = kernelSets(headers, {}, repo.config.verify);
+  const cacheDir = join(root, '.cache', 'headers');
+  const candidate = await benchImage();
+  console.log(`verify per kernel vs a plain make of the same module in the same image (${candidate.image}, gcc-${candidate.gcc}), median of ${RUNS}`);
+  const engineStart = await median(RUNS, () => runInImage('buildah', candidate.image, platformString(arch), ['true'], { pull: candidate.engine ? 'never' : undefined }));
+  row('engine start (buildah from + run true + rm)', engineStart);
+  for (const set of sets) {
+    const staged = await timeIt(() => loadKernels(set.sources, set.overrides, { cwd: root, cacheDir }));
+    const { kernels, cleanup } = staged.value;
+    try {
+      for (const kernel of kernels.filter((k) => k.arch === arch)) {
+        row(`${kernel.release}: headers staged (download/unpack or cache)`, staged.ms);
+        const options = { engine: 'buildah' as const, insecureRegistries: [] };
+        const first = await verifyOne(kernel, candidate, options);
+        if (first.verdict !== 'pass') throw new Error(`verify did not pass: ${first.message} ${first.errors.join(' | ')}`);
+        const verifyMs = await median(RUNS, () => verifyOne(kernel, candidate, options));
+        const plainMs = await median(RUNS, () => plainMake(kernel, candidate));
+        row(`${kernel.release}: verify (build + copy out + judge .ko)`, verifyMs);
+        row(`${kernel.release}: plain make, same image and mounts`, plainMs, `ratio ${(verifyMs / plainMs).toFixed(2)}`);
+        const limit = plainMs * 1.1 + engineStart;
+        verdict(`verify ${kernel.release}`, verifyMs <= limit, `${(verifyMs / 1000).toFixed(2)} s vs limit ${(limit / 1000).toFixed(2)} s (plain make x 1.10 + engine start)`);
+      }
+    } finally {
+      await cleanup();
+    }
+  }
+} finally {
+  removeStorage();
+}
