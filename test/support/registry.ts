@@ -14,7 +14,7 @@
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { createSign, randomBytes, X509Certificate } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { createServer as createNetServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -97,11 +97,14 @@ export async function startRegistry(options: { auth?: RegistryAuth } = {}): Prom
   ].join('\n');
   writeFileSync(join(dir, 'config.yml'), config);
 
-  const child = spawn('docker-registry', ['serve', join(dir, 'config.yml')], { stdio: ['ignore', 'ignore', 'pipe'] });
-  let stderr = '';
-  child.stderr?.on('data', (d) => (stderr += d));
+  // Its log goes to a file, not a pipe: the registry logs every 404 at error level, and a caller that blocks its
+  // event loop (a bench timing the CLI with execFileSync) would leave a pipe undrained and stall the registry.
+  const logFile = join(dir, 'registry.log');
+  const logFd = openSync(logFile, 'w');
+  const child = spawn('docker-registry', ['serve', join(dir, 'config.yml')], { stdio: ['ignore', 'ignore', logFd] });
+  closeSync(logFd);
   const host = `127.0.0.1:${port}`;
-  await waitForRegistry(host, child, () => stderr);
+  await waitForRegistry(host, child, () => readFileSync(logFile, 'utf8').slice(-4000));
 
   return {
     host,
