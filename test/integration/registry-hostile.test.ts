@@ -177,6 +177,16 @@ describe('hostile registry over plain http (loopback)', () => {
       expect(authorized(h, h.image.layerDigest)).toHaveLength(2);
     });
 
+    it('gives up on a blob that trickles after idle limit x attempts, its resumes included', async () => {
+      h.mode = 'trickle-blob';
+      const started = Date.now();
+      const err = await clientFor(h, { idleTimeoutMs: 300 }).getBlob(repoOf(h), h.image.layerDigest).catch((e: unknown) => e);
+      expect((err as Error).message).toMatch(/connection broke at byte \d+/);
+      // Each resume brought a few bytes, not progress: the three attempts are the blob's, not each resume's.
+      expect(authorized(h, h.image.layerDigest)).toHaveLength(3);
+      expect(Date.now() - started).toBeLessThan(3 * 300 + 2500);
+    });
+
     it('--timeout sets the idle limit of a CLI run', async () => {
       h.mode = 'trickle-body';
       const started = Date.now();

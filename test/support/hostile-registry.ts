@@ -55,6 +55,8 @@ export type HostileMode =
   | 'trickle-body'
   /** The first GET of the layer sends half of it, then goes silent; later ones honour Range. */
   | 'stall-blob-once'
+  /** Layer GETs trickle one byte every 100 ms from where their Range starts. */
+  | 'trickle-blob'
   /** HEAD by digest answers with another digest. */
   | 'head-other-digest'
   /** HEAD answers with a digest header that is a path. */
@@ -251,6 +253,13 @@ export async function startHostileRegistry(options: { tls?: boolean } = {}): Pro
       }
       res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': blob.length });
       return void res.write(blob.subarray(0, blob.length / 2)); // and nothing more, ever
+    }
+    if (state.mode === 'trickle-blob' && blob === layer && req.method === 'GET') {
+      const from = Number(/^bytes=(\d+)-$/.exec(req.headers.range ?? '')?.[1] ?? 0);
+      res.writeHead(from ? 206 : 200, { 'content-type': 'application/octet-stream', 'content-length': blob.length - from, ...(from ? { 'content-range': `bytes ${from}-${blob.length - 1}/${blob.length}` } : {}) });
+      let i = from;
+      const timer = setInterval(() => (i < blob.length && !res.destroyed ? res.write(blob.subarray(i, ++i)) : clearInterval(timer)), 100);
+      return void res.on('close', () => clearInterval(timer));
     }
     if (state.mode === 'endless-config' && blob === config && req.method === 'GET') {
       res.writeHead(200, { 'content-type': 'application/octet-stream' });

@@ -38,7 +38,7 @@ import { formatReference, type ImageReference } from '../../core/reference.js';
 import { pullScope, pushScope } from './auth.js';
 import { CredentialStore, type Credential, type CredentialSourceOptions } from './credentials.js';
 import { DigestMismatchError, NotFoundError, orAbsent, RegistryError } from './errors.js';
-import { MAX_MANIFEST_BYTES, TooLargeError } from './guard.js';
+import { MAX_MANIFEST_BYTES, MIN_BYTES_PER_WINDOW, TooLargeError } from './guard.js';
 import { Transport, type RequestSpec, type TransportOptions } from './transport.js';
 import { asBuffer } from '../../util/bytes.js';
 
@@ -82,6 +82,8 @@ export interface RegistryClientOptions extends Omit<TransportOptions, 'credentia
 const OCTET = 'application/octet-stream';
 /** A tag list longer than this many pages is a registry looping us, not a repository. */
 const MAX_TAG_PAGES = 1000;
+/** A broken blob download that brought at least this much made progress: its resume gets a full attempt budget. */
+const RESUME_PROGRESS_BYTES = MIN_BYTES_PER_WINDOW;
 /** Image configs are documents too: read no more than their descriptor says, and never more than this. */
 const MAX_CONFIG_BYTES = MAX_MANIFEST_BYTES;
 
@@ -296,8 +298,12 @@ export class RegistryClient {
       const hash = createHash(algorithm);
       let offset = 0;
       let resumes = 0;
+      // One attempt budget for the whole blob, its resumes included: a registry that stalls or trickles holds
+      // it no longer than the idle limit times the attempt cap. A resume that brought real data starts afresh.
+      let attempts = transport.attemptBudget();
       for (;;) {
-        const res = await transport.request(spec(offset > 0 ? { range: `bytes=${offset}-` } : {}));
+        const start = offset;
+        const res = await transport.request({ ...spec(offset > 0 ? { range: `bytes=${offset}-` } : {}), attempts });
         // A registry that ignores Range starts again from byte 0: skip what we already have.
         let skip = offset > 0 && res.status === 200 ? offset : 0;
         try {
@@ -321,7 +327,9 @@ export class RegistryClient {
           break;
         } catch (err) {
           if (err instanceof DigestMismatchError) throw err;
-          if (resumes >= (options.maxResumes ?? 3)) throw new RegistryError(`${what}: the connection broke at byte ${offset} (${(err as Error).message})`, undefined, undefined, { cause: err });
+          // The request took this attempt from the budget; its body's stall or cut ends that attempt.
+          if (offset - start >= RESUME_PROGRESS_BYTES) attempts = transport.attemptBudget();
+          if (resumes >= (options.maxResumes ?? 3) || attempts.left <= 0) throw new RegistryError(`${what}: the connection broke at byte ${offset} (${(err as Error).message})`, undefined, undefined, { cause: err });
           resumes++;
         }
       }

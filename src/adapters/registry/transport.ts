@@ -51,6 +51,16 @@ export interface RequestSpec {
   what: string;
   /** Do not retry (a streamed body that cannot be sent twice). */
   noRetry?: boolean;
+  /**
+   * An attempt budget shared with the caller's other requests and failures (a blob's resumes), so that one
+   * operation stays within the attempt cap however its attempts are spread; each attempt takes one.
+   */
+  attempts?: AttemptBudget;
+}
+
+/** Attempts left for one operation; `attemptBudget()` makes a full one. */
+export interface AttemptBudget {
+  left: number;
 }
 
 type AuthMode = { kind: 'none' } | { kind: 'basic' } | { kind: 'bearer'; challenge: Challenge };
@@ -92,6 +102,11 @@ export class Transport {
     return this.options.credentials.get(registry);
   }
 
+  /** A full attempt budget for an operation made of several requests. */
+  attemptBudget(): AttemptBudget {
+    return { left: this.options.maxAttempts ?? 5 };
+  }
+
   get idleTimeoutMs(): number {
     return this.options.idleTimeoutMs ?? DEFAULT_IDLE_MS;
   }
@@ -114,8 +129,9 @@ export class Transport {
   }
 
   private async withRetries(spec: RequestSpec, documentBytes?: number): Promise<Answer> {
-    const maxAttempts = spec.noRetry ? 1 : (this.options.maxAttempts ?? 5);
+    const budget = spec.noRetry ? { left: 1 } : (spec.attempts ?? this.attemptBudget());
     for (let attempt = 1; ; attempt++) {
+      budget.left--;
       const clock = new AttemptClock(this.idleTimeoutMs);
       let answer: Answer;
       try {
@@ -127,13 +143,13 @@ export class Transport {
       } catch (err) {
         clock.disarm();
         const cause = clock.explain(err);
-        if (cause instanceof RegistryError || attempt >= maxAttempts) throw this.networkError(spec, cause, attempt);
+        if (cause instanceof RegistryError || budget.left <= 0) throw this.networkError(spec, cause, attempt);
         await this.sleep(this.backoff(attempt), spec, `connection failed (${describeCause(cause)})`);
         continue;
       }
       const { response } = answer;
       if (spec.ok.includes(response.status)) return answer;
-      if (RETRY_STATUS.has(response.status) && attempt < maxAttempts) {
+      if (RETRY_STATUS.has(response.status) && budget.left > 0) {
         const wait = this.retryAfter(response) ?? this.backoff(attempt);
         await response.body?.cancel().catch(() => undefined);
         clock.disarm();
