@@ -6,7 +6,7 @@ import { registryAccess } from '../app/registry-client.js';
 import { loadRepo } from '../app/repo.js';
 import { updateTable } from '../core/bump.js';
 import { formatTable, type Output } from '../util/output.js';
-import { action, collect, type Streams } from './context.js';
+import { action, type Streams, insecureOption } from './context.js';
 
 interface BumpCliOptions {
   dryRun?: boolean;
@@ -30,7 +30,7 @@ export function register(program: Command, streams: Streams): void {
     .option('--base <branch>', 'base branch of the pull request (default: the current branch)')
     .option('--remote <name>', 'git remote to push to', 'origin')
     .option('--json', 'print the plan as JSON')
-    .option('--insecure <host>', 'registry spoken to over plain HTTP (loopback ones always are), repeatable', collect)
+    .addOption(insecureOption())
     .addHelpText(
       'after',
       `

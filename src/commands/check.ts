@@ -11,7 +11,7 @@ import { githubAnnotation } from '../util/annotations.js';
 import { formatTable, type Output } from '../util/output.js';
 import { appendStepSummary, markdownTable } from '../util/step-summary.js';
 import { checkRepository, checkVersionTag } from './shared-options.js';
-import { action, collect, type Streams } from './context.js';
+import { action, collect, type Streams, insecureOption, formatOption } from './context.js';
 
 interface CheckOptions {
   all?: boolean;
@@ -44,9 +44,9 @@ export function register(program: Command, streams: Streams): void {
     .option('--platform <os/arch>', 'which platform of a multi-arch index to check')
     .option('--exec', 'also run gcc-X.Y.Z -dumpfullversion inside the image through a build engine')
     .addOption(new Option('--engine <engine>', 'engine for --exec').choices(['auto', 'docker', 'podman', 'buildah']))
-    .addOption(new Option('-f, --format <format>', 'output format').choices(['text', 'json', 'github']).default('text'))
+    .addOption(formatOption())
     .option('--json', 'same as --format json')
-    .option('--insecure <host>', 'registry spoken to over plain HTTP (loopback ones always are), repeatable', collect)
+    .addOption(insecureOption())
     .option('--max-entries <n>', `refuse an image with more tar entries than this, all layers together (default ${DEFAULT_MAX_ENTRIES})`)
     .option('--zstd-window-mib <n>', "largest zstd window a layer may need, in MiB (default 128, the zstd tool's; at most 2048)")
     .addHelpText(

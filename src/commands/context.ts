@@ -1,5 +1,5 @@
 import { statSync } from 'node:fs';
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
 import { UsageError } from '../errors.js';
 import { createOutput, type Output } from '../util/output.js';
 
@@ -69,4 +69,14 @@ export function parseTimeout(value: string | undefined): number {
 
 function isDirectory(path: string): boolean {
   return statSync(path, { throwIfNoEntry: false })?.isDirectory() ?? false;
+}
+
+/** `--insecure <host>`, repeatable: the same flag and help wherever a command speaks to a registry. */
+export function insecureOption(help = 'registry spoken to over plain HTTP (loopback ones always are), repeatable'): Option {
+  return new Option('--insecure <host>', help).argParser(collect);
+}
+
+/** `-f, --format text|json|github`, default text (`--json` stays each command's own shorthand). */
+export function formatOption(help = 'output format'): Option {
+  return new Option('-f, --format <format>', help).choices(['text', 'json', 'github']).default('text');
 }

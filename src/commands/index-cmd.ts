@@ -1,5 +1,5 @@
 import { join, relative, resolve } from 'node:path';
-import { Option, type Command } from 'commander';
+import type { Command } from 'commander';
 import { createTwoFilesPatch } from 'diff';
 import { builderImages } from '../adapters/fs/images-dir.js';
 import type { RegistryClient } from '../adapters/registry/index.js';
@@ -13,7 +13,7 @@ import { githubAnnotation } from '../util/annotations.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
 import type { Output } from '../util/output.js';
 import { checkRepository, checkVersionTag } from './shared-options.js';
-import { action, collect, type CommandContext, type Streams } from './context.js';
+import { action, collect, type CommandContext, type Streams, insecureOption, formatOption } from './context.js';
 
 interface IndexOptions {
   repo?: string[];
@@ -39,9 +39,9 @@ export function register(program: Command, streams: Streams): void {
     .option('--stdout', 'print the index instead of writing it')
     .option('--verify', 'network: every entry\'s image exists and its labels agree with the entry; exit 1 naming the others')
     .option('--from-registry [repository]', 'network: the index as the driver builder reads it from the repository\'s tags (default: --repo or the first configured one); printed, or diffed with --check')
-    .addOption(new Option('-f, --format <format>', 'output format of --verify').choices(['text', 'json', 'github']).default('text'))
+    .addOption(formatOption('output format of --verify'))
     .option('--json', 'same as --format json')
-    .option('--insecure <host>', 'registry spoken to over plain HTTP (loopback ones always are), repeatable', collect)
+    .addOption(insecureOption())
     .addHelpText(
       'after',
       `

@@ -1,10 +1,10 @@
 import { join } from 'node:path';
-import { Option, type Command } from 'commander';
+import type { Command } from 'commander';
 import { lintConflicts, lintDockerfile, lintIndex, lintNames, lintSymlinks, PIN_RULE_SUMMARY, sortFindings, type Finding } from '../core/lint-rules.js';
 import { expectedIndexText, readIndexFile } from '../app/index-file.js';
 import { loadRepo } from '../app/repo.js';
 import { githubAnnotation } from '../util/annotations.js';
-import { action, type Streams } from './context.js';
+import { action, type Streams, formatOption } from './context.js';
 
 interface LintOptions {
   format: 'text' | 'json' | 'github';
@@ -25,7 +25,7 @@ export function register(program: Command, streams: Streams): void {
   program
     .command('lint')
     .description('Check builder Dockerfile names, digest pins of every pulled image and index.yaml freshness')
-    .addOption(new Option('-f, --format <format>', 'output format').choices(['text', 'json', 'github']).default('text'))
+    .addOption(formatOption())
     .option('--no-index', 'skip the index.yaml freshness check')
     .addHelpText('after', `\n${wrap(RULES_HELP)}\nExit 1 when there are errors.`)
     .action(

@@ -3,7 +3,7 @@ import { planImages, type PlannedImage } from '../app/plan.js';
 import { registryAccess } from '../app/registry-client.js';
 import { loadRepo } from '../app/repo.js';
 import { formatTable, type Output } from '../util/output.js';
-import { action, collect, type Streams } from './context.js';
+import { action, collect, type Streams, insecureOption } from './context.js';
 import { checkRepository, parsePairs } from './shared-options.js';
 
 interface PlanOptions {
@@ -22,7 +22,7 @@ export function register(program: Command, streams: Streams): void {
     .addOption(new Option('-f, --format <format>', 'output format').choices(['text', 'json', 'github-matrix']).default('text'))
     .option('--all', 'list every image, built or not')
     .option('--build-arg <KEY=VALUE>', 'build argument, repeatable, as push gets it (it changes the content tags)', collect)
-    .option('--insecure <host>', 'registry spoken to over plain HTTP (loopback ones always are), repeatable', collect)
+    .addOption(insecureOption())
     .addHelpText(
       'after',
       `

@@ -7,7 +7,7 @@ import { kernelSets, loadKernels, verifyBuiltImage } from '../app/verify.js';
 import type { EngineName } from '../adapters/engines/detect.js';
 import { formatTable, type Output } from '../util/output.js';
 import { appendStepSummary, markdownTable } from '../util/step-summary.js';
-import { action, collect, type Streams } from './context.js';
+import { action, collect, type Streams, insecureOption } from './context.js';
 import { checkRepository, checkVersionTag, parseJobs, parsePairs } from './shared-options.js';
 
 interface PushCliOptions {
@@ -46,7 +46,7 @@ export function register(program: Command, streams: Streams): void {
     .option('--manifests-only', 'build nothing: assemble the multi-arch indexes from what the registry holds')
     .option('--build-arg <KEY=VALUE>', 'build argument, repeatable (added to config buildArgs)', collect)
     .option('--builder <PLATFORM=NAME>', 'docker: remote BuildKit builder for a platform, repeatable', collect)
-    .option('--insecure <host>', 'registry spoken to over plain HTTP (loopback ones always are), repeatable', collect)
+    .addOption(insecureOption())
     .option('--json', 'print the result as JSON')
     .option('--verify [headers...]', 'before publishing, build a kernel module with each built image against these kernel headers (as verify does; no sources: config verify)')
     .addHelpText(

@@ -13,7 +13,7 @@ import { registryAccess } from '../app/registry-client.js';
 import { loadRepo } from '../app/repo.js';
 import { readRegistryIndex } from '../app/registry-index.js';
 import { driverkitFlags, shellWords } from '../core/driverkit.js';
-import { action, collect, type CommandContext, type Streams } from './context.js';
+import { action, type CommandContext, type Streams, insecureOption } from './context.js';
 import { runSelectDiff, type DiffFormat } from './select-diff.js';
 
 interface SelectOptions {
@@ -44,7 +44,7 @@ export function register(program: Command, streams: Streams): void {
     .option('--json', 'print the result as JSON')
     .option('--matrix', 'for every target in the index and kernel series 2.6 … 6.x, the pick (non-exact picks marked)')
     .option('--from-registry <repository>', "network: choose among the repository's tags as the driver builder lists them, instead of --index")
-    .option('--insecure <host>', 'with --from-registry: registry spoken to over plain HTTP (loopback ones always are), repeatable', collect)
+    .addOption(insecureOption('with --from-registry: registry spoken to over plain HTTP (loopback ones always are), repeatable'))
     .option('--diff <git-ref>', "the --matrix picks that change between images/ at <git-ref> and the working tree (also to $GITHUB_STEP_SUMMARY)")
     .addOption(new Option('--format <format>', 'output format (markdown: with --diff)').choices(['text', 'json', 'markdown']))
     .addHelpText('after', '\nExample: builder-images select --target centos --arch x86_64 --kernel-release 3.10.0-1160.el7.x86_64')

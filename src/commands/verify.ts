@@ -10,7 +10,7 @@ import { parseGccVersion } from '../core/version.js';
 import { UsageError } from '../errors.js';
 import { githubAnnotation } from '../util/annotations.js';
 import { formatTable, type Output } from '../util/output.js';
-import { action, collect, type Streams } from './context.js';
+import { action, type Streams, insecureOption, formatOption } from './context.js';
 import { readIndex } from './select.js';
 
 interface VerifyOptions {
@@ -40,9 +40,9 @@ export function register(program: Command, streams: Streams): void {
     .option('--index <file>', 'builder index select reads (default: config index.file)')
     .option('--tag <tag>', 'image tag (version) select chooses among (default: the first config index tag)')
     .addOption(new Option('--engine <engine>', 'engine that runs the image (default: config engine)').choices(['auto', 'docker', 'podman', 'buildah']))
-    .addOption(new Option('-f, --format <format>', 'output format').choices(['text', 'json', 'github']).default('text'))
+    .addOption(formatOption())
     .option('--json', 'same as --format json')
-    .option('--insecure <host>', 'registry spoken to over plain HTTP (loopback ones always are), repeatable', collect)
+    .addOption(insecureOption())
     .addHelpText(
       'after',
       `
