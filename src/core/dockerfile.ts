@@ -410,11 +410,11 @@ function splitWhitespace(rest: string): Word[] {
 
 /** `["a", "b"]`: the strings, or an error for a JSON array of something else, or undefined when not JSON. */
 function parseJson(rest: string): { words?: Word[]; error?: string } {
-  const trimmed = rest.replace(/^\s+/, '');
-  if (!trimmed.startsWith('[')) return {};
+  // `rest` comes trimmed (the instruction's args, or HEALTHCHECK's command after its white space).
+  if (!rest.startsWith('[')) return {};
   let list: unknown;
   try {
-    list = JSON.parse(trimmed);
+    list = JSON.parse(rest);
   } catch {
     return {};
   }
@@ -447,32 +447,33 @@ export function parseWords(rest: string, escape: string): Word[] {
     start = -1;
     blankOK = false;
   };
+  // One UTF-16 unit at a time: no character BuildKit treats specially (white space, quotes, escape) is outside the
+  // BMP, and a surrogate pair is copied unit by unit into the same word.
   for (let pos = 0; pos < rest.length; ) {
-    const ch = charAt(rest, pos);
+    const ch = rest[pos]!;
     const space = !quote && isWhiteSpace(ch);
     if (start < 0) {
       if (space) {
-        pos += ch.length;
+        pos++;
         continue;
       }
       start = pos;
     }
     if (space) {
       flush();
-      pos += ch.length;
+      pos++;
       continue;
     }
     if (!quote && (ch === "'" || ch === '"')) {
       quote = ch;
       blankOK = true;
     } else if (quote && ch === quote) quote = '';
-    pos += ch.length;
+    pos++;
     // The escape token keeps itself and the next character (inside single quotes it is an ordinary character).
     if (ch === escape && quote !== "'") {
       if (pos >= rest.length) continue; // an escape token at the end of the line is skipped
-      const next = charAt(rest, pos);
-      pos += next.length;
-      word += ch + next;
+      word += ch + rest[pos]!;
+      pos++;
       continue;
     }
     word += ch;
@@ -481,13 +482,8 @@ export function parseWords(rest: string, escape: string): Word[] {
   return words;
 }
 
-/** The character (code point) at a UTF-16 index. */
-function charAt(s: string, pos: number): string {
-  const unit = s.charCodeAt(pos);
-  return unit >= 0xd800 && unit <= 0xdbff && pos + 1 < s.length ? s.slice(pos, pos + 2) : s[pos]!;
-}
-
-const isWhiteSpace = (ch: string) => ch === ' ' || ch === '\t' || ((ch < ' ' || ch > '~') && /^\s$/u.test(ch));
+/** Go's unicode.IsSpace, which BuildKit splits words with: JavaScript's \s, plus NEL (U+0085), less U+FEFF. */
+const isWhiteSpace = (ch: string) => ch === '\u0085' || (ch !== '\uFEFF' && /^\s$/.test(ch));
 
 /** ENV and LABEL: `KEY value` (old form) or `KEY=value …`, as (key, value, separator) words. */
 function parseNameValue(ins: Instruction, rest: string, escape: string): string | undefined {

@@ -1,0 +1,351 @@
+/**
+ * The parser's exact output: instruction fields (args and their source offsets, flags, words and where each word
+ * starts, lines), directives, error messages with their lines, image and context sites, and in-place edits.
+ */
+import { describe, expect, it } from 'vitest';
+import {
+  applyEdits,
+  editPlace,
+  extractContextSources,
+  extractImageReferences,
+  heredocsOfLine,
+  parseDockerfile,
+  parseHeredoc,
+  parseWords,
+  platformBuildArgs,
+  pulledImages,
+  writtenSpan,
+} from '../../src/core/dockerfile.js';
+
+const D1 = 'sha256:' + '1'.repeat(64);
+
+/** Instruction `k` of a parsed file (the FROM is 0). */
+const ins = (text: string, k = 1) => parseDockerfile(text).instructions[k]!;
+const errors = (text: string) => parseDockerfile(text).errors;
+const sites = (text: string, buildArgs?: Record<string, string>) => extractImageReferences(parseDockerfile(text), buildArgs);
+const words = (text: string, k = 1) => ins(text, k).words;
+
+describe('lines, directives and continuations', () => {
+  it('skips a byte-order mark: the offsets stay those of the text', () => {
+    const p = parseDockerfile('\uFEFFFROM a\n');
+    expect(p.errors).toEqual([]);
+    expect(p.instructions[0]).toMatchObject({ keyword: 'FROM', args: 'a', argOffsets: [6], line: 1, endLine: 1 });
+  });
+
+  it('reads directives in any order up to the first line that is not one, with the offset of the syntax value', () => {
+    const p = parseDockerfile('#  check = skip=all\n#syntax=a\n# escape=`\nFROM b\n');
+    expect(p.directives).toEqual([
+      { name: 'check', value: 'skip=all', line: 1 },
+      { name: 'syntax', value: 'a', line: 2 },
+      { name: 'escape', value: '`', line: 3 },
+    ]);
+    expect(p.syntax).toEqual({ value: 'a', start: 28, line: 2 });
+    expect(p.escape).toBe('`');
+    // an unknown directive ends them; so does an empty comment
+    expect(parseDockerfile('# syntax=a\n# foo=bar\n# escape=`\nFROM b\n')).toMatchObject({ escape: '\\', directives: [{ name: 'syntax', value: 'a', line: 1 }] });
+    expect(parseDockerfile('#\n# syntax=a\nFROM c\n')).toMatchObject({ directives: [], syntax: undefined });
+    expect(parseDockerfile('FROM c\n')).toMatchObject({ directives: [], syntax: undefined });
+  });
+
+  it('the syntax value is its first word; a BOM or a #! line comes before it', () => {
+    expect(parseDockerfile('# syntax = x/y:1 opt\nFROM a\n')).toMatchObject({ directives: [{ name: 'syntax', value: 'x/y:1 opt', line: 1 }], syntax: { value: 'x/y:1', start: 11, line: 1 } });
+    expect(parseDockerfile('\uFEFF# syntax=a:1\nFROM b\n').syntax).toEqual({ value: 'a:1', start: 10, line: 1 });
+    expect(parseDockerfile('#!/bin/sh\n# syntax=a:1\nFROM b\n').syntax).toEqual({ value: 'a:1', start: 19, line: 2 });
+  });
+
+  it('a repeated directive is an error at its line, and the first one counts', () => {
+    const p = parseDockerfile('#syntax=a\n#syntax=b\nFROM c\n');
+    expect(p.errors).toEqual([{ line: 2, message: 'only one syntax parser directive can be used' }]);
+    expect(p.syntax).toEqual({ value: 'a', start: 8, line: 1 });
+    expect(parseDockerfile('# escape=x\nFROM a\n').errors).toEqual([{ line: 1, message: "invalid escape token 'x' does not match ` or \\" }]);
+    expect(parseDockerfile('# escape=\\\nFROM a\\\n b\n').instructions[0]!.args).toBe('a b');
+  });
+
+  it('joins continuation lines, dropping empty, blank and comment lines, and keeps each character\'s offset', () => {
+    const p = parseDockerfile('FROM a\nRUN a \\  \n  b \\\n\n   \n  # c\n c\n  \n\\\nRUN d');
+    expect(p.errors).toEqual([]);
+    expect(p.instructions.map((i) => [i.keyword, i.args, i.argOffsets, i.line, i.endLine])).toEqual([
+      ['FROM', 'a', [5], 1, 1],
+      ['RUN', 'a   b  c', [11, 12, 17, 18, 19, 20, 34, 35], 2, 7],
+      ['RUN', 'd', [46], 9, 10],
+    ]);
+  });
+
+  it('an instruction keyword in any case, white space before it and between it and its arguments', () => {
+    const i = ins('FROM a\n  run --mount=type=cache,target="/x y" --network=none\t  echo \\\n hi  \n');
+    expect(i).toMatchObject({ keyword: 'RUN', args: 'echo  hi', argOffsets: [63, 64, 65, 66, 67, 70, 71, 72], line: 2, endLine: 3 });
+    expect(i.flags).toEqual([
+      { name: 'mount', value: 'type=cache,target=/x y', text: '--mount=type=cache,target=/x y', valueOffsets: [21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31, 32, 33, 34, 35, 36, 37, 38, 40, 41, 42, 43] },
+      { name: 'network', value: 'none', text: '--network=none', valueOffsets: [56, 57, 58, 59] },
+    ]);
+  });
+});
+
+describe('flags', () => {
+  it('bare and empty flags; `--` ends them', () => {
+    const i = ins("FROM a\nCOPY --chmod='7 5' --link --x=\"\" -- --y /a /b\n");
+    expect(i.flags).toEqual([
+      { name: 'chmod', value: '7 5', text: '--chmod=7 5', valueOffsets: [21, 22, 23] },
+      { name: 'link', value: undefined, text: '--link', valueOffsets: [] },
+      { name: 'x', value: '', text: '--x=', valueOffsets: [] },
+    ]);
+    expect(i).toMatchObject({ args: '--y /a /b', argOffsets: [43, 44, 45, 46, 47, 48, 49, 50, 51] });
+    expect(i.words).toEqual([
+      { value: '--y', start: 0 },
+      { value: '/a', start: 4 },
+      { value: '/b', start: 7 },
+    ]);
+  });
+
+  it('quotes in the middle of a value, escapes, and an escape at the very end', () => {
+    expect(ins("FROM a\nCOPY --d=\"a b\"c'd e' x\n").flags).toEqual([{ name: 'd', value: 'a bcd e', text: '--d=a bcd e', valueOffsets: [17, 18, 19, 21, 23, 24, 25] }]);
+    expect(ins('FROM a\nCOPY --a=b\\ c --d=e\\\\\\').flags).toEqual([
+      { name: 'a', value: 'b c', text: '--a=b c', valueOffsets: [16, 18, 19] },
+      { name: 'd', value: 'e\\', text: '--d=e\\', valueOffsets: [25, 27] },
+    ]);
+    expect(ins('FROM a\nCOPY \t--d \t  /x /y \n')).toMatchObject({ flags: [{ name: 'd', value: undefined, text: '--d' }], args: '/x /y', argOffsets: [20, 21, 22, 23, 24] });
+    expect(ins('FROM a\nCOPY /x --d /y\n')).toMatchObject({ flags: [], args: '/x --d /y' });
+  });
+});
+
+describe("each instruction's argument parser", () => {
+  it('ARG words keep quotes as written; an empty ARG or a blank name is an error', () => {
+    const text = "FROM a\nARG\nARG =x\nARG  a=\"b c\"  d='e' f\nARG \"\"\n";
+    expect(words(text, 3)).toEqual([
+      { value: 'a="b c"', start: 0 },
+      { value: "d='e'", start: 9 },
+      { value: 'f', start: 15 },
+    ]);
+    expect(words(text, 4)).toEqual([{ value: '""', start: 0 }]);
+    expect(errors(text)).toEqual([
+      { line: 2, message: 'ARG requires at least one argument' },
+      { line: 3, message: 'ARG names can not be blank' },
+    ]);
+  });
+
+  it('ENV and LABEL: the old form, the name=value form, and their errors', () => {
+    const text = 'FROM a\nENV A b  c\nENV A\nENV A=1 B\nLABEL "a b"=c d=\nENV\nLABEL\nENV A \t b\n';
+    expect(words(text, 1)).toEqual([
+      { value: 'A', start: 0 },
+      { value: 'b  c', start: 2 },
+      { value: '', start: -1 },
+    ]);
+    expect(words(text, 2)).toEqual([]);
+    expect(words(text, 3)).toEqual([
+      { value: 'A', start: 0 },
+      { value: '1', start: 2 },
+      { value: '=', start: -1 },
+    ]);
+    expect(words(text, 4)).toEqual([
+      { value: '"a b"', start: 0 },
+      { value: 'c', start: 6 },
+      { value: '=', start: -1 },
+      { value: 'd', start: 8 },
+      { value: '', start: 10 },
+      { value: '=', start: -1 },
+    ]);
+    expect(words(text, 5)).toEqual([]);
+    expect(words(text, 6)).toEqual([]);
+    expect(words(text, 7)).toEqual([
+      { value: 'A', start: 0 },
+      { value: 'b', start: 4 },
+      { value: '', start: -1 },
+    ]);
+    expect(errors(text)).toEqual([
+      { line: 3, message: 'ENV must have two arguments' },
+      { line: 4, message: 'Syntax error - can\'t find = in "B". Must be of the form: name=value' },
+    ]);
+    expect(errors('FROM a\nLABEL x\n')).toEqual([{ line: 2, message: 'LABEL must have two arguments' }]);
+  });
+
+  it('JSON and shell forms', () => {
+    const text = 'FROM a\nRUN  ["a", "b c"]\nCMD [1]\nCOPY ["x",\nVOLUME {"a":1}\nRUN\nCOPY\nSHELL ["sh"] \nENTRYPOINT ["a"] x\nRUN [ "a" ]\nCOPY a  b\nVOLUME ["/v"]\nRUN ["a b"]\nCMD\n';
+    const p = parseDockerfile(text);
+    expect(p.instructions.slice(1).map((i) => [i.keyword, i.json, i.words])).toEqual([
+      ['RUN', true, [{ value: 'a', start: -1 }, { value: 'b c', start: -1 }]],
+      ['CMD', false, []],
+      ['COPY', false, [{ value: '["x",', start: 0 }]],
+      ['VOLUME', false, [{ value: '{"a":1}', start: 0 }]],
+      ['RUN', false, []],
+      ['COPY', false, []],
+      ['SHELL', true, [{ value: 'sh', start: -1 }]],
+      ['ENTRYPOINT', false, [{ value: '["a"] x', start: 0 }]],
+      ['RUN', true, [{ value: 'a', start: -1 }]],
+      ['COPY', false, [{ value: 'a', start: 0 }, { value: 'b', start: 3 }]],
+      ['VOLUME', true, [{ value: '/v', start: -1 }]],
+      ['RUN', true, [{ value: 'a b', start: -1 }]],
+      ['CMD', false, []],
+    ]);
+    expect(p.errors).toEqual([{ line: 3, message: 'when using JSON array syntax, arrays must be comprised of strings only' }]);
+    expect(errors('FROM a\nCOPY ["a", 2]\n')).toEqual([{ line: 2, message: 'when using JSON array syntax, arrays must be comprised of strings only' }]);
+  });
+
+  it('HEALTHCHECK: its type word, then the command in either form', () => {
+    const text = 'FROM a\nHEALTHCHECK NONE\nHEALTHCHECK --interval=5s CMD  ["t"]\nHEALTHCHECK CMD  curl  x\nHEALTHCHECK\nHEALTHCHECK CMD [1]\n';
+    const p = parseDockerfile(text);
+    expect(p.instructions.slice(1).map((i) => [i.json, i.words])).toEqual([
+      [false, [{ value: 'NONE', start: 0 }]],
+      [true, [{ value: 'CMD', start: 0 }, { value: 't', start: -1 }]],
+      [false, [{ value: 'CMD', start: 0 }, { value: 'curl  x', start: 5 }]],
+      [false, []],
+      [false, [{ value: 'CMD', start: 0 }]],
+    ]);
+    expect(p.instructions[2]!.flags).toEqual([{ name: 'interval', value: '5s', text: '--interval=5s', valueOffsets: [text.indexOf('5s'), text.indexOf('5s') + 1] }]);
+    expect(p.errors).toEqual([{ line: 6, message: 'when using JSON array syntax, arrays must be comprised of strings only' }]);
+  });
+
+  it('ONBUILD: its trigger parsed as an instruction; the errors BuildKit gives', () => {
+    const text = 'FROM a\nONBUILD\nONBUILD maintainer x\nONBUILD  copy --from=b  /a  /b\nONBUILD onbuild x\n';
+    const p = parseDockerfile(text);
+    expect(p.errors).toEqual([
+      { line: 2, message: 'ONBUILD requires at least one argument' },
+      { line: 3, message: "MAINTAINER isn't allowed as an ONBUILD trigger" },
+      { line: 5, message: "Chaining ONBUILD via `ONBUILD ONBUILD` isn't allowed" },
+    ]);
+    expect(p.instructions[2]!.sub).toBeUndefined();
+    expect(p.instructions[3]).toMatchObject({ keyword: 'ONBUILD', args: 'copy --from=b  /a  /b', words: [] });
+    expect(p.instructions[3]!.sub).toMatchObject({
+      keyword: 'COPY',
+      args: '/a  /b',
+      line: 4,
+      endLine: 4,
+      flags: [{ name: 'from', value: 'b', text: '--from=b' }],
+      words: [{ value: '/a', start: 0 }, { value: '/b', start: 4 }],
+    });
+    expect(p.instructions[3]!.sub!.argOffsets[0]).toBe(text.indexOf('/a'));
+    expect(parseDockerfile('FROM a\nONBUILD RUN [1]\n').errors).toEqual([{ line: 2, message: 'when using JSON array syntax, arrays must be comprised of strings only' }]);
+  });
+
+  it('the one-argument instructions and EXPOSE', () => {
+    const text = 'FROM a\nUSER  a  b \nWORKDIR\nEXPOSE 80  443/udp\nSTOPSIGNAL 9\n';
+    expect(parseDockerfile(text).instructions.slice(1).map((i) => i.words)).toEqual([
+      [{ value: 'a  b', start: 0 }],
+      [],
+      [{ value: '80', start: 0 }, { value: '443/udp', start: 4 }],
+      [{ value: '9', start: 0 }],
+    ]);
+  });
+});
+
+describe('parseWords', () => {
+  it('splits on the white space Go calls space (NEL and NBSP included, not U+FEFF), wherever each word starts', () => {
+    expect(parseWords('a\u00a0b\u3000c', '\\')).toEqual([
+      { value: 'a', start: 0 },
+      { value: 'b', start: 2 },
+      { value: 'c', start: 4 },
+    ]);
+    expect(parseWords('a\u0085b\uFEFFc', '\\')).toEqual([
+      { value: 'a', start: 0 },
+      { value: 'b\uFEFFc', start: 2 },
+    ]);
+    expect(parseWords('\tx\u000by  ', '\\')).toEqual([
+      { value: 'x', start: 1 },
+      { value: 'y', start: 3 },
+    ]);
+    expect(parseWords('a\u007f~b', '\\')).toEqual([{ value: 'a\u007f~b', start: 0 }]);
+  });
+
+  it('characters outside the BMP, escapes and quotes', () => {
+    expect(parseWords('😀 x', '\\')).toEqual([
+      { value: '😀', start: 0 },
+      { value: 'x', start: 3 },
+    ]);
+    expect(parseWords('\\😀a \\ b', '\\')).toEqual([{ value: '\\😀a', start: 0 }, { value: '\\ b', start: 5 }]);
+    expect(parseWords("'a\\' b", '\\')).toEqual([
+      { value: "'a\\'", start: 0 },
+      { value: 'b', start: 5 },
+    ]);
+    expect(parseWords('"a\\" b" c', '\\')).toEqual([
+      { value: '"a\\" b"', start: 0 },
+      { value: 'c', start: 8 },
+    ]);
+    expect(parseWords('a\\', '\\')).toEqual([{ value: 'a', start: 0 }]);
+    expect(parseWords('a`  b', '`')).toEqual([
+      { value: 'a` ', start: 0 },
+      { value: 'b', start: 4 },
+    ]);
+    expect(parseWords('"" \'\' "\'" x', '\\')).toEqual([
+      { value: '""', start: 0 },
+      { value: "''", start: 3 },
+      { value: '"\'"', start: 6 },
+      { value: 'x', start: 10 },
+    ]);
+    expect(parseWords('', '\\')).toEqual([]);
+    expect(parseWords('   ', '\\')).toEqual([]);
+  });
+});
+
+describe('heredocs', () => {
+  it('names, file descriptors, chomp and expansion', () => {
+    expect(parseHeredoc('3<<EOF')).toEqual({ name: 'EOF', chomp: false, expand: true, fileDescriptor: 3 });
+    expect(parseHeredoc('10<<-EOF')).toEqual({ name: 'EOF', chomp: true, expand: true, fileDescriptor: 10 });
+    expect(parseHeredoc("<<-'EOF'")).toEqual({ name: 'EOF', chomp: true, expand: false, fileDescriptor: 0 });
+    expect(parseHeredoc('<<E"O"F')).toEqual({ name: 'EOF', chomp: false, expand: false, fileDescriptor: 0 });
+    expect(parseHeredoc('<<\\\'EOF')).toEqual({ name: "'EOF", chomp: false, expand: true, fileDescriptor: 0 });
+    expect(parseHeredoc('<<')).toBeUndefined();
+    expect(parseHeredoc('<<a b')).toBeUndefined();
+    expect(heredocsOfLine('RUN <<A cat - 3<<-"B"')).toEqual([
+      { name: 'A', chomp: false, expand: true, fileDescriptor: 0 },
+      { name: 'B', chomp: true, expand: false, fileDescriptor: 3 },
+    ]);
+    expect(heredocsOfLine("RUN 'x")).toEqual([]);
+    expect(heredocsOfLine("RUN <<${X:-\\'}")).toBe("failed to process \"${X:-'}\": syntax error: missing '}'");
+  });
+
+  it('reads bodies after RUN, COPY, ADD and ONBUILD RUN; tab-stripped terminators with <<-; not in JSON or mid-word', () => {
+    const text = 'FROM a\nONBUILD RUN <<A\nb\nA\nRUN ["<<A"]\nRUN <<-A 3<<B\n\t\ta\n\tA\nb\n\tB\nB\nRUN a<<A\nCOPY <<A /x\nA\nADD <<Z /z\nz\nZ\nUSER <<A\n';
+    const p = parseDockerfile(text);
+    expect(p.errors).toEqual([]);
+    expect(p.instructions.map((i) => [i.keyword, i.line, i.endLine, i.heredocs])).toEqual([
+      ['FROM', 1, 1, []],
+      ['ONBUILD', 2, 4, [{ name: 'A', chomp: false, expand: true, fileDescriptor: 0, content: 'b\n' }]],
+      ['RUN', 5, 5, []],
+      [
+        'RUN',
+        6,
+        11,
+        [
+          { name: 'A', chomp: true, expand: true, fileDescriptor: 0, content: '\t\ta\n' },
+          { name: 'B', chomp: false, expand: true, fileDescriptor: 3, content: 'b\n\tB\n' },
+        ],
+      ],
+      ['RUN', 12, 12, []],
+      ['COPY', 13, 14, [{ name: 'A', chomp: false, expand: true, fileDescriptor: 0, content: '' }]],
+      ['ADD', 15, 17, [{ name: 'Z', chomp: false, expand: true, fileDescriptor: 0, content: 'z\n' }]],
+      ['USER', 18, 18, []],
+    ]);
+    expect(parseDockerfile('FROM a\nONBUILD USER <<A\nA\n').errors).toEqual([{ line: 3, message: 'unknown instruction "A"' }]);
+  });
+
+  it('an unterminated heredoc takes the rest of the file; a heredoc name that does not expand is an error on its line', () => {
+    const p = parseDockerfile('FROM a\nRUN <<A\r\nx\r\nA \r\n');
+    expect(p.errors).toEqual([{ line: 2, message: 'unterminated heredoc <<A' }]);
+    expect(p.instructions[1]).toMatchObject({ endLine: 4, heredocs: [{ name: 'A', content: 'x\r\nA \r\n' }] });
+    expect(errors("FROM a\nRUN <<${X:-\\'}\n")).toEqual([{ line: 2, message: "failed to process \"${X:-'}\": syntax error: missing '}'" }]);
+  });
+});
+
+describe('file structure errors, sorted by line', () => {
+  it('FROM with a wrong number of words or a bad stage name; one finding for instructions before FROM', () => {
+    expect(errors('ARG X\nRUN a\nENV b c\nFROM\nFROM a b\nFROM a AS 1x\nFROM a as B_c.d-e\nFROM a AS b c\nFROMX y\nFROM A aS x\n')).toEqual([
+      { line: 2, message: 'RUN before the first FROM (only ARG may come before FROM)' },
+      { line: 4, message: 'FROM needs an image' },
+      { line: 5, message: 'FROM requires either one or three arguments (image [AS name])' },
+      { line: 6, message: 'invalid name for build stage: "1x", name can\'t start with a number or contain symbols' },
+      { line: 8, message: 'FROM requires either one or three arguments (image [AS name])' },
+      { line: 9, message: 'unknown instruction "FROMX"' },
+    ]);
+    expect(errors('FOO a\nRUN x\nFROM a\n')).toEqual([
+      { line: 1, message: 'unknown instruction "FOO"' },
+      { line: 2, message: 'RUN before the first FROM (only ARG may come before FROM)' },
+    ]);
+    expect(errors('\nARG a\n\n  ARG b\n')).toEqual([{ line: 2, message: 'no FROM instruction: a Dockerfile must build from an image or scratch' }]);
+    expect(errors('FROM a AS b!\n')).toEqual([{ line: 1, message: 'invalid name for build stage: "b!", name can\'t start with a number or contain symbols' }]);
+    expect(errors('# only a comment\n\n')).toEqual([{ line: 1, message: 'file with no instructions' }]);
+  });
+
+  it('errors found while evaluating are merged in line order', () => {
+    expect(errors('FROM a\nCOPY --from=$X /a /b\nFOO\n').map((e) => e.line)).toEqual([2, 3]);
+    expect(errors('FROM a\nFOO\nCOPY --from=$X /a /b\n').map((e) => e.line)).toEqual([2, 3]);
+  });
+});
