@@ -709,13 +709,16 @@ function evaluate(parsed: ParsedDockerfile, options: EvaluateOptions): Evaluatio
           if (value) env.set(name, { value: value.value, offsets: value.offsets });
         }
         break;
-      case 'ENV':
+      case 'ENV': {
         if (stage < 0) break;
+        // BuildKit expands the whole instruction with the variables before it: `ENV A=1 B=$A` gives B the old A.
+        const before = new Map(env);
         for (let k = 0; k + 1 < ins.words.length; k += 3) {
-          const r = expandIn(env, ins, ins.words[k + 1]!, `ENV ${ins.words[k]!.value}`);
+          const r = expandIn(before, ins, ins.words[k + 1]!, `ENV ${ins.words[k]!.value}`);
           if (r.ok) env.set(ins.words[k]!.value, r);
         }
         break;
+      }
       case 'FROM': {
         stage++;
         if (stage > 0) stageEnvs[stage - 1] = env;

@@ -349,3 +349,133 @@ describe('file structure errors, sorted by line', () => {
     expect(errors('FROM a\nFOO\nCOPY --from=$X /a /b\n').map((e) => e.line)).toEqual([2, 3]);
   });
 });
+
+describe('evaluation: variables in scope', () => {
+  it('a stage ARG takes the global value, ENV expands with the variables before the instruction, a stage FROM another inherits', () => {
+    const text = 'ARG G=g\nENV E=pre\nFROM a:1 AS one\nARG G\nARG H=$G-h\nENV E=$H\nENV E=$E-2 I=${E}\nCOPY $E $I $G /d\nFROM one\nCOPY $E /d\nFROM b\nCOPY $E$G /d\n';
+    expect(extractContextSources(parseDockerfile(text))).toEqual([
+      { keyword: 'COPY', line: 8, sources: ['g-h-2', 'g-h', 'g'], external: [] },
+      { keyword: 'COPY', line: 10, sources: ['g-h-2'], external: [] },
+      { keyword: 'COPY', line: 12, sources: [], external: ['$E$G'] },
+    ]);
+  });
+
+  it('global ARGs expand in order, each with those before it; a stage ARG without a global stays unset', () => {
+    expect(sites('ARG A=1\nARG B=$A C=$B\nFROM x:$C\nARG A\nARG D=$A\nFROM y:$D\n').map((s) => [s.resolved, s.unresolved, s.offsets, s.insertAt])).toEqual([
+      ['x:1', [], [27, 28, 6], 31],
+      [null, ['D'], [52, 53], 56],
+    ]);
+    expect(sites('ARG B\nFROM ${B}a:$C\n')[0]).toMatchObject({ resolved: null, unresolved: ['B', 'C'], offsets: [15, 16], insertAt: 19 });
+  });
+
+  it('build args and builtins: a build arg replaces the default, a builtin fills a declared ARG only', () => {
+    expect(sites('ARG A=x\nFROM $A\n', { A: 'y' })[0]).toMatchObject({ resolved: 'y', offsets: [-1], insertAt: 15 });
+    expect(sites('ARG A=x\nFROM $A\n')[0]).toMatchObject({ resolved: 'x', offsets: [6], insertAt: 7 });
+    const text = 'FROM s\nARG TARGETOS\nCOPY $TARGETOS/$TARGETARCH $TARGETARCH /d\n';
+    expect(extractContextSources(parseDockerfile(text), { TARGETOS: 'linux', TARGETARCH: 'arm64' })[0]).toEqual({ keyword: 'COPY', line: 3, sources: [], external: ['$TARGETOS/$TARGETARCH', '$TARGETARCH'] });
+    expect(extractContextSources(parseDockerfile('ARG TARGETOS\nFROM s\nARG TARGETOS\nCOPY $TARGETOS /d\n'), { TARGETOS: 'linux' })[0]!.sources).toEqual(['linux']);
+  });
+
+  it('expansion errors name the instruction and its line', () => {
+    expect(errors('ARG A=${B\nFROM a\nENV C=${D\n')).toEqual([
+      { line: 1, message: 'ARG A: failed to process "${B": unsupported modifier () in substitution' },
+      { line: 3, message: 'ENV C: failed to process "${D": unsupported modifier () in substitution' },
+    ]);
+    expect(errors('FROM a:${B\n')).toEqual([{ line: 1, message: 'FROM a:${B: failed to process "a:${B": unsupported modifier () in substitution' }]);
+    expect(sites('FROM a:${B\n')[0]).toMatchObject({ resolved: null, offsets: [], unresolved: [], insertAt: 10 });
+  });
+});
+
+describe('evaluation: image sites', () => {
+  it('FROM sites: offsets into ARG defaults, where a digest goes, platform, stage names and stages', () => {
+    const text = '# syntax=s:1\nARG R=reg:5000\nARG T\nFROM --platform=$P ${R}/img AS Base\nFROM ${T:-deb}:1 as x\nFROM base\nFROM $R\nFROM ${R:+y}\nFROM scratch\n';
+    expect(sites(text)).toEqual([
+      { kind: 'syntax', line: 1, raw: 's:1', resolved: 's:1', offsets: [9, 10, 11], insertAt: 12, unresolved: [], isScratch: false, isStage: false },
+      {
+        kind: 'from', line: 4, raw: '${R}/img', resolved: 'reg:5000/img', offsets: [19, 20, 21, 22, 23, 24, 25, 26, 57, 58, 59, 60], insertAt: 61,
+        unresolved: [], isScratch: false, isStage: false, platform: '$P', stageName: 'Base',
+      },
+      { kind: 'from', line: 5, raw: '${T:-deb}:1', resolved: 'deb:1', offsets: [80, 81, 82, 84, 85], insertAt: 86, unresolved: [], isScratch: false, isStage: false, stageName: 'x' },
+      { kind: 'from', line: 6, raw: 'base', resolved: 'base', offsets: [97, 98, 99, 100], insertAt: 101, unresolved: [], isScratch: false, isStage: true },
+      { kind: 'from', line: 7, raw: '$R', resolved: 'reg:5000', offsets: [19, 20, 21, 22, 23, 24, 25, 26], insertAt: 27, unresolved: [], isScratch: false, isStage: false },
+      { kind: 'from', line: 8, raw: '${R:+y}', resolved: 'y', offsets: [120], insertAt: 121, unresolved: [], isScratch: false, isStage: false },
+      { kind: 'from', line: 9, raw: 'scratch', resolved: 'scratch', offsets: [128, 129, 130, 131, 132, 133, 134], insertAt: 135, unresolved: [], isScratch: true, isStage: false },
+    ]);
+    // an empty variable names no stage; a later stage's name is an image
+    expect(sites('ARG E=""\nFROM a AS b\nFROM b$E\nFROM c\nFROM d AS c\n').map((s) => s.isStage)).toEqual([false, true, false, false]);
+    expect(sites('FROM a AS x\nFROM x as y extra\n')[1]).not.toHaveProperty('stageName');
+  });
+
+  it('COPY --from: stage names in any case, indexes, images; bad indexes and self-copies are errors', () => {
+    const text = 'FROM a AS Base\nCOPY --from=0 a b\nFROM b\nCOPY --from=BASE /a /b\nCOPY --from=+0 /a /b\nCOPY --from=-1 /a /b\nCOPY --from=2 /a /b\nCOPY --from=img:1 /a /b\nADD --from=q /a /b\nFROM c\n';
+    const p = parseDockerfile(text);
+    expect(extractImageReferences(p).filter((s) => s.kind === 'copy-from').map((s) => [s.line, s.raw, s.offsets.length, s.insertAt, s.isStage])).toEqual([
+      [2, '0', 1, text.indexOf('0 a b') + 1, true],
+      [4, 'BASE', 4, text.indexOf('BASE') + 4, true],
+      [5, '+0', 2, text.indexOf('+0') + 2, true],
+      [7, '2', 1, text.indexOf('2 /a') + 1, true],
+      [8, 'img:1', 5, text.indexOf('img:1') + 5, false],
+    ]);
+    expect(p.errors).toEqual([
+      { line: 2, message: 'circular dependency detected on stage: base (COPY --from=0: it copies from itself)' },
+      { line: 6, message: 'COPY --from=-1: invalid stage index -1' },
+      { line: 7, message: 'cannot copy from stage "stage-2", it needs to be defined before current stage "stage-1"' },
+    ]);
+    expect(errors('FROM a\nCOPY --from=1 /a /b\n')).toEqual([{ line: 2, message: 'COPY --from=1: invalid stage index 1' }]);
+    expect(extractContextSources(p).map((c) => [c.keyword, c.line, c.sources])).toEqual([['ADD', 9, ['/a']]]);
+    expect(errors('FROM a\nCOPY --from=$X /a /b\n')).toEqual([
+      { line: 2, message: 'COPY --from=$X: variable expansion is not supported for --from; define a stage with FROM using an ARG from the global scope instead' },
+    ]);
+    expect(errors('FROM a\nCOPY --from="${X" /a /b\n')[0]!.message).toContain('variable expansion is not supported for --from');
+  });
+
+  it('RUN --mount from: every mount flag, the from field in any case, CSV quoting, the errors and messages', () => {
+    const text = 'FROM a AS x\nCOPY --from=y /a /b\nFROM b AS y\nRUN --mount=from=x true\nFROM c\nRUN --mount=from=z true\nFROM d AS z\nRUN --mount=type=bind,FROM=Z,target=/x --mount=from=img:2 --mount=from=x$,x --mount=from= --mount --mount=type=tmpfs true\n';
+    const p = parseDockerfile(text);
+    expect(extractImageReferences(p).filter((s) => s.kind === 'mount-from').map((s) => [s.line, s.raw, s.isStage])).toEqual([
+      [4, 'x', true],
+      [6, 'z', true],
+      [8, 'Z', true],
+      [8, 'img:2', false],
+      [8, 'x$', false],
+    ]);
+    expect(p.errors).toEqual([
+      { line: 2, message: 'circular dependency detected on stage: x (COPY --from=y: it needs stage "y", which needs it in turn)' },
+      { line: 4, message: 'circular dependency detected on stage: y (RUN --mount --from=x: it needs stage "x", which needs it in turn)' },
+      { line: 6, message: 'cannot mount from stage "z", it needs to be defined before current stage "stage-2"' },
+      { line: 8, message: 'circular dependency detected on stage: z (RUN --mount --from=Z: it copies from itself)' },
+    ]);
+    const csv = 'FROM a\nRUN --mount=\'"from=a""b",target=/x\' --mount="\\"from=c\\",x" true\n';
+    expect(sites(csv).slice(1).map((s) => [s.resolved, s.offsets, s.insertAt])).toEqual([
+      ['a"b', [26, 28, 29], 30],
+      ['c', [59], 60],
+    ]);
+    expect(errors('FROM a\nRUN --mount=from=$X,target=/x true\n')).toEqual([
+      { line: 2, message: "RUN --mount from=$X: 'from' doesn't support variable expansion, define alias stage instead" },
+    ]);
+    expect(sites('RUN --mount=from=img true\nFROM a\n').map((s) => s.kind)).toEqual(['from']);
+  });
+
+  it('pulledImages: the images, once each, without stages, scratch, unresolved ones or the frontend', () => {
+    const text = '# syntax=s:1\nARG V\nFROM a:1 AS b\nFROM scratch\nCOPY --from=b /a /a\nCOPY --from=a:1 /a /a\nRUN --mount=from=m:1 true\nFROM x:$V\n';
+    expect(pulledImages(text)).toEqual(['a:1', 'm:1']);
+    expect(pulledImages(text, { V: '2' })).toEqual(['a:1', 'm:1', 'x:2']);
+  });
+
+  it('platformBuildArgs', () => {
+    expect(platformBuildArgs('linux/arm64/v8')).toEqual({ TARGETPLATFORM: 'linux/arm64/v8', TARGETOS: 'linux', TARGETARCH: 'arm64', TARGETVARIANT: 'v8' });
+    expect(platformBuildArgs('windows')).toEqual({ TARGETPLATFORM: 'windows', TARGETOS: 'windows', TARGETARCH: 'amd64', TARGETVARIANT: '' });
+  });
+});
+
+describe('evaluation: context sources', () => {
+  it('every source but the destination; URLs, git and unresolved ones are external', () => {
+    const text = 'FROM a\nCOPY a <<EOF git@github.com:x/y Git://h/r HTTPS://h/f s3+x.y-z://b ./c:/d /dst/\nEOF\nADD 1http://x ok /d\n';
+    expect(extractContextSources(parseDockerfile(text))).toEqual([
+      { keyword: 'COPY', line: 2, sources: ['a', './c:/d'], external: ['git@github.com:x/y', 'Git://h/r', 'HTTPS://h/f', 's3+x.y-z://b'] },
+      { keyword: 'ADD', line: 4, sources: ['1http://x', 'ok'], external: [] },
+    ]);
+    expect(extractContextSources(parseDockerfile('COPY a /b\nFROM a\n'))).toEqual([]);
+    expect(extractContextSources(parseDockerfile('FROM a\nCOPY "${X" /b\n'))[0]!.external).toEqual(['"${X"']);
+  });
+});
