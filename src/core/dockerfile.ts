@@ -667,6 +667,12 @@ interface StageDependency {
 
 type Env = Map<string, Traced>;
 
+/** The file's stages: names ('' when unnamed) and the first stage of a name (-1: none). */
+interface Stages {
+  names: string[];
+  index: (name: string) => number;
+}
+
 /** The evaluation without build args, done once by parseDockerfile (its errors are parse errors). */
 const defaultEvaluations = new WeakMap<ParsedDockerfile, Evaluation>();
 
@@ -675,6 +681,12 @@ function evaluate(parsed: ParsedDockerfile, options: EvaluateOptions): Evaluatio
   const out: Evaluation = { sites: [], contexts: [], errors: [] };
   const froms = parsed.instructions.filter((i) => i.keyword === 'FROM');
   const stageNames = froms.map((f) => stageNameOf(f) ?? '');
+  // Each name's first stage, in a Map (a file may have very many stages); unnamed stages are found by index only.
+  const firstStage = new Map<string, number>();
+  stageNames.forEach((name, i) => {
+    if (name !== '' && !firstStage.has(name)) firstStage.set(name, i);
+  });
+  const stages: Stages = { names: stageNames, index: (name) => firstStage.get(name) ?? -1 };
   const global: Env = new Map(Object.entries(options.builtins ?? {}).map(([k, v]) => [k, traced(v)]));
   const stageEnvs: Env[] = [];
   const deps: StageDependency[] = [];
@@ -722,9 +734,10 @@ function evaluate(parsed: ParsedDockerfile, options: EvaluateOptions): Evaluatio
       case 'FROM': {
         stage++;
         if (stage > 0) stageEnvs[stage - 1] = env;
-        const site = fromSite(ins, global, stageNames.slice(0, stage), expandIn);
-        const base = site ? stageNames.indexOf(site.resolved ?? '\0') : -1;
-        env = base >= 0 && base < stage ? new Map(stageEnvs[base]) : new Map();
+        const site = fromSite(ins, global, stage, stages, expandIn);
+        // FROM an earlier stage starts with its variables; any other FROM (an image, or a stage not yet done, whose
+        // scope is not in stageEnvs) with none.
+        env = new Map(stageEnvs[stages.index(site?.resolved ?? '')]);
         if (site) out.sites.push(site);
         break;
       }
@@ -732,13 +745,13 @@ function evaluate(parsed: ParsedDockerfile, options: EvaluateOptions): Evaluatio
       case 'ADD': {
         const from = ins.keyword === 'COPY' ? ins.flags.find((f) => f.name === 'from') : undefined;
         if (from?.value !== undefined && stage >= 0) {
-          const site = copyFromSite(ins, from, stage, stageNames, deps, out.errors);
+          const site = copyFromSite(ins, from, stage, stages, deps, out.errors);
           if (site) out.sites.push(site);
         } else if (stage >= 0) out.contexts.push(contextSource(ins, env, parsed.escape));
         break;
       }
       case 'RUN':
-        if (stage >= 0) out.sites.push(...mountSites(ins, stage, stageNames, deps, out.errors));
+        if (stage >= 0) out.sites.push(...mountSites(ins, stage, stages, deps, out.errors));
         break;
     }
   }
@@ -757,7 +770,8 @@ const SINGLE_VARIABLE = /^\$(?:\{[A-Za-z_][A-Za-z0-9_]*(?::?[-+][^}$]*)?\}|[A-Za
 function fromSite(
   ins: Instruction,
   global: Env,
-  earlierStages: string[],
+  stage: number,
+  stages: Stages,
   expandIn: (scope: Env, ins: Instruction, word: Word, what: string) => ReturnType<typeof processWord>,
 ): ImageRefSite | undefined {
   const word = ins.words[0];
@@ -783,7 +797,7 @@ function fromSite(
     insertAt,
     unresolved: r.ok ? r.missing : [],
     isScratch: resolved === 'scratch',
-    isStage: resolved !== null && resolved !== '' && earlierStages.includes(resolved),
+    isStage: resolved !== null && stages.index(resolved) >= 0 && stages.index(resolved) < stage,
   };
   const platform = flagValue(ins, 'platform');
   if (platform !== undefined) site.platform = platform;
@@ -807,7 +821,7 @@ function literalSite(kind: ImageRefKind, ins: Instruction, value: string, offset
 }
 
 /** COPY --from: a stage by name or index, or an image; BuildKit expands no variables there. */
-function copyFromSite(ins: Instruction, from: Flag, stage: number, stageNames: string[], deps: StageDependency[], errors: DockerfileError[]): ImageRefSite | undefined {
+function copyFromSite(ins: Instruction, from: Flag, stage: number, stages: Stages, deps: StageDependency[], errors: DockerfileError[]): ImageRefSite | undefined {
   const value = from.value!;
   const plain = processWord(value, new Map());
   if (!plain.ok || plain.value !== value) {
@@ -817,17 +831,17 @@ function copyFromSite(ins: Instruction, from: Flag, stage: number, stageNames: s
   let target = -1;
   if (/^[+-]?\d+$/.test(value)) {
     target = Number(value);
-    if (target < 0 || target >= stageNames.length) {
+    if (target < 0 || target >= stages.names.length) {
       errors.push({ line: ins.line, message: `COPY --from=${value}: invalid stage index ${target}` });
       return undefined;
     }
-  } else target = value === '' ? -1 : stageNames.indexOf(value.toLowerCase());
+  } else target = stages.index(value.toLowerCase());
   if (target >= 0) deps.push({ from: stage, to: target, line: ins.line, what: 'copy', name: value });
   return literalSite('copy-from', ins, value, from.valueOffsets, target >= 0);
 }
 
 /** RUN --mount=…,from=<stage or image>: a stage by name only, no variables. */
-function mountSites(ins: Instruction, stage: number, stageNames: string[], deps: StageDependency[], errors: DockerfileError[]): ImageRefSite[] {
+function mountSites(ins: Instruction, stage: number, stages: Stages, deps: StageDependency[], errors: DockerfileError[]): ImageRefSite[] {
   const sites: ImageRefSite[] = [];
   for (const flag of ins.flags.filter((f) => f.name === 'mount' && f.value !== undefined)) {
     for (const field of csvFields(flag.value!, flag.valueOffsets)) {
@@ -839,7 +853,7 @@ function mountSites(ins: Instruction, stage: number, stageNames: string[], deps:
         errors.push({ line: ins.line, message: `RUN --mount from=${value.text}: 'from' doesn't support variable expansion, define alias stage instead` });
         continue;
       }
-      const target = value.text === '' ? -1 : stageNames.indexOf(value.text.toLowerCase());
+      const target = stages.index(value.text.toLowerCase());
       if (target >= 0) deps.push({ from: stage, to: target, line: ins.line, what: 'mount', name: value.text });
       if (value.text !== '') sites.push(literalSite('mount-from', ins, value.text, value.offsets, target >= 0));
     }

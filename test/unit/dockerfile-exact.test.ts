@@ -17,8 +17,6 @@ import {
   writtenSpan,
 } from '../../src/core/dockerfile.js';
 
-const D1 = 'sha256:' + '1'.repeat(64);
-
 /** Instruction `k` of a parsed file (the FROM is 0). */
 const ins = (text: string, k = 1) => parseDockerfile(text).instructions[k]!;
 const errors = (text: string) => parseDockerfile(text).errors;
@@ -477,5 +475,81 @@ describe('evaluation: context sources', () => {
     ]);
     expect(extractContextSources(parseDockerfile('COPY a /b\nFROM a\n'))).toEqual([]);
     expect(extractContextSources(parseDockerfile('FROM a\nCOPY "${X" /b\n'))[0]!.external).toEqual(['"${X"']);
+  });
+});
+
+describe('stages found by name', () => {
+  it('the first stage of a name counts; an unnamed stage is never found by an empty name', () => {
+    const s = sites('FROM a AS x\nFROM b AS X\nCOPY --from=x /a /b\nFROM x AS y\nFROM y AS y\nCOPY --from=y a b\n');
+    expect(s.map((site) => [site.kind, site.line, site.isStage])).toEqual([
+      ['from', 1, false],
+      ['from', 2, false],
+      ['copy-from', 3, true],
+      ['from', 4, true],
+      ['from', 5, true],
+      ['copy-from', 6, true],
+    ]);
+    expect(errors('FROM a AS x\nFROM b AS X\nCOPY --from=x /a /b\n')).toEqual([]);
+    const text = 'ARG E=\nFROM a\nENV X=1\nFROM $E\nCOPY $X /d\nFROM c AS l\nENV Y=2\nFROM l\nCOPY $Y /d\n';
+    expect(extractContextSources(parseDockerfile(text))).toEqual([
+      { keyword: 'COPY', line: 5, sources: [], external: ['$X'] },
+      { keyword: 'COPY', line: 9, sources: ['2'], external: [] },
+    ]);
+    expect(sites('FROM a\nCOPY --from= /a /b\nRUN --mount=from= true\n').map((site) => [site.kind, site.isStage])).toEqual([
+      ['from', false],
+      ['copy-from', false],
+    ]);
+  });
+});
+
+describe('rewriting in place', () => {
+  it('writtenSpan: only characters written in one run, matching the text', () => {
+    const text = 'FROM abc\n';
+    expect(writtenSpan(text, 'abc', [5, 6, 7], 0, 3)).toEqual({ start: 5, end: 8 });
+    expect(writtenSpan(text, 'abc', [5, 6, 7], 1, 2)).toEqual({ start: 6, end: 7 });
+    expect(writtenSpan(text, 'abc', [5, 6, 7], 2, 2)).toBeUndefined();
+    expect(writtenSpan(text, 'abc', [5, 6, 7], 2, 1)).toBeUndefined();
+    expect(writtenSpan(text, 'abc', [-1, 6, 7], 0, 3)).toBeUndefined();
+    expect(writtenSpan(text, 'abc', [5, 6, 7], 3, 4)).toBeUndefined();
+    expect(writtenSpan(text, 'abc', [5, 7, 7], 0, 3)).toBeUndefined();
+    expect(writtenSpan(text, 'abc', [5, 6, 8], 0, 3)).toBeUndefined();
+    expect(writtenSpan(text, 'abd', [5, 6, 7], 0, 3)).toBeUndefined();
+    expect(writtenSpan(text, 'abd', [5, 6, 7], 0, 2)).toEqual({ start: 5, end: 7 });
+  });
+
+  it('editPlace: the line, and whether the offset is in the syntax directive or an ARG default (their ends included)', () => {
+    const text = '# syntax=s:1\nARG A=abc B C="d e"\nFROM x\n';
+    const p = parseDockerfile(text);
+    expect([0, 8, 9, 12, 13, 18, 19, 22, 23, 26, 27, 32, 35].map((o) => [o, editPlace(p, o)])).toEqual([
+      [0, { line: 1, via: 'instruction' }],
+      [8, { line: 1, via: 'instruction' }],
+      [9, { line: 1, via: 'directive' }],
+      [12, { line: 1, via: 'directive' }],
+      [13, { line: 2, via: 'instruction' }],
+      [18, { line: 2, via: 'instruction' }],
+      [19, { line: 2, via: 'arg', argName: 'A' }],
+      [22, { line: 2, via: 'arg', argName: 'A' }],
+      [23, { line: 2, via: 'instruction' }],
+      [26, { line: 2, via: 'instruction' }],
+      [27, { line: 2, via: 'arg', argName: 'C' }],
+      [32, { line: 2, via: 'arg', argName: 'C' }],
+      [35, { line: 3, via: 'instruction' }],
+    ]);
+    const noSyntax = parseDockerfile('FROM x\nARG E=\nARG F=1\n');
+    expect(editPlace(noSyntax, 1)).toEqual({ line: 1, via: 'instruction' });
+    expect(editPlace(noSyntax, 13)).toEqual({ line: 2, via: 'instruction' });
+    expect(editPlace(noSyntax, 20)).toEqual({ line: 3, via: 'arg', argName: 'F' });
+  });
+
+  it('applyEdits: any order in, back to front, byte for byte', () => {
+    expect(applyEdits('abcdef', [])).toBe('abcdef');
+    expect(applyEdits('abcdef', [{ start: 0, end: 1, replacement: 'X' }, { start: 4, end: 6, replacement: 'YZW' }, { start: 2, end: 2, replacement: '-' }])).toBe('Xb-cdYZW');
+    expect(applyEdits('abcdef', [{ start: 2, end: 4, replacement: 'Y' }, { start: 2, end: 2, replacement: 'X' }])).toBe('abXYef');
+    expect(applyEdits('abcdef', [{ start: 1, end: 2, replacement: '1' }, { start: 2, end: 3, replacement: '2' }])).toBe('a12def');
+    expect(applyEdits('abcdef', [{ start: 3, end: 3, replacement: 'X' }, { start: 2, end: 3, replacement: 'Y' }])).toBe('abYXdef');
+    expect(applyEdits('abcdef', [{ start: 3, end: 3, replacement: 'X' }, { start: 1, end: 1, replacement: 'Y' }])).toBe('aYbcXdef');
+    expect(() => applyEdits('abcdef', [{ start: 1, end: 4, replacement: 'x' }, { start: 3, end: 5, replacement: 'y' }])).toThrow(new Error('overlapping edits at offset 1'));
+    expect(() => applyEdits('abcdef', [{ start: 1, end: 3, replacement: 'x' }, { start: 1, end: 4, replacement: 'y' }])).toThrow(new Error('overlapping edits at offset 1'));
+    expect(() => applyEdits('abcdef', [{ start: 4, end: 4, replacement: 'x' }, { start: 4, end: 4, replacement: 'y' }])).toThrow(new Error('overlapping edits at offset 4'));
   });
 });
