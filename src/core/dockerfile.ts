@@ -234,14 +234,12 @@ export function parseDockerfile(text: string): ParsedDockerfile {
     readDirective(first.text.slice(lead), first.start + lead, first.number);
     if (isCommentLine(first.text)) continue;
     let { piece, continues } = trimContinuation(pieceOf(first, lead), continuation);
-    if (!continues && piece.text.length === 0) continue;
     const joined: Piece = { text: piece.text, offsets: [...piece.offsets] };
     let endLine = first.number;
     while (continues && i < lines.length) {
       const next = lines[i]!;
       i++;
-      readDirective(next.text, next.start, next.number);
-      endLine = next.number;
+      endLine = next.number; // (no directive here: the first non-comment line ended them)
       // Comment lines and empty lines inside a continuation are dropped.
       if (isCommentLine(next.text) || next.text.trim() === '') continue;
       ({ piece, continues } = trimContinuation(pieceOf(next), continuation));
@@ -713,7 +711,7 @@ function evaluate(parsed: ParsedDockerfile, options: EvaluateOptions): Evaluatio
           const name = eq < 0 ? word.value : word.value.slice(0, eq);
           let value: Traced | undefined;
           if (Object.hasOwn(buildArgs, name)) value = traced(buildArgs[name]!);
-          else if (eq < 0) value = stage >= 0 ? global.get(name) : undefined;
+          else if (eq < 0) value = global.get(name); // in the global scope: itself, or a builtin
           else {
             const r = expandIn(env, ins, { value: word.value.slice(eq + 1), start: word.start + eq + 1 }, `ARG ${name}`);
             if (r.ok) value = r;
@@ -725,7 +723,7 @@ function evaluate(parsed: ParsedDockerfile, options: EvaluateOptions): Evaluatio
         if (stage < 0) break;
         // BuildKit expands the whole instruction with the variables before it: `ENV A=1 B=$A` gives B the old A.
         const before = new Map(env);
-        for (let k = 0; k + 1 < ins.words.length; k += 3) {
+        for (let k = 0; k < ins.words.length; k += 3) {
           const r = expandIn(before, ins, ins.words[k + 1]!, `ENV ${ins.words[k]!.value}`);
           if (r.ok) env.set(ins.words[k]!.value, r);
         }
@@ -759,9 +757,8 @@ function evaluate(parsed: ParsedDockerfile, options: EvaluateOptions): Evaluatio
   return out;
 }
 
-/** Source offsets of a word of `ins.args` (-1 for JSON words, whose text is not written as such). */
+/** Source offsets of a word of `ins.args` (ARG, ENV values and FROM: never JSON words, which have no start). */
 function offsetsOf(ins: Instruction, word: Word): number[] {
-  if (word.start < 0) return traced(word.value).offsets;
   return ins.argOffsets.slice(word.start, word.start + word.value.length);
 }
 
@@ -779,15 +776,9 @@ function fromSite(
   const r = expandIn(global, ins, word, `FROM ${word.value}`);
   const resolved = r.ok && r.missing.length === 0 ? r.value : null;
   const offsets = r.ok ? r.offsets : [];
-  const wordOffsets = offsetsOf(ins, word);
-  const lastWritten = wordOffsets[wordOffsets.length - 1];
-  // `FROM ${BASE}`: a digest goes into BASE's default; otherwise after the word in the FROM line.
-  const insertAt =
-    SINGLE_VARIABLE.test(word.value) && resolved && offsets[offsets.length - 1]! >= 0
-      ? offsets[offsets.length - 1]! + 1
-      : lastWritten !== undefined && lastWritten >= 0
-        ? lastWritten + 1
-        : undefined;
+  // `FROM ${BASE}`: a digest goes into BASE's default (when it has one); otherwise after the word in the FROM line.
+  const lastResolved = offsets[offsets.length - 1] ?? -1;
+  const insertAt = SINGLE_VARIABLE.test(word.value) && lastResolved >= 0 ? lastResolved + 1 : ins.argOffsets[word.start + word.value.length - 1]! + 1;
   const site: ImageRefSite = {
     kind: 'from',
     line: ins.line,
@@ -806,14 +797,14 @@ function fromSite(
 }
 
 function literalSite(kind: ImageRefKind, ins: Instruction, value: string, offsets: number[], isStage: boolean): ImageRefSite {
-  const last = offsets[offsets.length - 1];
+  const last = offsets[offsets.length - 1]; // flag values are written: undefined only for an empty one
   return {
     kind,
     line: ins.line,
     raw: value,
     resolved: value,
     offsets,
-    insertAt: last !== undefined && last >= 0 ? last + 1 : undefined,
+    insertAt: last === undefined ? undefined : last + 1,
     unresolved: [],
     isScratch: value === 'scratch',
     isStage,
@@ -871,12 +862,12 @@ function csvFields(value: string, offsets: number[]): Piece[] {
     if (quoted) {
       if (ch === '"' && value[k + 1] === '"') {
         field.text += '"';
-        field.offsets.push(offsets[k + 1] ?? -1);
+        field.offsets.push(offsets[k + 1]!);
         k++;
       } else if (ch === '"') quoted = false;
       else {
         field.text += ch;
-        field.offsets.push(offsets[k] ?? -1);
+        field.offsets.push(offsets[k]!);
       }
     } else if (ch === '"' && field.text === '') quoted = true;
     else if (ch === ',') {
@@ -884,7 +875,7 @@ function csvFields(value: string, offsets: number[]): Piece[] {
       field = { text: '', offsets: [] };
     } else {
       field.text += ch;
-      field.offsets.push(offsets[k] ?? -1);
+      field.offsets.push(offsets[k]!);
     }
   }
   fields.push(field);

@@ -495,10 +495,18 @@ describe('stages found by name', () => {
       { keyword: 'COPY', line: 5, sources: [], external: ['$X'] },
       { keyword: 'COPY', line: 9, sources: ['2'], external: [] },
     ]);
-    expect(sites('FROM a\nCOPY --from= /a /b\nRUN --mount=from= true\n').map((site) => [site.kind, site.isStage])).toEqual([
-      ['from', false],
-      ['copy-from', false],
+    expect(sites('FROM a\nCOPY --from= /a /b\nRUN --mount=from= true\n').map((site) => [site.kind, site.isStage, site.insertAt])).toEqual([
+      ['from', false, 6],
+      ['copy-from', false, undefined],
     ]);
+  });
+
+  it('instructions that name no image: FROM without one, COPY --from without a value, anything before the first FROM', () => {
+    expect(sites('FROM\nFROM a\n').map((site) => site.line)).toEqual([2]);
+    expect(sites('COPY --from=x /a /b\nFROM a\n').map((site) => site.line)).toEqual([2]);
+    const p = parseDockerfile('FROM a\nCOPY --from /a /b\n');
+    expect(extractImageReferences(p).map((site) => site.kind)).toEqual(['from']);
+    expect(extractContextSources(p)).toEqual([{ keyword: 'COPY', line: 2, sources: ['/a'], external: [] }]);
   });
 });
 
