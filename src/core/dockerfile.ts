@@ -304,11 +304,10 @@ function extractFlags(line: Piece, escape: string): { flags: Flag[]; rest: Piece
   const s = line.text;
   let pos = 0;
   for (;;) {
-    while (pos < s.length && /\s/.test(s[pos]!)) pos++;
-    if (pos >= s.length || !s.startsWith('--', pos)) break;
+    while (/\s/.test(s.charAt(pos))) pos++; // charAt: '' past the end
+    if (!s.startsWith('--', pos)) break;
     const word: Piece = { text: '', offsets: [] };
     let quote = '';
-    let blankOK = false;
     for (; pos < s.length; pos++) {
       let ch = s[pos]!;
       if (!quote && /\s/.test(ch)) break;
@@ -318,7 +317,6 @@ function extractFlags(line: Piece, escape: string): { flags: Flag[]; rest: Piece
       }
       if (!quote && (ch === "'" || ch === '"')) {
         quote = ch;
-        blankOK = true;
         continue;
       }
       if (ch === escape) {
@@ -330,7 +328,7 @@ function extractFlags(line: Piece, escape: string): { flags: Flag[]; rest: Piece
       word.offsets.push(line.offsets[pos]!);
     }
     if (word.text === '--') return { flags: words.map(flagOf), rest: slicePiece(line, pos) };
-    if (blankOK || word.text.length > 0) words.push(word);
+    words.push(word); // never empty: it starts with --
   }
   return { flags: words.map(flagOf), rest: slicePiece(line, pos) };
 }
@@ -399,7 +397,6 @@ function parseArguments(ins: Instruction, args: Piece, escape: string, errors: D
 }
 
 function splitWhitespace(rest: string): Word[] {
-  if (rest === '') return [];
   const out: Word[] = [];
   const re = /[^\t\v\f\r ]+/g;
   for (const m of rest.matchAll(re)) out.push({ value: m[0], start: m.index });
@@ -543,7 +540,8 @@ export function heredocsOfLine(line: string): HeredocName[] | string {
 /** Read the heredoc bodies after an instruction; returns the index of the next line. */
 function readHeredocs(ins: Instruction, line: string, lines: PhysicalLine[], i: number, errors: DockerfileError[]): number {
   const target = ins.keyword === 'ONBUILD' ? ins.sub : ins;
-  if (!target || !['RUN', 'COPY', 'ADD'].includes(target.keyword) || target.json || !line.includes('<<')) return i;
+  // (A JSON form needs no check: outside its strings there is no word, let alone one starting with <<.)
+  if (!target || !['RUN', 'COPY', 'ADD'].includes(target.keyword)) return i;
   const names = heredocsOfLine(line);
   if (typeof names === 'string') {
     errors.push({ line: ins.line, message: names });
@@ -891,6 +889,7 @@ function stageGraphErrors(deps: StageDependency[], stageNames: string[]): Docker
     if (component[d.from] === component[d.to]) {
       const via = d.from === d.to ? 'it copies from itself' : `it needs stage "${label(d.to)}", which needs it in turn`;
       errors.push({ line: d.line, message: `circular dependency detected on stage: ${label(d.from)} (${d.what === 'copy' ? 'COPY' : 'RUN --mount'} --from=${d.name}: ${via})` });
+      // Stryker disable next-line EqualityOperator: d.to === d.from (a stage needing itself) is in one component, reported above
     } else if (d.to > d.from) {
       errors.push({ line: d.line, message: `cannot ${d.what} from stage "${label(d.to)}", it needs to be defined before current stage "${label(d.from)}"` });
     }
@@ -1024,7 +1023,7 @@ export function editPlace(parsed: ParsedDockerfile, offset: number): { line: num
       const eq = word.value.indexOf('=');
       if (eq < 0) continue;
       const offsets = offsetsOf(ins, { value: word.value.slice(eq + 1), start: word.start + eq + 1 });
-      if (offsets.length && offset >= offsets[0]! && offset <= offsets[offsets.length - 1]! + 1) return { line, via: 'arg', argName: word.value.slice(0, eq) };
+      if (offset >= offsets[0]! && offset <= offsets[offsets.length - 1]! + 1) return { line, via: 'arg', argName: word.value.slice(0, eq) };
     }
   }
   return { line, via: 'instruction' };

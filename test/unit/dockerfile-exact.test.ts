@@ -38,6 +38,7 @@ describe('lines, directives and continuations', () => {
       { name: 'escape', value: '`', line: 3 },
     ]);
     expect(p.syntax).toEqual({ value: 'a', start: 28, line: 2 });
+    expect(parseDockerfile('#syntax=x=x\nFROM a\n').syntax).toEqual({ value: 'x=x', start: 8, line: 1 });
     expect(p.escape).toBe('`');
     // an unknown directive ends them; so does an empty comment
     expect(parseDockerfile('# syntax=a\n# foo=bar\n# escape=`\nFROM b\n')).toMatchObject({ escape: '\\', directives: [{ name: 'syntax', value: 'a', line: 1 }] });
@@ -258,6 +259,7 @@ describe('parseWords', () => {
       { value: 'c', start: 8 },
     ]);
     expect(parseWords('a\\', '\\')).toEqual([{ value: 'a', start: 0 }]);
+    expect(parseWords('a \\', '\\')).toEqual([{ value: 'a', start: 0 }]);
     expect(parseWords('a`  b', '`')).toEqual([
       { value: 'a` ', start: 0 },
       { value: 'b', start: 4 },
@@ -318,6 +320,11 @@ describe('heredocs', () => {
   it('an unterminated heredoc takes the rest of the file; a heredoc name that does not expand is an error on its line', () => {
     const p = parseDockerfile('FROM a\nRUN <<A\r\nx\r\nA \r\n');
     expect(p.errors).toEqual([{ line: 2, message: 'unterminated heredoc <<A' }]);
+    expect(parseDockerfile('FROM a\r\nRUN <<A\r\nx\r\nA\r\nUSER 1\r\n').instructions.map((i) => [i.keyword, i.endLine, i.heredocs.map((h) => h.content)])).toEqual([
+      ['FROM', 1, []],
+      ['RUN', 4, ['x\r\n']],
+      ['USER', 5, []],
+    ]);
     expect(p.instructions[1]).toMatchObject({ endLine: 4, heredocs: [{ name: 'A', content: 'x\r\nA \r\n' }] });
     expect(errors("FROM a\nRUN <<${X:-\\'}\n")).toEqual([{ line: 2, message: "failed to process \"${X:-'}\": syntax error: missing '}'" }]);
   });
@@ -543,10 +550,11 @@ describe('rewriting in place', () => {
       [32, { line: 2, via: 'arg', argName: 'C' }],
       [35, { line: 3, via: 'instruction' }],
     ]);
-    const noSyntax = parseDockerfile('FROM x\nARG E=\nARG F=1\n');
+    const noSyntax = parseDockerfile('FROM x\nARG E=\nARG F=1\nRUN G=2\n');
     expect(editPlace(noSyntax, 1)).toEqual({ line: 1, via: 'instruction' });
     expect(editPlace(noSyntax, 13)).toEqual({ line: 2, via: 'instruction' });
     expect(editPlace(noSyntax, 20)).toEqual({ line: 3, via: 'arg', argName: 'F' });
+    expect(editPlace(noSyntax, 28)).toEqual({ line: 4, via: 'instruction' });
   });
 
   it('applyEdits: any order in, back to front, byte for byte', () => {
