@@ -569,3 +569,39 @@ describe('rewriting in place', () => {
     expect(() => applyEdits('abcdef', [{ start: 4, end: 4, replacement: 'x' }, { start: 4, end: 4, replacement: 'y' }])).toThrow(new Error('overlapping edits at offset 4'));
   });
 });
+
+describe('stage dependency cycles', () => {
+  it('only the dependencies on a cycle are circular; several cycles, and a later stage off any cycle', () => {
+    const text = [
+      'FROM a AS s0', // 1
+      'COPY --from=s1 /a /a', // 2
+      'FROM a AS s1', // 3
+      'RUN --mount=from=s2 true', // 4
+      'FROM a AS s2', // 5
+      'COPY --from=s0 /a /a', // 6
+      'COPY --from=s3 /a /a', // 7
+      'FROM a AS s3', // 8
+      'FROM a AS s4', // 9
+      'COPY --from=s5 /a /a', // 10
+      'FROM a AS s5', // 11
+      'COPY --from=s4 /a /a', // 12
+      'COPY --from=s3 /a /a', // 13
+      'COPY --from=s2 /a /a', // 14
+    ].join('\n');
+    expect(errors(text)).toEqual([
+      { line: 2, message: 'circular dependency detected on stage: s0 (COPY --from=s1: it needs stage "s1", which needs it in turn)' },
+      { line: 4, message: 'circular dependency detected on stage: s1 (RUN --mount --from=s2: it needs stage "s2", which needs it in turn)' },
+      { line: 6, message: 'circular dependency detected on stage: s2 (COPY --from=s0: it needs stage "s0", which needs it in turn)' },
+      { line: 7, message: 'cannot copy from stage "s3", it needs to be defined before current stage "s2"' },
+      { line: 10, message: 'circular dependency detected on stage: s4 (COPY --from=s5: it needs stage "s5", which needs it in turn)' },
+      { line: 12, message: 'circular dependency detected on stage: s5 (COPY --from=s4: it needs stage "s4", which needs it in turn)' },
+    ]);
+    // the same stages, visited from the other end
+    const reversed = 'FROM a AS s0\nFROM a AS s1\nCOPY --from=s0 /a /a\nCOPY --from=s2 /a /a\nFROM a AS s2\nCOPY --from=s1 /a /a\nCOPY --from=s3 /a /a\nFROM a AS s3\nCOPY --from=s0 /a /a\n';
+    expect(errors(reversed)).toEqual([
+      { line: 4, message: 'circular dependency detected on stage: s1 (COPY --from=s2: it needs stage "s2", which needs it in turn)' },
+      { line: 6, message: 'circular dependency detected on stage: s2 (COPY --from=s1: it needs stage "s1", which needs it in turn)' },
+      { line: 7, message: 'cannot copy from stage "s3", it needs to be defined before current stage "s2"' },
+    ]);
+  });
+});
