@@ -151,10 +151,6 @@ class DirectiveReader {
     this.found.push({ name: name!, value: m[2]!, line: number, valueStart });
     return undefined;
   }
-
-  get isDone(): boolean {
-    return this.done;
-  }
 }
 
 /** The `# syntax=` image as BuildKit's DetectSyntax finds it: after a BOM and a `#!` line, `#` in column 0. */
@@ -162,7 +158,7 @@ function detectSyntax(lines: PhysicalLine[]): ParsedDockerfile['syntax'] {
   const reader = new DirectiveReader();
   const body = lines[0]?.text.startsWith('#!') ? lines.slice(1) : lines;
   for (const line of body) {
-    if (reader.read(line.text, line.start, line.number) !== undefined || reader.isDone) break;
+    if (reader.read(line.text, line.start, line.number) !== undefined) break; // (after the last directive, read does nothing)
   }
   const syntax = reader.found.find((d) => d.name === 'syntax');
   if (!syntax) return undefined;
@@ -200,9 +196,8 @@ function trimContinuation(piece: Piece, re: RegExp): { piece: Piece; continues: 
 const slicePiece = (p: Piece, from: number, to = p.text.length): Piece => ({ text: p.text.slice(from, to), offsets: p.offsets.slice(from, to) });
 
 function trimPiece(p: Piece): Piece {
-  const lead = /^\s*/.exec(p.text)![0].length;
-  const trail = /\s*$/.exec(p.text.slice(lead))![0].length;
-  return slicePiece(p, lead, p.text.length - trail);
+  // (white space only: the start is past the end, and the slice is empty)
+  return slicePiece(p, p.text.length - p.text.trimStart().length, p.text.trimEnd().length);
 }
 
 export function parseDockerfile(text: string): ParsedDockerfile {
@@ -230,7 +225,7 @@ export function parseDockerfile(text: string): ParsedDockerfile {
   while (i < lines.length) {
     const first = lines[i]!;
     i++;
-    const lead = /^\s*/.exec(first.text)![0].length;
+    const lead = first.text.length - first.text.trimStart().length;
     readDirective(first.text.slice(lead), first.start + lead, first.number);
     if (isCommentLine(first.text)) continue;
     let { piece, continues } = trimContinuation(pieceOf(first, lead), continuation);
@@ -275,8 +270,7 @@ function buildInstruction(line: Piece, number: number, endLine: number, escape: 
   if (trimmed.text === '') return undefined;
   const cmdEnd = /[\t\v\f\r ]|$/.exec(trimmed.text)!.index;
   const keyword = trimmed.text.slice(0, cmdEnd);
-  const afterCmd = slicePiece(trimmed, cmdEnd).text.search(/[^\t\v\f\r ]|$/) + cmdEnd;
-  const { flags, rest } = extractFlags(slicePiece(trimmed, afterCmd), escape);
+  const { flags, rest } = extractFlags(slicePiece(trimmed, cmdEnd), escape); // it skips the white space first
   const args = trimPiece(rest);
   const ins: Instruction = {
     keyword: keyword.toUpperCase(),
@@ -374,7 +368,7 @@ function parseArguments(ins: Instruction, args: Piece, escape: string, errors: D
     case 'HEALTHCHECK': {
       const sep = rest.search(/\s|$/);
       if (sep === 0) return undefined;
-      const next = sep + /^\s*/.exec(rest.slice(sep))![0].length;
+      const next = rest.length - rest.slice(sep).trimStart().length;
       const cmd: Instruction = { ...ins, words: [] };
       const error = parseMaybeJson(cmd, rest.slice(next), false);
       ins.words = [{ value: rest.slice(0, sep), start: 0 }, ...cmd.words.map((w) => ({ ...w, start: w.start < 0 ? -1 : w.start + next }))];
@@ -383,7 +377,7 @@ function parseArguments(ins: Instruction, args: Piece, escape: string, errors: D
     }
     case 'ONBUILD': {
       if (rest === '') return 'ONBUILD requires at least one argument';
-      const trigger = /^\S+/.exec(rest)![0].toUpperCase();
+      const trigger = rest.split(/\s/, 1)[0]!.toUpperCase();
       if (trigger === 'ONBUILD') return "Chaining ONBUILD via `ONBUILD ONBUILD` isn't allowed";
       if (trigger === 'MAINTAINER' || trigger === 'FROM') return `${trigger} isn't allowed as an ONBUILD trigger`;
       ins.sub = buildInstruction(args, ins.line, ins.endLine, escape, errors);
@@ -435,34 +429,25 @@ export function parseWords(rest: string, escape: string): Word[] {
   let word = '';
   let start = -1;
   let quote = '';
-  let blankOK = false;
+  // (A word with quotes keeps them, so only a lone escape token at the end of the line makes an empty one.)
   const flush = () => {
-    if (blankOK || word.length > 0) words.push({ value: word, start });
+    if (word.length > 0) words.push({ value: word, start });
     word = '';
     start = -1;
-    blankOK = false;
   };
   // One UTF-16 unit at a time: no character BuildKit treats specially (white space, quotes, escape) is outside the
   // BMP, and a surrogate pair is copied unit by unit into the same word.
   for (let pos = 0; pos < rest.length; ) {
     const ch = rest[pos]!;
     const space = !quote && isWhiteSpace(ch);
-    if (start < 0) {
-      if (space) {
-        pos++;
-        continue;
-      }
-      start = pos;
-    }
+    if (start < 0) start = pos; // a space between words starts an empty one that flush drops
     if (space) {
       flush();
       pos++;
       continue;
     }
-    if (!quote && (ch === "'" || ch === '"')) {
-      quote = ch;
-      blankOK = true;
-    } else if (quote && ch === quote) quote = '';
+    if (!quote && (ch === "'" || ch === '"')) quote = ch;
+    else if (quote && ch === quote) quote = '';
     pos++;
     // The escape token keeps itself and the next character (inside single quotes it is an ordinary character).
     if (ch === escape && quote !== "'") {
@@ -473,12 +458,12 @@ export function parseWords(rest: string, escape: string): Word[] {
     }
     word += ch;
   }
-  if (start >= 0) flush();
+  flush();
   return words;
 }
 
 /** Go's unicode.IsSpace, which BuildKit splits words with: JavaScript's \s, plus NEL (U+0085), less U+FEFF. */
-const isWhiteSpace = (ch: string) => ch === '\u0085' || (ch !== '\uFEFF' && /^\s$/.test(ch));
+const isWhiteSpace = (ch: string) => ch === '\u0085' || (ch !== '\uFEFF' && /\s/.test(ch));
 
 /** ENV and LABEL: `KEY value` (old form) or `KEY=value …`, as (key, value, separator) words. */
 function parseNameValue(ins: Instruction, rest: string, escape: string): string | undefined {
@@ -513,7 +498,7 @@ type HeredocName = Omit<Heredoc, 'content'>;
 /** One word as a heredoc start (`<<EOF`, `<<-'EOF'`, `3<<EOF`…): its name, or undefined, or an error message. */
 export function parseHeredoc(word: string): HeredocName | undefined | { error: string } {
   const m = HEREDOC_WORD.exec(word);
-  if (!m || m[3] === '') return undefined;
+  if (!m) return undefined; // (`<<` alone: no word, below)
   const plain = processWord(m[3]!, new Map(), { skipUnsetEnv: true });
   if (!plain.ok) return { error: plain.error };
   if (plain.words.length !== 1) return undefined;
@@ -817,7 +802,7 @@ function copyFromSite(ins: Instruction, from: Flag, stage: number, stages: Stage
     errors.push({ line: ins.line, message: `COPY --from=${value}: variable expansion is not supported for --from; define a stage with FROM using an ARG from the global scope instead` });
     return undefined;
   }
-  let target = -1;
+  let target: number;
   if (/^[+-]?\d+$/.test(value)) {
     target = Number(value);
     if (target < 0 || target >= stages.names.length) {

@@ -605,3 +605,64 @@ describe('stage dependency cycles', () => {
     ]);
   });
 });
+
+describe('edge cases, one at a time', () => {
+  it('lines and directives', () => {
+    expect(parseDockerfile('FROM a\rb\n').instructions[0]).toMatchObject({ args: 'a\rb', words: [{ value: 'a', start: 0 }, { value: 'b', start: 2 }] });
+    expect(parseDockerfile('xsyntax=a\nFROM b\n')).toMatchObject({ directives: [], syntax: undefined });
+    expect(parseDockerfile('#syntax = a\nFROM b\n').syntax).toEqual({ value: 'a', start: 10, line: 1 });
+  });
+
+  it('argument parsers', () => {
+    expect(errors('FROM a\nARG a =x\n')).toEqual([{ line: 2, message: 'ARG names can not be blank' }]);
+    expect(parseWords('\\', '\\')).toEqual([]);
+    expect(words('FROM a\nENV a=1 =x\n')).toEqual([
+      { value: 'a', start: 0 },
+      { value: '1', start: 2 },
+      { value: '=', start: -1 },
+      { value: '', start: 4 },
+      { value: 'x', start: 5 },
+      { value: '=', start: -1 },
+    ]);
+    expect(errors('FROM a\nENV a=1 =x\n')).toEqual([]);
+  });
+
+  it('<<- strips leading tabs only, all of them', () => {
+    const p = parseDockerfile('FROM a\nRUN <<-A\nA\t\n\t\tA\nUSER 1\n');
+    expect(p.instructions.map((i) => [i.keyword, i.endLine, i.heredocs.map((h) => h.content)])).toEqual([
+      ['FROM', 1, []],
+      ['RUN', 4, ['A\t\n']],
+      ['USER', 5, []],
+    ]);
+  });
+
+  it('FROM with three words that are not `AS name`', () => {
+    const text = 'FROM a b c\nFROM d\nCOPY --from=c /a /b\n';
+    expect(errors(text)).toEqual([{ line: 1, message: 'FROM requires either one or three arguments (image [AS name])' }]);
+    const [first, , copy] = sites(text);
+    expect(first).not.toHaveProperty('stageName');
+    expect(copy).toMatchObject({ kind: 'copy-from', isStage: false });
+  });
+
+  it('only --platform is the platform; a stage named as its own base is an image', () => {
+    expect(sites('FROM --foo=x a\n')[0]).not.toHaveProperty('platform');
+    expect(sites('FROM a\n')[0]).not.toHaveProperty('platform');
+    const text = 'FROM a AS a\nENV X=1\nCOPY $X /y\n';
+    expect(sites(text)[0]).toMatchObject({ resolved: 'a', isStage: false, stageName: 'a' });
+    expect(extractContextSources(parseDockerfile(text))).toEqual([{ keyword: 'COPY', line: 3, sources: ['1'], external: [] }]);
+  });
+
+  it('values expand with the file escape token; failed expansions and ENV before FROM set nothing', () => {
+    expect(sites('# escape=`\nARG A=a`$b\nFROM $A\n')[0]!.resolved).toBe('a$b');
+    expect(sites('ARG A=${B\nFROM x:$A\n')[0]).toMatchObject({ resolved: null, unresolved: ['A'] });
+    expect(sites('ENV E=x\nFROM a:$E\n')[0]).toMatchObject({ resolved: null, unresolved: ['E'] });
+    expect(extractContextSources(parseDockerfile('FROM a\nENV E=${B\nCOPY $E /d\n'))[0]!.external).toEqual(['$E']);
+    expect(sites('ARG E=\nFROM $E\n')[0]).toMatchObject({ resolved: '', offsets: [], insertAt: 14 });
+  });
+
+  it('COPY --from sites in full; a stage index of two digits', () => {
+    const text = 'FROM a\nCOPY --from=scratch /a /b\n';
+    expect(sites(text)[1]).toEqual({ kind: 'copy-from', line: 2, raw: 'scratch', resolved: 'scratch', offsets: [19, 20, 21, 22, 23, 24, 25], insertAt: 26, unresolved: [], isScratch: true, isStage: false });
+    expect(errors('FROM a\nCOPY --from=10 /a /b\n')).toEqual([{ line: 2, message: 'COPY --from=10: invalid stage index 10' }]);
+  });
+});
