@@ -901,7 +901,8 @@ function stronglyConnected(count: number, deps: StageDependency[]): number[] {
     while (work.length) {
       const frame = work[work.length - 1]!;
       const [v, i] = frame;
-      if (i === 0 && index[v] === -1) {
+      if (i === 0) {
+        // first time here: a stage is pushed only while unvisited, and visited right away
         index[v] = low[v] = next++;
         stack.push(v);
         onStack[v] = true;
@@ -1021,7 +1022,8 @@ export function applyEdits(text: string, edits: { start: number; end: number; re
   let limit = Infinity;
   let insertedAt: number | undefined; // two insertions at one offset would have no order
   for (const e of sorted) {
-    if (e.end > limit || (e.start === e.end && e.start === insertedAt)) throw new Error(`overlapping edits at offset ${e.start}`);
+    // (an edit starting where an insertion was made is sorted after it only if it is an insertion too)
+    if (e.end > limit || e.start === insertedAt) throw new Error(`overlapping edits at offset ${e.start}`);
     out = out.slice(0, e.start) + e.replacement + out.slice(e.end);
     limit = e.start;
     insertedAt = e.start === e.end ? e.start : undefined;

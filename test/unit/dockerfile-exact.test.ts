@@ -666,3 +666,36 @@ describe('edge cases, one at a time', () => {
     expect(errors('FROM a\nCOPY --from=10 /a /b\n')).toEqual([{ line: 2, message: 'COPY --from=10: invalid stage index 10' }]);
   });
 });
+
+describe('more exact cases', () => {
+  it('two cycles that both depend on an earlier stage are two components', () => {
+    const text = [
+      'FROM a AS s0', // 1
+      'FROM a AS s1', // 2
+      'COPY --from=s0 /a /a', // 3
+      'COPY --from=s2 /a /a', // 4
+      'FROM a AS s2', // 5
+      'COPY --from=s1 /a /a', // 6
+      'FROM a AS s3', // 7
+      'COPY --from=s0 /a /a', // 8
+      'COPY --from=s4 /a /a', // 9
+      'COPY --from=s1 /a /a', // 10
+      'FROM a AS s4', // 11
+      'COPY --from=s3 /a /a', // 12
+    ].join('\n');
+    expect(errors(text).map((e) => e.line)).toEqual([4, 6, 9, 12]);
+  });
+
+  it('CSV fields of a mount: a quote inside a field is a character; offsets of later fields', () => {
+    expect(sites('FROM a\nRUN --mount=from=a\\"b true\n')[1]).toMatchObject({ resolved: 'a"b', offsets: [24, 26, 27] });
+    expect(sites('FROM a\nRUN --mount=type=bind,from=i true\n')[1]).toMatchObject({ resolved: 'i', offsets: [32], insertAt: 33 });
+  });
+
+  it('COPY sources expand with the file escape token', () => {
+    expect(extractContextSources(parseDockerfile('# escape=`\nFROM a\nCOPY a`$b /d\n'))[0]!.sources).toEqual(['a$b']);
+  });
+
+  it('an insertion after a replacement that starts at the same offset', () => {
+    expect(applyEdits('abcdef', [{ start: 1, end: 1, replacement: 'X' }, { start: 1, end: 3, replacement: 'Y' }, { start: 0, end: 0, replacement: 'Z' }])).toBe('ZaXYdef');
+  });
+});
