@@ -688,7 +688,7 @@ describe('more exact cases', () => {
 
   it('CSV fields of a mount: a quote inside a field is a character; offsets of later fields', () => {
     expect(sites('FROM a\nRUN --mount=from=a\\"b true\n')[1]).toMatchObject({ resolved: 'a"b', offsets: [24, 26, 27] });
-    expect(sites('FROM a\nRUN --mount=type=bind,from=i true\n')[1]).toMatchObject({ resolved: 'i', offsets: [32], insertAt: 33 });
+    expect(sites('FROM a\nRUN --mount=type=bind,from=i true\n')[1]).toMatchObject({ resolved: 'i', offsets: [34], insertAt: 35 });
   });
 
   it('COPY sources expand with the file escape token', () => {
