@@ -121,3 +121,212 @@ describe('listTags follows Link pagination', () => {
     expect(seen[0]?.headers).not.toHaveProperty('authorization');
   });
 });
+
+/** A registry in memory behind the scripted fetch: manifests, blobs, uploads and mounts, as distribution does them. */
+function memoryRegistry() {
+  const manifests = new Map<string, { bytes: Buffer; mediaType: string }>();
+  const blobs = new Map<string, Buffer>();
+  const uploads = new Map<string, { repo: string; parts: Buffer[] }>();
+  let nextUpload = 0;
+  const route: Route = (req) => {
+    const url = new URL(req.url);
+    const path = url.pathname;
+    const head = req.method === 'HEAD';
+    if (path === '/v2/') return new Response('{}', { status: 200 });
+    let m = /^\/v2\/(.+)\/blobs\/uploads\/(.*)$/.exec(path);
+    if (m) {
+      const [, repo, id] = m as unknown as [string, string, string];
+      if (req.method === 'POST') {
+        const mount = url.searchParams.get('mount');
+        const from = url.searchParams.get('from');
+        if (mount && from && blobs.has(`${from}@${mount}`)) {
+          blobs.set(`${repo}@${mount}`, blobs.get(`${from}@${mount}`)!);
+          return new Response(null, { status: 201, headers: { location: `/v2/${repo}/blobs/${mount}` } });
+        }
+        const upload = `u${++nextUpload}`;
+        uploads.set(upload, { repo, parts: [] });
+        return new Response(null, { status: 202, headers: { location: `/v2/${repo}/blobs/uploads/${upload}?_state=0` } });
+      }
+      const upload = uploads.get(id);
+      if (!upload) return undefined;
+      if (req.method === 'DELETE') {
+        uploads.delete(id);
+        return new Response(null, { status: 204 });
+      }
+      if (req.method === 'PATCH') {
+        upload.parts.push(req.body ?? Buffer.alloc(0));
+        return new Response(null, { status: 202, headers: { location: `/v2/${repo}/blobs/uploads/${id}?_state=${upload.parts.length}` } });
+      }
+      if (req.method === 'PUT') {
+        const data = Buffer.concat([...upload.parts, req.body ?? Buffer.alloc(0)]);
+        const digest = url.searchParams.get('digest')!;
+        if (sha(data) !== digest) return new Response('{"errors":[{"code":"DIGEST_INVALID"}]}', { status: 400 });
+        blobs.set(`${repo}@${digest}`, data);
+        uploads.delete(id);
+        return new Response(null, { status: 201, headers: { 'docker-content-digest': digest } });
+      }
+      return undefined;
+    }
+    m = /^\/v2\/(.+)\/(manifests|blobs)\/([^/]+)$/.exec(path);
+    if (!m) return undefined;
+    const [, repo, kind, target] = m as unknown as [string, string, string, string];
+    if (kind === 'manifests') {
+      if (req.method === 'PUT') {
+        const bytes = req.body ?? Buffer.alloc(0);
+        const entry = { bytes, mediaType: req.headers['content-type'] ?? '' };
+        manifests.set(`${repo}@${target}`, entry);
+        manifests.set(`${repo}@${sha(bytes)}`, entry);
+        return new Response(null, { status: 201, headers: { 'docker-content-digest': sha(bytes) } });
+      }
+      const entry = manifests.get(`${repo}@${target}`);
+      if (!entry) return undefined;
+      if (req.method === 'DELETE') {
+        manifests.delete(`${repo}@${target}`);
+        return new Response(null, { status: 202 });
+      }
+      const headers = { 'content-type': entry.mediaType, 'content-length': String(entry.bytes.length), 'docker-content-digest': sha(entry.bytes) };
+      return new Response(head ? null : entry.bytes, { status: 200, headers });
+    }
+    const blob = blobs.get(`${repo}@${target}`);
+    if (!blob) return undefined;
+    return new Response(head ? null : blob, { status: 200, headers: { 'content-length': String(blob.length), 'content-type': 'application/octet-stream' } });
+  };
+  return { manifests, blobs, uploads, route };
+}
+
+const enc = (value: unknown) => Buffer.from(JSON.stringify(value));
+const CONFIG = enc({ architecture: 'amd64', os: 'linux', rootfs: { type: 'layers', diff_ids: [] } });
+const LAYER = Buffer.from('layer bytes, a few of them');
+const descriptor = (mediaType: string, bytes: Buffer) => ({ mediaType, digest: sha(bytes), size: bytes.length });
+const imageManifest = (config = CONFIG, layers = [LAYER]) =>
+  enc({ schemaVersion: 2, mediaType: MediaType.OciManifest, config: descriptor(MediaType.OciConfig, config), layers: layers.map((l) => descriptor(MediaType.OciLayer, l)) });
+
+/** The memory registry with one image at team/app:1 (and by digest). */
+function withImage() {
+  const mem = memoryRegistry();
+  const manifest = imageManifest();
+  mem.blobs.set(`team/app@${sha(CONFIG)}`, CONFIG);
+  mem.blobs.set(`team/app@${sha(LAYER)}`, LAYER);
+  for (const target of ['1', sha(manifest)]) mem.manifests.set(`team/app@${target}`, { bytes: manifest, mediaType: MediaType.OciManifest });
+  return { ...mem, manifest, digest: sha(manifest) };
+}
+
+const REF = { registry: HOST, repository: 'team/app', tag: '1' };
+const ACCEPT = [MediaType.OciIndex, MediaType.DockerManifestList, MediaType.OciManifest, MediaType.DockerManifest].join(', ');
+
+describe('manifests', () => {
+  it('HEADs a manifest with the Accept list and reads digest, media type (parameters cut) and size', async () => {
+    const mem = withImage();
+    const { client, seen } = scripted((req) => {
+      const res = mem.route(req);
+      if (req.method !== 'HEAD' || !res) return res;
+      return new Response(null, { status: 200, headers: { 'content-type': ` ${MediaType.OciManifest} ; charset=utf-8`, 'docker-content-digest': mem.digest, 'content-length': '321' } });
+    });
+    expect(await client.headManifest(REF)).toEqual({ digest: mem.digest, mediaType: MediaType.OciManifest, size: 321 });
+    expect(seen).toHaveLength(1);
+    expect(seen[0]).toMatchObject({ method: 'HEAD', url: `${ORIGIN}/v2/team/app/manifests/1`, headers: { accept: ACCEPT } });
+  });
+
+  it('reads the manifest when a HEAD leaves out the digest or the media type, and takes a missing length as 0', async () => {
+    const mem = withImage();
+    for (const headers of [{ 'content-type': MediaType.OciManifest }, { 'docker-content-digest': 'sha256:' + '0'.repeat(64) }]) {
+      const { client, seen } = scripted((req) => (req.method === 'HEAD' ? new Response(null, { status: 200, headers }) : mem.route(req)));
+      expect(await client.headManifest(REF)).toEqual({ digest: mem.digest, mediaType: MediaType.OciManifest, size: mem.manifest.length });
+      expect(seen.map((r) => r.method)).toEqual(['HEAD', 'GET']);
+    }
+    const { client } = scripted(() => new Response(null, { status: 200, headers: { 'content-type': MediaType.OciManifest, 'docker-content-digest': mem.digest } }));
+    expect(await client.headManifest(REF)).toEqual({ digest: mem.digest, mediaType: MediaType.OciManifest, size: 0 });
+  });
+
+  it('refuses a malformed digest header, and a digest other than the one asked for', async () => {
+    const bad = 'x'.repeat(100);
+    const { client } = scripted(() => new Response(null, { status: 200, headers: { 'content-type': MediaType.OciManifest, 'docker-content-digest': bad } }));
+    await expect(client.headManifest(REF)).rejects.toThrow(new RegistryError(`${HOST}/team/app:1: the registry answered with a malformed digest header (${JSON.stringify(bad.slice(0, 80))})`));
+    const mem = withImage();
+    const other = `sha256:${'e'.repeat(64)}`;
+    const byDigest = scripted(() => new Response(null, { status: 200, headers: { 'content-type': MediaType.OciManifest, 'docker-content-digest': mem.digest } }));
+    const ref = { registry: HOST, repository: 'team/app', digest: other };
+    const err = await byDigest.client.headManifest(ref).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(DigestMismatchError);
+    expect((err as Error).message).toBe(`${HOST}/team/app@${other}: the registry reports digest ${mem.digest}, not the one asked for; refused`);
+    expect(await byDigest.client.headManifest({ ...ref, digest: mem.digest })).toMatchObject({ digest: mem.digest });
+    expect(byDigest.seen.map((r) => r.url)).toEqual([`${ORIGIN}/v2/team/app/manifests/${other}`, `${ORIGIN}/v2/team/app/manifests/${mem.digest}`]);
+  });
+
+  it('asks for latest when a reference has neither tag nor digest', async () => {
+    const { client, seen } = scripted(() => undefined);
+    expect(await client.manifestExists({ registry: HOST, repository: 'team/app' })).toBe(false);
+    expect(seen[0]?.url).toBe(`${ORIGIN}/v2/team/app/manifests/latest`);
+  });
+
+  it('GETs the exact bytes with their digest, media type and size', async () => {
+    const mem = withImage();
+    const { client, seen } = scripted(mem.route);
+    const got = await client.getManifest({ ...REF, tag: undefined, digest: mem.digest });
+    expect(got).toMatchObject({ digest: mem.digest, mediaType: MediaType.OciManifest, size: mem.manifest.length });
+    expect(Buffer.from(got.bytes).equals(mem.manifest)).toBe(true);
+    expect(seen[0]).toMatchObject({ method: 'GET', url: `${ORIGIN}/v2/team/app/manifests/${mem.digest}`, headers: { accept: ACCEPT } });
+  });
+
+  it('refuses content that does not hash to the digest asked for or announced', async () => {
+    const mem = withImage();
+    const other = `sha256:${'e'.repeat(64)}`;
+    const serve = (announced?: string) =>
+      scripted(() => new Response(mem.manifest, { status: 200, headers: { 'content-type': MediaType.OciManifest, ...(announced === undefined ? {} : { 'docker-content-digest': announced }) } })).client;
+    const asked = await serve().getManifest({ registry: HOST, repository: 'team/app', digest: other }).catch((e: unknown) => e);
+    expect(asked).toBeInstanceOf(DigestMismatchError);
+    expect((asked as Error).message).toBe(`${HOST}/team/app@${other}: the manifest's content hashes to ${mem.digest}, not the requested digest`);
+    for (const announced of [other, 'not-a-digest']) {
+      const err = await serve(announced).getManifest(REF).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(DigestMismatchError);
+      expect((err as Error).message).toBe(`${HOST}/team/app:1: the manifest's content hashes to ${mem.digest}, the registry announced ${JSON.stringify(announced)}`);
+    }
+    expect((await serve('').getManifest(REF)).digest).toBe(mem.digest);
+    expect((await serve(mem.digest).getManifest(REF)).digest).toBe(mem.digest);
+  });
+
+  it('turns a malformed manifest into a RegistryError naming the reference', async () => {
+    const { client } = scripted(() => new Response('{"schemaVersion":2,"mediaType":"x"', { status: 200, headers: { 'content-type': MediaType.OciManifest } }));
+    const err = await client.getManifest(REF).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(RegistryError);
+    expect((err as Error).message).toMatch(new RegExp(`^${HOST}/team/app:1: the manifest is not valid JSON`));
+  });
+
+  it('PUTs exact bytes under the tag, the digest asked for, or their own digest', async () => {
+    const mem = memoryRegistry();
+    const { client, seen } = scripted(mem.route);
+    const bytes = imageManifest();
+    expect(await client.putManifest(REF, bytes, MediaType.OciManifest)).toBe(sha(bytes));
+    expect(await client.putManifest({ registry: HOST, repository: 'team/app', digest: `sha256:${'a'.repeat(64)}` }, bytes, MediaType.OciManifest)).toBe(sha(bytes));
+    expect(await client.putManifest({ registry: HOST, repository: 'team/app' }, bytes, 'x/y')).toBe(sha(bytes));
+    expect(seen.map((r) => `${r.method} ${r.url} ${r.headers['content-type']}`)).toEqual([
+      `PUT ${ORIGIN}/v2/team/app/manifests/1 ${MediaType.OciManifest}`,
+      `PUT ${ORIGIN}/v2/team/app/manifests/sha256:${'a'.repeat(64)} ${MediaType.OciManifest}`,
+      `PUT ${ORIGIN}/v2/team/app/manifests/${sha(bytes)} x/y`,
+    ]);
+    expect(seen.every((r) => r.body?.equals(bytes))).toBe(true);
+  });
+
+  it('accepts 200, 201 and 202 for a manifest PUT, and refuses a registry that stored other bytes', async () => {
+    const bytes = imageManifest();
+    for (const status of [200, 201, 202]) {
+      expect(await scripted(() => new Response(null, { status })).client.putManifest(REF, bytes, MediaType.OciManifest)).toBe(sha(bytes));
+    }
+    const other = `sha256:${'e'.repeat(64)}`;
+    const { client } = scripted(() => new Response(null, { status: 201, headers: { 'docker-content-digest': other } }));
+    await expect(client.putManifest(REF, bytes, MediaType.OciManifest)).rejects.toThrow(new DigestMismatchError(`${HOST}/team/app:1: the registry stored ${other}, we sent ${sha(bytes)}`));
+    await expect(scripted(() => new Response(null, { status: 204 })).client.putManifest(REF, bytes, MediaType.OciManifest)).rejects.toThrow(`push manifest ${HOST}/team/app:1: ${HOST} answered HTTP 204`);
+  });
+
+  it('DELETEs a manifest by digest, accepting 200 and 202', async () => {
+    const mem = withImage();
+    for (const status of [200, 202]) {
+      const { client, seen } = scripted(() => new Response(null, { status }));
+      await client.deleteManifest({ registry: HOST, repository: 'team/app', digest: mem.digest });
+      expect(seen.map((r) => `${r.method} ${r.url}`)).toEqual([`DELETE ${ORIGIN}/v2/team/app/manifests/${mem.digest}`]);
+    }
+    await expect(scripted(() => new Response(null, { status: 204 })).client.deleteManifest({ registry: HOST, repository: 'team/app', digest: mem.digest })).rejects.toThrow(
+      `delete ${HOST}/team/app@${mem.digest}: ${HOST} answered HTTP 204`,
+    );
+  });
+});
