@@ -330,3 +330,200 @@ describe('manifests', () => {
     );
   });
 });
+
+describe('images and configs', () => {
+  const platformImage = (mem: ReturnType<typeof memoryRegistry>, architecture: string) => {
+    const config = enc({ architecture, os: 'linux' });
+    const manifest = imageManifest(config);
+    mem.blobs.set(`team/app@${sha(config)}`, config);
+    mem.manifests.set(`team/app@${sha(manifest)}`, { bytes: manifest, mediaType: MediaType.OciManifest });
+    return manifest;
+  };
+  const withIndex = () => {
+    const mem = memoryRegistry();
+    const amd = platformImage(mem, 'amd64');
+    const arm = platformImage(mem, 'arm64');
+    const index = enc({
+      schemaVersion: 2,
+      mediaType: MediaType.OciIndex,
+      manifests: [
+        { ...descriptor(MediaType.OciManifest, amd), platform: { os: 'linux', architecture: 'amd64' } },
+        { ...descriptor(MediaType.OciManifest, arm), platform: { os: 'linux', architecture: 'arm64', variant: 'v8' } },
+        descriptor(MediaType.OciManifest, amd),
+      ],
+    });
+    for (const target of ['multi', sha(index)]) mem.manifests.set(`team/app@${target}`, { bytes: index, mediaType: MediaType.OciIndex });
+    return { ...mem, amd, arm, index };
+  };
+
+  it('gives a single-platform image as it is, whatever platform was asked for', async () => {
+    const mem = withImage();
+    const { client } = scripted(mem.route);
+    const image = await client.getImage(REF, { os: 'linux', architecture: 's390x' });
+    expect(image).toEqual({ manifest: JSON.parse(mem.manifest.toString()), digest: mem.digest, mediaType: MediaType.OciManifest });
+  });
+
+  it('picks the platform child of an index, naming every platform when none matches or none was asked for', async () => {
+    const mem = withIndex();
+    const { client, seen } = scripted(mem.route);
+    const ref = { ...REF, tag: 'multi' };
+    const image = await client.getImage(ref, { os: 'linux', architecture: 'arm64' });
+    expect(image).toEqual({ manifest: JSON.parse(mem.arm.toString()), digest: sha(mem.arm), mediaType: MediaType.OciManifest, index: { digest: sha(mem.index), mediaType: MediaType.OciIndex } });
+    expect(seen.map((r) => r.url)).toEqual([`${ORIGIN}/v2/team/app/manifests/multi`, `${ORIGIN}/v2/team/app/manifests/${sha(mem.arm)}`]);
+    const none = await client.getImage(ref, { os: 'linux', architecture: 's390x' }).catch((e: unknown) => e);
+    expect(none).toBeInstanceOf(NotFoundError);
+    expect((none as Error).message).toBe(`${HOST}/team/app:multi has no linux/s390x image (it has linux/amd64, linux/arm64/v8, ?)`);
+    const unasked = await client.getImage(ref).catch((e: unknown) => e);
+    expect(unasked).not.toBeInstanceOf(NotFoundError);
+    expect((unasked as Error).message).toBe(`${HOST}/team/app:multi is a multi-platform index (linux/amd64, linux/arm64/v8, ?): say which platform`);
+  });
+
+  it('refuses an index where an image manifest is needed', async () => {
+    const mem = withIndex();
+    const { client } = scripted(mem.route);
+    const ref = { ...REF, tag: 'multi' };
+    const m = await client.getManifest(ref);
+    expect(() => client.imageOf(m, ref)).toThrow(new RegistryError(`${HOST}/team/app:multi: expected an image manifest, found an index (${MediaType.OciIndex})`));
+    await expect(client.getConfig(REPO, m.manifest as never)).rejects.toThrow(new RegistryError(`${HOST}/team/app: the manifest has no config (is it an index?)`));
+  });
+
+  it('reads a config by its descriptor: the exact size, the digest, then the JSON', async () => {
+    const mem = withImage();
+    const { client, seen } = scripted(mem.route);
+    const manifest = client.imageOf(await client.getManifest(REF), REF);
+    expect(await client.getConfig(REPO, manifest)).toEqual(JSON.parse(CONFIG.toString()));
+    expect(seen.at(-1)).toMatchObject({ method: 'GET', url: `${ORIGIN}/v2/team/app/blobs/${sha(CONFIG)}` });
+    const what = `config ${sha(CONFIG)} in ${HOST}/team/app`;
+    const serving = (body: Buffer) => scripted((req) => (req.url.includes('/blobs/') ? new Response(body, { status: 200 }) : undefined)).client;
+    await expect(serving(CONFIG.subarray(1)).getConfig(REPO, manifest)).rejects.toThrow(new DigestMismatchError(`${what}: got ${CONFIG.length - 1} bytes, the descriptor says ${CONFIG.length}`));
+    const flipped = Buffer.from(CONFIG);
+    flipped[0] ^= 1;
+    await expect(serving(flipped).getConfig(REPO, manifest)).rejects.toThrow(new DigestMismatchError(`${what}: content hashes to ${sha(flipped)}; rejected`));
+    const notConfig = enc({ os: 'linux' });
+    const bad = { ...manifest, config: descriptor(MediaType.OciConfig, notConfig) };
+    const err = await serving(notConfig).getConfig(REPO, bad).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(RegistryError);
+    expect((err as Error).message).toBe(`config ${sha(notConfig)} in ${HOST}/team/app: malformed image config: architecture: Invalid input: expected string, received undefined`);
+  });
+
+  it('refuses a config descriptor larger than 4 MiB before asking for it, and reads one of exactly 4 MiB', async () => {
+    const { client, seen } = scripted(() => undefined);
+    const digest = `sha256:${'c'.repeat(64)}`;
+    const manifest = { schemaVersion: 2 as const, config: { mediaType: MediaType.OciConfig, digest, size: 4 * 1024 * 1024 + 1 }, layers: [] };
+    await expect(client.getConfig(REPO, manifest)).rejects.toThrow(`config ${digest} in ${HOST}/team/app: its descriptor says 4194305 bytes, more than the 4194304 allowed`);
+    expect(seen).toHaveLength(0);
+    await expect(client.getConfig(REPO, { ...manifest, config: { ...manifest.config, size: 4 * 1024 * 1024 } })).rejects.toBeInstanceOf(NotFoundError);
+    expect(seen).toHaveLength(1);
+  });
+});
+
+/** A body that sends `bytes` (in pieces of `piece`) and then, when `cut`, breaks the connection. */
+function body(bytes: Buffer, cut: boolean, piece = bytes.length || 1): ReadableStream<Uint8Array> {
+  let at = 0;
+  return new ReadableStream<Uint8Array>({
+    pull(controller) {
+      if (at < bytes.length) {
+        controller.enqueue(new Uint8Array(bytes.subarray(at, at + piece)));
+        at += piece;
+      } else if (cut) controller.error(new Error('connection cut'));
+      else controller.close();
+    },
+  });
+}
+
+/** A blob server that honours Range (unless told not to) and sends at most `perAnswer` bytes before a cut. */
+function blobServer(blob: Buffer, options: { perAnswer?: number; ignoreRange?: boolean; piece?: number } = {}): Route {
+  return (req) => {
+    if (!req.url.includes('/blobs/')) return undefined;
+    if (req.method === 'HEAD') return new Response(null, { status: 200 });
+    const from = options.ignoreRange ? 0 : Number(/bytes=(\d+)-/.exec(req.headers.range ?? '')?.[1] ?? 0);
+    const rest = blob.subarray(from);
+    const perAnswer = options.perAnswer ?? rest.length;
+    const cut = rest.length > perAnswer;
+    return new Response(body(rest.subarray(0, perAnswer), cut, options.piece), { status: from > 0 ? 206 : 200 });
+  };
+}
+
+const readAll = async (stream: Readable) => {
+  const parts: Buffer[] = [];
+  for await (const chunk of stream) parts.push(chunk as Buffer);
+  return Buffer.concat(parts);
+};
+
+describe('blobs', () => {
+  const BLOB = Buffer.from(Array.from({ length: 100 }, (_, i) => i));
+  const DIGEST = sha(BLOB);
+  const WHAT_BLOB = `blob ${DIGEST} in ${HOST}/team/app`;
+
+  it('HEADs a blob for its size (-1 when not given), and tells present from absent', async () => {
+    const { client, seen } = scripted((req) => {
+      if (req.url.endsWith(DIGEST)) return new Response(null, { status: 200, headers: { 'content-length': '100' } });
+      if (req.url.endsWith('1'.repeat(64))) return new Response(null, { status: 200 });
+      return undefined;
+    });
+    expect(await client.headBlob(REPO, DIGEST)).toBe(100);
+    expect(await client.headBlob(REPO, `sha256:${'1'.repeat(64)}`)).toBe(-1);
+    expect(await client.blobExists(REPO, DIGEST)).toBe(true);
+    expect(await client.blobExists(REPO, `sha256:${'2'.repeat(64)}`)).toBe(false);
+    expect(seen.map((r) => `${r.method} ${r.url}`)[0]).toBe(`HEAD ${ORIGIN}/v2/team/app/blobs/${DIGEST}`);
+  });
+
+  it('refuses a malformed digest before any request', () => {
+    const { client, seen } = scripted(() => undefined);
+    expect(() => client.openBlob(REPO, 'sha256:../../etc')).toThrow(RegistryError);
+    expect(seen).toHaveLength(0);
+  });
+
+  it('resumes a cut download with a Range request from where it broke', async () => {
+    const { client, seen } = scripted(blobServer(BLOB, { perAnswer: 40 }), { maxAttempts: 5 });
+    expect((await client.getBlob(REPO, DIGEST)).length).toBe(100);
+    expect(Buffer.from(await client.getBlob(REPO, DIGEST)).equals(BLOB)).toBe(true);
+    expect(seen.slice(0, 3).map((r) => r.headers.range)).toEqual([undefined, 'bytes=40-', 'bytes=80-']);
+  });
+
+  it('skips what it already has when the registry ignores Range', async () => {
+    let answers = 0;
+    const full = blobServer(BLOB, { ignoreRange: true, piece: 30 });
+    const { client, seen } = scripted((req) => (answers++ === 0 ? new Response(body(BLOB.subarray(0, 45), true, 30), { status: 200 }) : full(req)));
+    expect(Buffer.from(await client.getBlob(REPO, DIGEST)).equals(BLOB)).toBe(true);
+    expect(seen.map((r) => r.headers.range)).toEqual([undefined, 'bytes=45-']);
+  });
+
+  it('gives up after maxResumes resumes (3 by default) or when the attempt budget is spent', async () => {
+    const many = scripted(blobServer(BLOB, { perAnswer: 10 }), { maxAttempts: 10 });
+    await expect(many.client.getBlob(REPO, DIGEST)).rejects.toThrow(new RegistryError(`${WHAT_BLOB}: the connection broke at byte 40 (connection cut)`));
+    expect(many.seen).toHaveLength(4);
+    const one = scripted(blobServer(BLOB, { perAnswer: 10 }), { maxAttempts: 10 });
+    await expect(readAll(one.client.openBlob(REPO, DIGEST, { maxResumes: 1 }))).rejects.toThrow(`${WHAT_BLOB}: the connection broke at byte 20 (connection cut)`);
+    expect(one.seen).toHaveLength(2);
+    const budget = scripted(blobServer(BLOB, { perAnswer: 10 }), { maxAttempts: 2 });
+    await expect(budget.client.getBlob(REPO, DIGEST)).rejects.toThrow(`${WHAT_BLOB}: the connection broke at byte 20 (connection cut)`);
+    expect(budget.seen).toHaveLength(2);
+  });
+
+  it('gives a resume that brought 64 KiB a fresh attempt budget, and one that brought less none', async () => {
+    const window = 64 * 1024;
+    const big = Buffer.alloc(3 * window, 7);
+    const enough = scripted(blobServer(big, { perAnswer: window }), { maxAttempts: 2 });
+    expect((await enough.client.getBlob(REPO, sha(big))).length).toBe(big.length);
+    expect(enough.seen).toHaveLength(3);
+    const short = scripted(blobServer(big, { perAnswer: window - 1 }), { maxAttempts: 2 });
+    await expect(short.client.getBlob(REPO, sha(big))).rejects.toThrow(`the connection broke at byte ${2 * (window - 1)}`);
+    expect(short.seen).toHaveLength(2);
+  });
+
+  it('checks the size and the digest at the end, and cuts off a blob longer than its descriptor', async () => {
+    const { client, seen } = scripted(blobServer(BLOB, { piece: 30 }), { maxAttempts: 5 });
+    expect((await readAll(client.openBlob(REPO, DIGEST, { size: 100 }))).equals(BLOB)).toBe(true);
+    await expect(readAll(client.openBlob(REPO, DIGEST, { size: 101 }))).rejects.toThrow(new DigestMismatchError(`${WHAT_BLOB}: got 100 bytes, expected 101`));
+    seen.splice(0);
+    const over = await readAll(client.openBlob(REPO, DIGEST, { size: 99 })).catch((e: unknown) => e);
+    expect(over).toBeInstanceOf(DigestMismatchError);
+    expect((over as Error).message).toBe(`${WHAT_BLOB}: the registry sent more than the 99 bytes the descriptor gives; rejected`);
+    expect(seen).toHaveLength(1);
+    const other = `sha256:${'3'.repeat(64)}`;
+    const corrupt = await client.getBlob(REPO, other).catch((e: unknown) => e);
+    expect(corrupt).toBeInstanceOf(DigestMismatchError);
+    expect((corrupt as Error).message).toBe(`blob ${other} in ${HOST}/team/app: content hashes to ${DIGEST}; the blob is corrupt and was rejected`);
+  });
+});
