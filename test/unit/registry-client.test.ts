@@ -229,7 +229,7 @@ describe('manifests', () => {
 
   it('reads the manifest when a HEAD leaves out the digest or the media type, and takes a missing length as 0', async () => {
     const mem = withImage();
-    for (const headers of [{ 'content-type': MediaType.OciManifest }, { 'docker-content-digest': 'sha256:' + '0'.repeat(64) }]) {
+    for (const headers of [{ 'content-type': MediaType.OciManifest }, { 'docker-content-digest': 'sha256:' + '0'.repeat(64) }] as Record<string, string>[]) {
       const { client, seen } = scripted((req) => (req.method === 'HEAD' ? new Response(null, { status: 200, headers }) : mem.route(req)));
       expect(await client.headManifest(REF)).toEqual({ digest: mem.digest, mediaType: MediaType.OciManifest, size: mem.manifest.length });
       expect(seen.map((r) => r.method)).toEqual(['HEAD', 'GET']);
@@ -397,7 +397,7 @@ describe('images and configs', () => {
     const serving = (body: Buffer) => scripted((req) => (req.url.includes('/blobs/') ? new Response(body, { status: 200 }) : undefined)).client;
     await expect(serving(CONFIG.subarray(1)).getConfig(REPO, manifest)).rejects.toThrow(new DigestMismatchError(`${what}: got ${CONFIG.length - 1} bytes, the descriptor says ${CONFIG.length}`));
     const flipped = Buffer.from(CONFIG);
-    flipped[0] ^= 1;
+    flipped[0] = flipped[0]! ^ 1;
     await expect(serving(flipped).getConfig(REPO, manifest)).rejects.toThrow(new DigestMismatchError(`${what}: content hashes to ${sha(flipped)}; rejected`));
     const notConfig = enc({ os: 'linux' });
     const bad = { ...manifest, config: descriptor(MediaType.OciConfig, notConfig) };
@@ -525,5 +525,186 @@ describe('blobs', () => {
     const corrupt = await client.getBlob(REPO, other).catch((e: unknown) => e);
     expect(corrupt).toBeInstanceOf(DigestMismatchError);
     expect((corrupt as Error).message).toBe(`blob ${other} in ${HOST}/team/app: content hashes to ${DIGEST}; the blob is corrupt and was rejected`);
+  });
+});
+
+describe('uploads', () => {
+  const DST = { registry: HOST, repository: 'team/dst' };
+
+  it('skips a blob the registry has, and PUTs a small one whole after starting an upload', async () => {
+    const mem = withImage();
+    const { client, seen } = scripted(mem.route);
+    expect(await client.pushBlob(REPO, LAYER, 'x/layer')).toEqual({ mediaType: 'x/layer', digest: sha(LAYER), size: LAYER.length });
+    expect(seen.map((r) => r.method)).toEqual(['HEAD']);
+    seen.splice(0);
+    expect(await client.pushBlob(DST, LAYER)).toEqual({ mediaType: 'application/octet-stream', digest: sha(LAYER), size: LAYER.length });
+    expect(seen.map((r) => `${r.method} ${r.url}`)).toEqual([
+      `HEAD ${ORIGIN}/v2/team/dst/blobs/${sha(LAYER)}`,
+      `POST ${ORIGIN}/v2/team/dst/blobs/uploads/`,
+      `PUT ${ORIGIN}/v2/team/dst/blobs/uploads/u1?_state=0&digest=${encodeURIComponent(sha(LAYER))}`,
+    ]);
+    expect(seen[2]?.headers['content-type']).toBe('application/octet-stream');
+    expect(seen[2]?.body?.equals(LAYER)).toBe(true);
+    expect(mem.blobs.get(`team/dst@${sha(LAYER)}`)?.equals(LAYER)).toBe(true);
+  });
+
+  it('uploads a blob larger than the chunk size in PATCH chunks of exactly that size, then closes with PUT ?digest=', async () => {
+    const data = Buffer.from(Array.from({ length: 25 }, (_, i) => 65 + i));
+    const mem = memoryRegistry();
+    const { client, seen } = scripted(mem.route, { chunkSize: 10 });
+    await client.pushBlob(DST, data);
+    const writes = seen.filter((r) => r.method === 'PATCH' || r.method === 'PUT');
+    expect(writes.map((r) => `${r.method} ${r.url} ${r.headers['content-range']} ${r.headers['content-length']} ${r.body?.toString() ?? ''}`)).toEqual([
+      `PATCH ${ORIGIN}/v2/team/dst/blobs/uploads/u1?_state=0 0-9 10 ABCDEFGHIJ`,
+      `PATCH ${ORIGIN}/v2/team/dst/blobs/uploads/u1?_state=1 10-19 10 KLMNOPQRST`,
+      `PATCH ${ORIGIN}/v2/team/dst/blobs/uploads/u1?_state=2 20-24 5 UVWXY`,
+      `PUT ${ORIGIN}/v2/team/dst/blobs/uploads/u1?_state=3&digest=${encodeURIComponent(sha(data))} undefined 0 `,
+    ]);
+    expect(writes.every((r) => r.headers['content-type'] === 'application/octet-stream')).toBe(true);
+    expect(mem.blobs.get(`team/dst@${sha(data)}`)?.equals(data)).toBe(true);
+    // exactly the chunk size: one PUT
+    seen.splice(0);
+    await client.pushBlob(DST, data.subarray(0, 10));
+    expect(seen.map((r) => r.method)).toEqual(['HEAD', 'POST', 'PUT']);
+  });
+
+  it('re-chunks a stream whatever the sizes of its pieces', async () => {
+    const data = Buffer.from('abcdefghijklmnopqrstuvwxyz0123');
+    const mem = memoryRegistry();
+    const { client, seen } = scripted(mem.route, { chunkSize: 10 });
+    const pieces = [data.subarray(0, 3), data.subarray(3, 18), Buffer.alloc(0), data.subarray(18, 20), data.subarray(20)];
+    await client.pushBlobStream(DST, () => Readable.from(pieces), { digest: sha(data), size: data.length });
+    expect(seen.filter((r) => r.method === 'PATCH').map((r) => r.body?.toString())).toEqual(['abcdefghij', 'klmnopqrst', 'uvwxyz0123']);
+    expect(mem.blobs.get(`team/dst@${sha(data)}`)?.equals(data)).toBe(true);
+  });
+
+  it('keeps the upload location when a PATCH answer gives none', async () => {
+    const mem = memoryRegistry();
+    const { client, seen } = scripted((req) => {
+      const res = mem.route(req);
+      return req.method === 'PATCH' && res ? new Response(null, { status: 204 }) : res;
+    }, { chunkSize: 4 });
+    const data = Buffer.from('12345678');
+    await client.pushBlobStream(DST, () => Readable.from([data]), { digest: sha(data) });
+    expect(seen.filter((r) => r.method !== 'POST').map((r) => `${r.method} ${new URL(r.url).search}`)).toEqual(['PATCH ?_state=0', 'PATCH ?_state=0', `PUT ?_state=0&digest=${encodeURIComponent(sha(data))}`]);
+  });
+
+  it('cancels the upload and fails when the source gives another size than announced', async () => {
+    const mem = memoryRegistry();
+    const { client, seen } = scripted(mem.route, { chunkSize: 4 });
+    const data = Buffer.from('123456');
+    await expect(client.pushBlobStream(DST, () => Readable.from([data]), { digest: sha(data), size: 7 })).rejects.toThrow(
+      new RegistryError(`upload ${sha(data)} to ${HOST}/team/dst: the source gave 6 bytes, expected 7`),
+    );
+    expect(seen.map((r) => `${r.method} ${new URL(r.url).pathname}${new URL(r.url).search}`)).toEqual([
+      'POST /v2/team/dst/blobs/uploads/',
+      'PATCH /v2/team/dst/blobs/uploads/u1?_state=0',
+      'PATCH /v2/team/dst/blobs/uploads/u1?_state=1',
+      'DELETE /v2/team/dst/blobs/uploads/u1?_state=2',
+    ]);
+    expect(mem.uploads.size).toBe(0);
+  });
+
+  it('cancels the upload once, without retrying, when a PATCH fails, and keeps the PATCH error', async () => {
+    const mem = memoryRegistry();
+    const { client, seen } = scripted((req) => (req.method === 'PATCH' ? new Response('{"errors":[{"code":"DENIED"}]}', { status: 403 }) : req.method === 'DELETE' ? new Response(null, { status: 500 }) : mem.route(req)));
+    const data = Buffer.from('1234');
+    await expect(client.pushBlobStream(DST, () => Readable.from([data]), { digest: sha(data) })).rejects.toThrow(/denied access \(HTTP 403\)/);
+    expect(seen.map((r) => r.method)).toEqual(['POST', 'PATCH', 'DELETE']);
+  });
+
+  it('refuses an upload started without a Location', async () => {
+    const { client } = scripted((req) => (req.method === 'POST' ? new Response(null, { status: 202 }) : undefined));
+    await expect(client.pushBlob(DST, LAYER)).rejects.toThrow(new RegistryError(`${HOST} started an upload without a Location`));
+  });
+
+  it('mounts within a registry, cancels the upload a refusing registry started, and never mounts across registries', async () => {
+    const mem = withImage();
+    const { client, seen } = scripted(mem.route);
+    expect(await client.mountBlob(REPO, DST, sha(LAYER))).toBe(true);
+    expect(seen.map((r) => `${r.method} ${r.url}`)).toEqual([`POST ${ORIGIN}/v2/team/dst/blobs/uploads/?mount=${encodeURIComponent(sha(LAYER))}&from=team%2Fapp`]);
+    seen.splice(0);
+    const absent = `sha256:${'4'.repeat(64)}`;
+    expect(await client.mountBlob(REPO, DST, absent)).toBe(false);
+    expect(seen.map((r) => `${r.method} ${r.url}`)).toEqual([
+      `POST ${ORIGIN}/v2/team/dst/blobs/uploads/?mount=${encodeURIComponent(absent)}&from=team%2Fapp`,
+      `DELETE ${ORIGIN}/v2/team/dst/blobs/uploads/u1?_state=0`,
+    ]);
+    seen.splice(0);
+    const bare = scripted(() => new Response(null, { status: 202 }));
+    expect(await bare.client.mountBlob(REPO, DST, absent)).toBe(false);
+    expect(bare.seen).toHaveLength(1);
+    expect(await client.mountBlob({ registry: '127.0.0.1:6000', repository: 'team/app' }, DST, sha(LAYER))).toBe(false);
+    expect(seen).toHaveLength(0);
+    await expect(client.mountBlob(REPO, DST, 'sha256:nope')).rejects.toBeInstanceOf(RegistryError);
+    expect(seen).toHaveLength(0);
+  });
+});
+
+describe('copy', () => {
+  it('mounts blobs within a registry, tags the destination, and reports each blob', async () => {
+    const mem = withImage();
+    const { client, seen } = scripted(mem.route);
+    const lines: string[] = [];
+    const stats = await client.copy(REF, { registry: HOST, repository: 'team/dst', tag: '2' }, (line) => lines.push(line));
+    expect(stats).toEqual({ digest: mem.digest, mediaType: MediaType.OciManifest, blobsCopied: 0, blobsMounted: 2, blobsSkipped: 0, bytesCopied: 0 });
+    expect(lines).toEqual([`${sha(CONFIG).slice(7, 19)} done (0 copied, 1 mounted, 0 present)`, `${sha(LAYER).slice(7, 19)} done (0 copied, 2 mounted, 0 present)`]);
+    expect(seen.filter((r) => r.method === 'PUT').map((r) => r.url)).toEqual([`${ORIGIN}/v2/team/dst/manifests/2`]);
+    expect(mem.manifests.get('team/dst@2')?.bytes.equals(mem.manifest)).toBe(true);
+  });
+
+  it('streams blobs to another registry, then skips them the second time; without a tag it puts by digest', async () => {
+    const mem = withImage();
+    const { client, seen } = scripted(mem.route);
+    const dst = { registry: '127.0.0.1:6000', repository: 'far/app' };
+    const first = await client.copy(REF, dst);
+    expect(first).toEqual({ digest: mem.digest, mediaType: MediaType.OciManifest, blobsCopied: 2, blobsMounted: 0, blobsSkipped: 0, bytesCopied: CONFIG.length + LAYER.length });
+    expect(seen.some((r) => r.url.includes('mount='))).toBe(false);
+    expect(mem.blobs.get(`far/app@${sha(LAYER)}`)?.equals(LAYER)).toBe(true);
+    expect(seen.filter((r) => r.url.includes('/manifests/') && r.method === 'PUT').map((r) => r.url)).toEqual([`http://127.0.0.1:6000/v2/far/app/manifests/${mem.digest}`]);
+    const again = await client.copy(REF, { ...dst, tag: 'x', digest: `sha256:${'9'.repeat(64)}` });
+    expect(again).toEqual({ ...first, blobsCopied: 0, blobsSkipped: 2, bytesCopied: 0 });
+    expect(mem.manifests.get('far/app@x')?.bytes.equals(mem.manifest)).toBe(true);
+  });
+
+  it('copies an index with its children, skipping the children already there', async () => {
+    const mem = withImage();
+    const index = enc({ schemaVersion: 2, mediaType: MediaType.OciIndex, manifests: [{ ...descriptor(MediaType.OciManifest, mem.manifest), platform: { os: 'linux', architecture: 'amd64' } }] });
+    mem.manifests.set('team/app@multi', { bytes: index, mediaType: MediaType.OciIndex });
+    const { client, seen } = scripted(mem.route);
+    const dst = { registry: HOST, repository: 'team/dst', tag: 'multi' };
+    const first = await client.copy({ ...REF, tag: 'multi' }, dst);
+    expect(first).toEqual({ digest: sha(index), mediaType: MediaType.OciIndex, blobsCopied: 0, blobsMounted: 2, blobsSkipped: 0, bytesCopied: 0 });
+    expect(seen.filter((r) => r.method === 'PUT').map((r) => r.url)).toEqual([`${ORIGIN}/v2/team/dst/manifests/${mem.digest}`, `${ORIGIN}/v2/team/dst/manifests/multi`]);
+    seen.splice(0);
+    const again = await client.copy({ ...REF, tag: 'multi' }, dst);
+    expect(again).toEqual({ ...first, blobsMounted: 0 });
+    expect(seen.map((r) => `${r.method} ${new URL(r.url).pathname}`)).toEqual([
+      'GET /v2/team/app/manifests/multi',
+      `HEAD /v2/team/dst/manifests/${mem.digest}`,
+      'PUT /v2/team/dst/manifests/multi',
+    ]);
+  });
+});
+
+describe('ping and engine access', () => {
+  it('pings /v2/, retrying unless told to try once', async () => {
+    const ok = scripted(() => new Response('{}', { status: 200 }));
+    await ok.client.ping(HOST);
+    expect(ok.seen.map((r) => `${r.method} ${r.url}`)).toEqual([`GET ${ORIGIN}/v2/`]);
+    const down = scripted(() => new Response('', { status: 503 }));
+    await expect(down.client.ping(HOST)).rejects.toThrow(new RegistryError(`registry ${HOST}: ${HOST} answered HTTP 503 after 2 attempts`, 503));
+    expect(down.seen).toHaveLength(2);
+    down.seen.splice(0);
+    await expect(down.client.ping(HOST, { once: true })).rejects.toThrow(new RegistryError(`registry ${HOST}: ${HOST} answered HTTP 503`, 503));
+    expect(down.seen).toHaveLength(1);
+  });
+
+  it('tells a build engine the credentials and the scheme it uses for a registry', async () => {
+    const credential = { username: 'u', password: 'p' };
+    const client = new RegistryClient({ insecureRegistries: ['plain.example:5000'], credentials: { explicit: { 'reg.example': credential }, env: { DOCKER_CONFIG: '/nonexistent' } } });
+    expect(await client.engineAccess('reg.example')).toEqual({ credential, plainHttp: false });
+    expect(await client.engineAccess('plain.example:5000')).toEqual({ credential: undefined, plainHttp: true });
+    expect(await client.engineAccess(HOST)).toEqual({ credential: undefined, plainHttp: true });
   });
 });
