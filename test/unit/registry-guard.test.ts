@@ -2,7 +2,7 @@
  * guard.ts on its own: bounded reads, the origin rules of redirects, the attempt clock, progress bodies. The
  * fetch behind fetchFollowing is a stand-in that answers from a script and records what it was sent.
  */
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import {
   AttemptClock,
   fetchFollowing,
@@ -182,6 +182,52 @@ describe('guardBody', () => {
     expect(err).toBeInstanceOf(IdleTimeoutError);
     expect((err as Error).message).toBe('gone quiet');
     expect(s.cancelled()).toBeInstanceOf(IdleTimeoutError);
+  });
+});
+
+describe('guardBody windows (fake time)', () => {
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+  /** A guarded body fed by hand, at fake times from 1000 ms on, with a 100 ms idle limit. */
+  const setup = async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'performance'] });
+    await vi.advanceTimersByTimeAsync(1000);
+    let source!: ReadableStreamDefaultController<Uint8Array>;
+    const clock = new AttemptClock(100);
+    const res = guardBody(new Response(new ReadableStream<Uint8Array>({ start: (c) => void (source = c) })), clock);
+    return { clock, source, reader: res.body!.getReader() };
+  };
+
+  it('counts a window that brought 64 KiB as good, and fails the next silent one at its end', async () => {
+    const { clock, source, reader } = await setup();
+    await vi.advanceTimersByTimeAsync(50);
+    source.enqueue(new Uint8Array(64 * 1024));
+    expect((await reader.read()).value?.byteLength).toBe(64 * 1024);
+    const next = reader.read().catch((e: unknown) => e);
+    await vi.advanceTimersByTimeAsync(149);
+    expect(clock.signal.aborted).toBe(false);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(clock.signal.aborted).toBe(true);
+    const err = await next;
+    expect(err).toBeInstanceOf(IdleTimeoutError);
+    expect((err as Error).message).toBe('the body stalled: 0 bytes in 0.1 s');
+  });
+
+  it('fails a window that brought less than 64 KiB, counting only the time a read was waiting', async () => {
+    const { clock, source, reader } = await setup();
+    await vi.advanceTimersByTimeAsync(50);
+    source.enqueue(new Uint8Array(64 * 1024 - 1));
+    // nobody reads from 50 to 120 ms: that time is not the server's
+    await vi.advanceTimersByTimeAsync(70);
+    expect(clock.signal.aborted).toBe(false);
+    expect((await reader.read()).value?.byteLength).toBe(64 * 1024 - 1);
+    const next = reader.read().catch((e: unknown) => e);
+    await vi.advanceTimersByTimeAsync(49);
+    expect(clock.signal.aborted).toBe(false);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(clock.signal.aborted).toBe(true);
+    expect((await next as Error).message).toBe('the body stalled: 65535 bytes in 0.1 s');
   });
 });
 
