@@ -138,6 +138,13 @@ describe('AttemptClock', () => {
     expect(called).toBe(10);
     expect(custom.signal.aborted).toBe(false);
   });
+
+  it('never keeps the process alive with its countdown', () => {
+    const clock = new AttemptClock(60_000);
+    clock.arm(60_000);
+    expect((clock as unknown as { timer: NodeJS.Timeout }).timer.hasRef()).toBe(false);
+    clock.disarm();
+  });
 });
 
 describe('guardBody', () => {

@@ -68,7 +68,8 @@ export class AttemptClock {
 
   abort(why: string): void {
     this.disarm();
-    if (!this.controller.signal.aborted) this.controller.abort(new IdleTimeoutError(why));
+    // A second abort changes nothing: an aborted signal keeps its first reason.
+    this.controller.abort(new IdleTimeoutError(why));
   }
 
   /** The IdleTimeoutError when the clock ended the attempt, else the error as it came. */
@@ -172,7 +173,8 @@ function onAbort(clock: AttemptClock, reader: ReadableStreamDefaultReader<Uint8A
     then(clock.signal.reason);
     reader.cancel(clock.signal.reason).catch(() => undefined);
   };
-  clock.signal.addEventListener('abort', listener, { once: true });
+  // An AbortSignal fires 'abort' once at most.
+  clock.signal.addEventListener('abort', listener);
   return () => clock.signal.removeEventListener('abort', listener);
 }
 
