@@ -133,6 +133,11 @@ function memoryRegistry() {
     const path = url.pathname;
     const head = req.method === 'HEAD';
     if (path === '/v2/') return new Response('{}', { status: 200 });
+    const list = /^\/v2\/(.+)\/tags\/list$/.exec(path);
+    if (list) {
+      const tags = [...manifests.keys()].filter((k) => k.startsWith(`${list[1]}@`) && !k.includes('@sha256:')).map((k) => k.slice(k.indexOf('@') + 1));
+      return tagPage(tags);
+    }
     let m = /^\/v2\/(.+)\/blobs\/uploads\/(.*)$/.exec(path);
     if (m) {
       const [, repo, id] = m as unknown as [string, string, string];
@@ -706,5 +711,64 @@ describe('ping and engine access', () => {
     expect(await client.engineAccess('reg.example')).toEqual({ credential, plainHttp: false });
     expect(await client.engineAccess('plain.example:5000')).toEqual({ credential: undefined, plainHttp: true });
     expect(await client.engineAccess(HOST)).toEqual({ credential: undefined, plainHttp: true });
+  });
+});
+
+describe('token scopes', () => {
+  /** Bearer auth in front of a route: the token names the scopes it was issued for. */
+  const bearer =
+    (route: Route): Route =>
+    (req) => {
+      const url = new URL(req.url);
+      if (url.pathname === '/token') return Response.json({ token: `tok:${url.searchParams.getAll('scope').join(' ')}` });
+      if (!req.headers.authorization?.startsWith('Bearer tok:')) {
+        return new Response('', { status: 401, headers: { 'www-authenticate': `Bearer realm="${ORIGIN}/token",service="test"` } });
+      }
+      return route(req);
+    };
+  /** Each authorized registry request as "METHOD path scopes". */
+  const granted = (seen: Seen[]) =>
+    seen.filter((r) => r.headers.authorization && !r.url.includes('/token')).map((r) => `${r.method} ${new URL(r.url).pathname} ${r.headers.authorization!.slice('Bearer tok:'.length)}`);
+
+  it('asks for pull to read and pull,push to write, per repository', async () => {
+    const mem = withImage();
+    const { client, seen } = scripted(bearer(mem.route), { chunkSize: 8 });
+    const dst = { registry: HOST, repository: 'team/dst' };
+    await client.listTags(REPO);
+    await client.headManifest(REF);
+    const manifest = client.imageOf(await client.getManifest(REF), REF);
+    await client.getConfig(REPO, manifest);
+    await client.headBlob(REPO, sha(LAYER));
+    expect(granted(seen)).toEqual([
+      'GET /v2/team/app/tags/list repository:team/app:pull',
+      'HEAD /v2/team/app/manifests/1 repository:team/app:pull',
+      'GET /v2/team/app/manifests/1 repository:team/app:pull',
+      `GET /v2/team/app/blobs/${sha(CONFIG)} repository:team/app:pull`,
+      `HEAD /v2/team/app/blobs/${sha(LAYER)} repository:team/app:pull`,
+    ]);
+    seen.splice(0);
+    await client.mountBlob(REPO, dst, sha(LAYER));
+    await client.mountBlob(REPO, dst, `sha256:${'5'.repeat(64)}`);
+    await client.pushBlob(dst, Buffer.from('small'));
+    await client.pushBlob(dst, Buffer.from('larger than eight'));
+    await client.putManifest({ ...dst, tag: 't' }, mem.manifest, MediaType.OciManifest);
+    await client.deleteManifest({ ...dst, digest: mem.digest });
+    const push = 'repository:team/dst:pull,push';
+    expect(granted(seen)).toEqual([
+      `POST /v2/team/dst/blobs/uploads/ repository:team/app:pull ${push}`,
+      `POST /v2/team/dst/blobs/uploads/ repository:team/app:pull ${push}`,
+      `DELETE /v2/team/dst/blobs/uploads/u1 ${push}`,
+      `HEAD /v2/team/dst/blobs/${sha(Buffer.from('small'))} repository:team/dst:pull`,
+      `POST /v2/team/dst/blobs/uploads/ ${push}`,
+      `PUT /v2/team/dst/blobs/uploads/u2 ${push}`,
+      `HEAD /v2/team/dst/blobs/${sha(Buffer.from('larger than eight'))} repository:team/dst:pull`,
+      `POST /v2/team/dst/blobs/uploads/ ${push}`,
+      `PATCH /v2/team/dst/blobs/uploads/u3 ${push}`,
+      `PATCH /v2/team/dst/blobs/uploads/u3 ${push}`,
+      `PATCH /v2/team/dst/blobs/uploads/u3 ${push}`,
+      `PUT /v2/team/dst/blobs/uploads/u3 ${push}`,
+      `PUT /v2/team/dst/manifests/t ${push}`,
+      `DELETE /v2/team/dst/manifests/${mem.digest} repository:team/dst:delete ${push}`,
+    ]);
   });
 });
