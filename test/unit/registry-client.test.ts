@@ -290,6 +290,14 @@ describe('manifests', () => {
     expect((await serve(mem.digest).getManifest(REF)).digest).toBe(mem.digest);
   });
 
+  it('checks the media type the registry sent against the one the manifest declares', async () => {
+    const mem = withImage();
+    const { client } = scripted(() => new Response(mem.manifest, { status: 200, headers: { 'content-type': `${MediaType.OciIndex}; charset=utf-8` } }));
+    await expect(client.getManifest(REF)).rejects.toThrow(
+      new RegistryError(`${HOST}/team/app:1: the manifest says its media type is ${MediaType.OciManifest} but the registry sent ${MediaType.OciIndex}`),
+    );
+  });
+
   it('turns a malformed manifest into a RegistryError naming the reference', async () => {
     const { client } = scripted(() => new Response('{"schemaVersion":2,"mediaType":"x"', { status: 200, headers: { 'content-type': MediaType.OciManifest } }));
     const err = await client.getManifest(REF).catch((e: unknown) => e);
@@ -616,6 +624,21 @@ describe('uploads', () => {
     const data = Buffer.from('1234');
     await expect(client.pushBlobStream(DST, () => Readable.from([data]), { digest: sha(data) })).rejects.toThrow(/denied access \(HTTP 403\)/);
     expect(seen.map((r) => r.method)).toEqual(['POST', 'PATCH', 'DELETE']);
+  });
+
+  it('sends each full chunk as soon as it has it, and nothing for an empty source', async () => {
+    const mem = memoryRegistry();
+    const { client, seen } = scripted(mem.route, { chunkSize: 4 });
+    async function* thenBreak() {
+      yield Buffer.from('1234');
+      throw new Error('source broke');
+    }
+    await expect(client.pushBlobStream(DST, () => Readable.from(thenBreak()), { digest: sha(Buffer.from('1234')) })).rejects.toThrow('source broke');
+    expect(seen.map((r) => `${r.method} ${r.body?.toString() ?? ''}`)).toEqual(['POST ', 'PATCH 1234', 'DELETE ']);
+    seen.splice(0);
+    await client.pushBlobStream(DST, () => Readable.from([]), { digest: sha(Buffer.alloc(0)), size: 0 });
+    expect(seen.map((r) => r.method)).toEqual(['POST', 'PUT']);
+    expect(mem.blobs.get(`team/dst@${sha(Buffer.alloc(0))}`)).toEqual(Buffer.alloc(0));
   });
 
   it('refuses an upload started without a Location', async () => {

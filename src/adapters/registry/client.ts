@@ -129,7 +129,8 @@ export class RegistryClient {
     }
     if (!isDigest(digest)) throw new RegistryError(`${formatReference(ref)}: the registry answered with a malformed digest header (${JSON.stringify(digest.slice(0, 80))})`);
     if (ref.digest && digest !== ref.digest) throw new DigestMismatchError(`${formatReference(ref)}: the registry reports digest ${digest}, not the one asked for; refused`);
-    return { digest, mediaType, size: Number(res.headers.get('content-length') ?? 0) };
+    // No Content-Length: Number(null) is 0.
+    return { digest, mediaType, size: Number(res.headers.get('content-length')) };
   }
 
   async getManifest(ref: ImageReference): Promise<Manifest> {
@@ -258,7 +259,8 @@ export class RegistryClient {
         MAX_MANIFEST_BYTES,
       );
       tags.push(...parseTagPage(bytes, what));
-      const link = /<([^>]+)>\s*;\s*rel="?next"?/.exec(response.headers.get('link') ?? '')?.[1];
+      // No Link header: String(null) is "null", which matches no Link.
+      const link = /<([^>]+)>\s*;\s*rel="?next"?/.exec(String(response.headers.get('link')))?.[1];
       next = link ? this.transport.resolve(repo.registry, link, url.href) : undefined;
     }
     return tags;
@@ -461,7 +463,8 @@ export class RegistryClient {
       stats.blobsSkipped++;
       return;
     }
-    if (src.registry === dst.registry && (await this.mountBlob(src, dst, blob.digest))) {
+    // mountBlob answers false, without a request, across registries.
+    if (await this.mountBlob(src, dst, blob.digest)) {
       stats.blobsMounted++;
       return;
     }
@@ -552,10 +555,8 @@ async function* chunked(stream: Readable, size: number): AsyncGenerator<Buffer> 
       length = 0;
       chunk = chunk.subarray(take);
     }
-    if (chunk.length) {
-      parts.push(chunk);
-      length += chunk.length;
-    }
+    parts.push(chunk);
+    length += chunk.length;
   }
   if (length > 0) yield Buffer.concat(parts);
 }
