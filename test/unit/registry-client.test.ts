@@ -281,10 +281,10 @@ describe('manifests', () => {
     const asked = await serve().getManifest({ registry: HOST, repository: 'team/app', digest: other }).catch((e: unknown) => e);
     expect(asked).toBeInstanceOf(DigestMismatchError);
     expect((asked as Error).message).toBe(`${HOST}/team/app@${other}: the manifest's content hashes to ${mem.digest}, not the requested digest`);
-    for (const announced of [other, 'not-a-digest']) {
+    for (const announced of [other, 'not-a-digest', `${'y'.repeat(80)}zzz`]) {
       const err = await serve(announced).getManifest(REF).catch((e: unknown) => e);
       expect(err).toBeInstanceOf(DigestMismatchError);
-      expect((err as Error).message).toBe(`${HOST}/team/app:1: the manifest's content hashes to ${mem.digest}, the registry announced ${JSON.stringify(announced)}`);
+      expect((err as Error).message).toBe(`${HOST}/team/app:1: the manifest's content hashes to ${mem.digest}, the registry announced ${JSON.stringify(announced.slice(0, 80))}`);
     }
     expect((await serve('').getManifest(REF)).digest).toBe(mem.digest);
     expect((await serve(mem.digest).getManifest(REF)).digest).toBe(mem.digest);
@@ -479,6 +479,8 @@ describe('blobs', () => {
     expect(await client.blobExists(REPO, DIGEST)).toBe(true);
     expect(await client.blobExists(REPO, `sha256:${'2'.repeat(64)}`)).toBe(false);
     expect(seen.map((r) => `${r.method} ${r.url}`)[0]).toBe(`HEAD ${ORIGIN}/v2/team/app/blobs/${DIGEST}`);
+    const denied = scripted(() => new Response(null, { status: 403 }));
+    await expect(denied.client.headBlob(REPO, DIGEST)).rejects.toThrow(`${WHAT_BLOB}: ${HOST} denied access (HTTP 403)`);
   });
 
   it('refuses a malformed digest before any request', () => {
@@ -491,7 +493,8 @@ describe('blobs', () => {
     const { client, seen } = scripted(blobServer(BLOB, { perAnswer: 40 }), { maxAttempts: 5 });
     expect((await client.getBlob(REPO, DIGEST)).length).toBe(100);
     expect(Buffer.from(await client.getBlob(REPO, DIGEST)).equals(BLOB)).toBe(true);
-    expect(seen.slice(0, 3).map((r) => r.headers.range)).toEqual([undefined, 'bytes=40-', 'bytes=80-']);
+    expect(seen.slice(0, 3).map((r) => `${r.method} ${r.headers.range}`)).toEqual(['GET undefined', 'GET bytes=40-', 'GET bytes=80-']);
+    expect(client.openBlob(REPO, DIGEST).readableObjectMode).toBe(false);
   });
 
   it('skips what it already has when the registry ignores Range', async () => {
@@ -504,7 +507,10 @@ describe('blobs', () => {
 
   it('gives up after maxResumes resumes (3 by default) or when the attempt budget is spent', async () => {
     const many = scripted(blobServer(BLOB, { perAnswer: 10 }), { maxAttempts: 10 });
-    await expect(many.client.getBlob(REPO, DIGEST)).rejects.toThrow(new RegistryError(`${WHAT_BLOB}: the connection broke at byte 40 (connection cut)`));
+    const broke = (await many.client.getBlob(REPO, DIGEST).catch((e: unknown) => e)) as RegistryError;
+    expect(broke).toBeInstanceOf(RegistryError);
+    expect(broke.message).toBe(`${WHAT_BLOB}: the connection broke at byte 40 (connection cut)`);
+    expect((broke.cause as Error).message).toBe('connection cut');
     expect(many.seen).toHaveLength(4);
     const one = scripted(blobServer(BLOB, { perAnswer: 10 }), { maxAttempts: 10 });
     await expect(readAll(one.client.openBlob(REPO, DIGEST, { maxResumes: 1 }))).rejects.toThrow(`${WHAT_BLOB}: the connection broke at byte 20 (connection cut)`);
@@ -641,6 +647,23 @@ describe('uploads', () => {
     expect(mem.blobs.get(`team/dst@${sha(Buffer.alloc(0))}`)).toEqual(Buffer.alloc(0));
   });
 
+  it('names the operation when an upload or a mount fails', async () => {
+    const failing = (method: string) => scripted((req) => (req.method === method ? new Response(null, { status: 400 }) : memoryRegistry().route(req)));
+    await expect(failing('POST').client.pushBlob(DST, LAYER)).rejects.toThrow(`start upload to ${HOST}/team/dst: ${HOST} answered HTTP 400`);
+    await expect(failing('PUT').client.pushBlob(DST, LAYER)).rejects.toThrow(`upload ${sha(LAYER)} to ${HOST}/team/dst: ${HOST} answered HTTP 400`);
+    await expect(failing('POST').client.mountBlob(REPO, DST, sha(LAYER))).rejects.toThrow(`mount ${sha(LAYER)} from team/app into team/dst: ${HOST} answered HTTP 400`);
+    await expect(failing('POST').client.mountBlob(REPO, DST, 'sha256:nope')).rejects.toThrow(/^mount into 127\.0\.0\.1:5999\/team\/dst: "sha256:nope" is not a valid digest/);
+  });
+
+  it('cancels the body of the answer to an upload cancel', async () => {
+    let cancelled = false;
+    const answer = () => new Response(new ReadableStream({ cancel: () => void (cancelled = true) }), { status: 200 });
+    const mem = memoryRegistry();
+    const { client } = scripted((req) => (req.method === 'DELETE' ? answer() : mem.route(req)));
+    expect(await client.mountBlob(REPO, DST, sha(LAYER))).toBe(false);
+    expect(cancelled).toBe(true);
+  });
+
   it('refuses an upload started without a Location', async () => {
     const { client } = scripted((req) => (req.method === 'POST' ? new Response(null, { status: 202 }) : undefined));
     await expect(client.pushBlob(DST, LAYER)).rejects.toThrow(new RegistryError(`${HOST} started an upload without a Location`));
@@ -695,6 +718,16 @@ describe('copy', () => {
     expect(mem.manifests.get('far/app@x')?.bytes.equals(mem.manifest)).toBe(true);
   });
 
+  it('holds a copied blob to the size its descriptor gives', async () => {
+    const mem = withImage();
+    const understated = enc({ schemaVersion: 2, mediaType: MediaType.OciManifest, config: descriptor(MediaType.OciConfig, CONFIG), layers: [{ ...descriptor(MediaType.OciLayer, LAYER), size: LAYER.length - 1 }] });
+    mem.manifests.set('team/app@short', { bytes: understated, mediaType: MediaType.OciManifest });
+    const { client } = scripted(mem.route);
+    const err = await client.copy({ ...REF, tag: 'short' }, { registry: '127.0.0.1:6000', repository: 'far/app', tag: 'short' }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(DigestMismatchError);
+    expect((err as Error).message).toBe(`blob ${sha(LAYER)} in ${HOST}/team/app: the registry sent more than the ${LAYER.length - 1} bytes the descriptor gives; rejected`);
+  });
+
   it('copies an index with its children, skipping the children already there', async () => {
     const mem = withImage();
     const index = enc({ schemaVersion: 2, mediaType: MediaType.OciIndex, manifests: [{ ...descriptor(MediaType.OciManifest, mem.manifest), platform: { os: 'linux', architecture: 'amd64' } }] });
@@ -717,7 +750,7 @@ describe('copy', () => {
 
 describe('ping and engine access', () => {
   it('pings /v2/, retrying unless told to try once', async () => {
-    const ok = scripted(() => new Response('{}', { status: 200 }));
+    const ok = scripted(() => new Response(null, { status: 200 }));
     await ok.client.ping(HOST);
     expect(ok.seen.map((r) => `${r.method} ${r.url}`)).toEqual([`GET ${ORIGIN}/v2/`]);
     const down = scripted(() => new Response('', { status: 503 }));
@@ -757,12 +790,14 @@ describe('token scopes', () => {
     const mem = withImage();
     const { client, seen } = scripted(bearer(mem.route), { chunkSize: 8 });
     const dst = { registry: HOST, repository: 'team/dst' };
+    await client.ping(HOST);
     await client.listTags(REPO);
     await client.headManifest(REF);
     const manifest = client.imageOf(await client.getManifest(REF), REF);
     await client.getConfig(REPO, manifest);
     await client.headBlob(REPO, sha(LAYER));
     expect(granted(seen)).toEqual([
+      'GET /v2/ ',
       'GET /v2/team/app/tags/list repository:team/app:pull',
       'HEAD /v2/team/app/manifests/1 repository:team/app:pull',
       'GET /v2/team/app/manifests/1 repository:team/app:pull',
