@@ -239,6 +239,28 @@ describe('guardBody windows (fake time)', () => {
 });
 
 describe('progressBody', () => {
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  it('ends at exactly the last byte, and each slice taken restarts the clock', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    const clock = new AttemptClock(100);
+    clock.arm(100);
+    const reader = progressBody(new Uint8Array(2 * 256 * 1024), clock).body.getReader();
+    const sizes: number[] = [];
+    for (;;) {
+      await vi.advanceTimersByTimeAsync(90);
+      const { done, value } = await reader.read();
+      if (done) break;
+      sizes.push(value.byteLength);
+    }
+    expect(sizes).toEqual([256 * 1024, 256 * 1024]);
+    expect(clock.signal.aborted).toBe(false);
+    await vi.advanceTimersByTimeAsync(100);
+    expect(clock.signal.aborted).toBe(true);
+  });
+
   it('sends the body in 256 KiB slices, re-arming the clock for each', async () => {
     const data = new Uint8Array(256 * 1024 * 2 + 3).map((_, i) => i % 251);
     const clock = new AttemptClock(1000);
