@@ -2,6 +2,7 @@
  * guard.ts on its own: bounded reads, the origin rules of redirects, the attempt clock, progress bodies. The
  * fetch behind fetchFollowing is a stand-in that answers from a script and records what it was sent.
  */
+import { getEventListeners } from 'node:events';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import {
   AttemptClock,
@@ -61,6 +62,11 @@ describe('readBounded', () => {
     expect(Array.from(await readBounded(new Response(bytes(5), { headers: { 'content-length': '5' } }), 5, 'doc'))).toHaveLength(5);
   });
 
+  it('refuses a declared length over the limit even without a body', async () => {
+    await expect(readBounded(new Response(null, { headers: { 'content-length': '6' } }), 5, 'doc')).rejects.toBeInstanceOf(TooLargeError);
+    expect(await readErrorText(new Response(null, { headers: { 'content-length': String(64 * 1024 + 1) } }))).toBe('');
+  });
+
   it('refuses a declared length over the limit without reading, and cancels the body', async () => {
     const s = stream([bytes(1)]);
     const res = new Response(s.body, { headers: { 'content-length': String(4 * 1024 * 1024 + 1) } });
@@ -94,7 +100,10 @@ describe('readBounded', () => {
   it('stops listening to the clock once it is done', async () => {
     const clock = new AttemptClock(1000);
     const s = stream([bytes(1)]);
-    await readBounded(new Response(s.body), 5, 'doc', clock);
+    const reading = readBounded(new Response(s.body), 5, 'doc', clock);
+    expect(getEventListeners(clock.signal, 'abort')).toHaveLength(1);
+    await reading;
+    expect(getEventListeners(clock.signal, 'abort')).toHaveLength(0);
     clock.abort('later');
     expect(s.cancelled()).toBe('not cancelled');
   });
@@ -119,6 +128,14 @@ describe('AttemptClock', () => {
     expect(reason).toBeInstanceOf(IdleTimeoutError);
     expect([reason.name, reason.message]).toEqual(['IdleTimeoutError', 'first']);
     expect(clock.signal.reason).toBe(reason);
+  });
+
+  it('waits the time it is armed for', async () => {
+    const clock = new AttemptClock(1000);
+    clock.arm(1000);
+    await new Promise((r) => setTimeout(r, 10));
+    expect(clock.signal.aborted).toBe(false);
+    clock.disarm();
   });
 
   it('aborts when an armed countdown runs out, saying how long it waited, and not once disarmed', async () => {
@@ -162,8 +179,12 @@ describe('guardBody', () => {
     clock.arm(20);
     const res = guardBody(new Response(stream([bytes(2), bytes(3)]).body, { status: 206, statusText: 'Partial', headers: { 'x-a': 'b' } }), clock);
     expect([res.status, res.statusText, res.headers.get('x-a')]).toEqual([206, 'Partial', 'b']);
+    expect(getEventListeners(clock.signal, 'abort')).toHaveLength(1);
     expect(new Uint8Array(await res.arrayBuffer())).toEqual(new Uint8Array([1, 1, 1, 1, 1]));
-    await new Promise((r) => setTimeout(r, 40));
+    expect(getEventListeners(clock.signal, 'abort')).toHaveLength(0);
+    const arm = vi.spyOn(clock, 'arm');
+    await new Promise((r) => setTimeout(r, 60));
+    expect(arm).not.toHaveBeenCalled();
     expect(clock.signal.aborted).toBe(false);
   });
 

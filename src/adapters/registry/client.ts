@@ -507,8 +507,10 @@ export class RegistryClient {
         what: 'cancel upload',
         noRetry: true,
       })
-      // Stryker disable next-line OptionalChaining: without a body, the TypeError is swallowed like any failure
-      .then((res) => res.body?.cancel())
+      .then((res) =>
+        // Stryker disable next-line OptionalChaining: without a body, the TypeError is swallowed like any failure
+        res.body?.cancel(),
+      )
       .catch(() => undefined);
   }
 }

@@ -44,13 +44,13 @@ export const NOT_FOUND_CODES = new Set(['MANIFEST_UNKNOWN', 'NAME_UNKNOWN', 'BLO
 /** The registry's JSON error body, `{errors:[{code,message,detail}]}`, in one line. */
 export function describeErrorBody(text: string): { code?: string; text: string } {
   const plain = { text: text.trim().slice(0, 200) };
-  let body: { errors?: { code?: string; message?: string }[] } | null;
+  let body: unknown = null;
   try {
-    body = JSON.parse(text) as typeof body;
+    body = JSON.parse(text);
   } catch {
-    return plain; // not JSON
+    // not JSON: no errors to read
   }
-  const first = body?.errors?.[0];
+  const first = (body as { errors?: { code?: string; message?: string }[] } | null)?.errors?.[0];
   if (!first) return plain;
   return { code: first.code, text: [first.code, first.message].filter(Boolean).join(': ') };
 }
