@@ -16,12 +16,14 @@ interface Seen {
   headers: Headers;
   body?: unknown;
   redirect?: string;
+  duplex?: string;
+  signal?: AbortSignal | null;
 }
 
 function scripted(handler: (req: Seen, n: number) => Response | Promise<Response>) {
   const seen: Seen[] = [];
   const fetcher = (async (input: URL | string, init?: RequestInit) => {
-    const req: Seen = { method: init?.method ?? 'GET', url: String(input), headers: new Headers(init?.headers), body: init?.body, redirect: init?.redirect };
+    const req: Seen = { signal: init?.signal, method: init?.method ?? 'GET', url: String(input), headers: new Headers(init?.headers), body: init?.body, redirect: init?.redirect, duplex: (init as { duplex?: string } | undefined)?.duplex };
     seen.push(req);
     return handler(req, seen.length);
   }) as typeof fetch;
@@ -91,6 +93,23 @@ describe('retries', () => {
     }
   });
 
+  it('rounds the wait it logs', async () => {
+    vi.spyOn(Math, 'random').mockReturnValue(0.3);
+    const { fetcher } = scripted((_, n) => (n === 1 ? status(503) : status(200)));
+    const { t, debug } = transport(fetcher);
+    await (await t.request(spec())).text();
+    expect(retries(debug)).toEqual(['retrying GET a:1 in 3 ms: HTTP 503']);
+  });
+
+  it('retries an attempt that gets no answer within the idle limit, then says it stalled', async () => {
+    const { fetcher, seen } = scripted(
+      (req) => new Promise<Response>((_, reject) => req.signal?.addEventListener('abort', () => reject(new Error('aborted')))),
+    );
+    const failed = transport(fetcher, { idleTimeoutMs: 20, maxAttempts: 2 }).t.request(spec());
+    await expect(failed).rejects.toThrow(`a:1: ${REGISTRY} stalled after 2 attempts (no complete answer within 0.02 s; the idle limit is --timeout)`);
+    expect(seen).toHaveLength(2);
+  });
+
   it('uses 200 ms as the default backoff base', async () => {
     vi.spyOn(Math, 'random').mockReturnValue(0);
     const { fetcher } = scripted((_, n) => (n === 1 ? status(503) : status(200)));
@@ -128,6 +147,7 @@ describe('retries', () => {
     expect(await waits('30', { maxRetryAfterMs: 7 })).toEqual(['retrying GET a:1 in 7 ms: HTTP 429']);
     expect(await waits('-1')).toEqual(['retrying GET a:1 in 3 ms: HTTP 429']);
     expect(await waits('soon')).toEqual(['retrying GET a:1 in 3 ms: HTTP 429']);
+    expect(await waits('')).toEqual(['retrying GET a:1 in 3 ms: HTTP 429']);
     expect(await waits(new Date(Date.now() - 60_000).toUTCString())).toEqual(['retrying GET a:1 in 3 ms: HTTP 429']);
     const later = await waits(new Date(Date.now() + 60_000).toUTCString(), { maxRetryAfterMs: 9 });
     expect(later).toEqual(['retrying GET a:1 in 9 ms: HTTP 429']);
@@ -271,6 +291,25 @@ describe('redirects and documents', () => {
     await expect(transport(fetcher).t.document(spec(), 11)).rejects.toThrow(/a:1: the registry sent more than/);
   });
 
+  it('leaves the body of an unexpected status to the error message', async () => {
+    const { fetcher } = scripted(() => status(404, '{"errors":[{"code":"MANIFEST_UNKNOWN","message":"m"}]}'));
+    await expect(transport(fetcher).t.document(spec(), 1000)).rejects.toThrow(/^a:1: not found: MANIFEST_UNKNOWN: m$/);
+  });
+
+  it('sends a large document body as it is, and streams as half duplex', async () => {
+    const { fetcher, seen } = scripted(() => status(201, '{}'));
+    const { t } = transport(fetcher);
+    const big = new Uint8Array(1024 * 1024);
+    await t.document(spec({ method: 'PUT', ok: [201], body: big }), 100);
+    expect(seen[0]!.body).toBe(big);
+    expect(seen[0]!.duplex).toBeUndefined();
+    const { Readable } = await import('node:stream');
+    await t.request(spec({ method: 'PUT', ok: [201], body: () => Readable.from([Buffer.from('x')]) as unknown as ReadableStream }));
+    await t.request(spec({ method: 'PUT', ok: [201], body: () => new Blob(['y']).stream() }));
+    await t.request(spec({ method: 'PUT', ok: [201], body: 'text' }));
+    expect(seen.slice(1).map((r) => r.duplex)).toEqual(['half', 'half', undefined]);
+  });
+
   it('streams a large upload with its length, a small one as it is', async () => {
     const { fetcher, seen } = scripted(() => status(201));
     const { t } = transport(fetcher);
@@ -280,7 +319,9 @@ describe('redirects and documents', () => {
     await t.request(spec({ method: 'PUT', ok: [201], body: small }));
     expect(seen[0]!.headers.get('content-length')).toBe(String(1024 * 1024));
     expect(seen[0]!.body).toBeInstanceOf(ReadableStream);
+    expect(seen[0]!.duplex).toBe('half');
     expect(seen[1]!.headers.get('content-length')).toBeNull();
     expect(seen[1]!.body).toBe(small);
+    expect(seen[1]!.duplex).toBeUndefined();
   });
 });
