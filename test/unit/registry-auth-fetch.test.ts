@@ -176,7 +176,51 @@ describe('token service errors', () => {
     await expect(fetchToken(slow, challenge, [], undefined, { ...target, idleTimeoutMs: 20 })).rejects.toThrow(/^reg\.example: cannot reach its token service https:\/\/auth\.example \(no answer within 0\.02 s\)$/);
   });
 
+  it('cuts a realm that is not a URL to 100 characters in the message', async () => {
+    const realm = `x${'y'.repeat(150)}`;
+    await expect(fetchToken(service(() => json({})).fetcher, { scheme: 'bearer', params: { realm } }, [], undefined, target)).rejects.toThrow(
+      `reg.example sent a Bearer realm that is not a URL ("x${'y'.repeat(99)}")`,
+    );
+  });
+
+  it('keeps the network error as the cause', async () => {
+    const thrown = new Error('socket hang up');
+    const { fetcher } = service(() => {
+      throw thrown;
+    });
+    await expect(fetchToken(fetcher, challenge, [], undefined, target)).rejects.toMatchObject({ cause: thrown });
+  });
+
+  it('refuses a bodiless 401 or 500 all the same, and lists every scope refused', async () => {
+    const failed = fetchToken(service(() => new Response(null, { status: 401 })).fetcher, challenge, ['repository:a:pull', 'repository:b:pull'], undefined, target);
+    await expect(failed).rejects.toThrow('refused anonymous access for repository:a:pull repository:b:pull (HTTP 401)');
+    await expect(failed).rejects.toBeInstanceOf(AuthError);
+    await expect(fetchToken(service(() => new Response(null, { status: 500 })).fetcher, challenge, [], undefined, target)).rejects.toThrow(/answered HTTP 500$/);
+  });
+
+  it('says the token service stalled when its answer stops coming', async () => {
+    const fetcher = (async (_url: URL | string, init?: RequestInit) =>
+      new Response(
+        new ReadableStream<Uint8Array>({
+          start(controller) {
+            controller.enqueue(Buffer.from('{"tok'));
+            init?.signal?.addEventListener('abort', () => controller.error(new Error('aborted')));
+          },
+        }),
+        { status: 200 },
+      )) as Fetcher;
+    await expect(fetchToken(fetcher, challenge, [], undefined, { ...target, idleTimeoutMs: 20 })).rejects.toThrow(
+      /^reg\.example: the token service answered something that is not a JSON token \(it stalled\)$/,
+    );
+  });
+
+  it('registers a string refresh token only', async () => {
+    await fetchToken(service(() => json({ token: 'tok-r', refresh_token: ['abcd', 'efgh'] })).fetcher, challenge, [], undefined, target);
+    expect(redact('x abcd,efgh y')).toBe('x abcd,efgh y');
+  });
+
   it('refuses a token that is empty or not a string, and takes access_token when token is not a string', async () => {
+    await expect(fetchToken(service(() => json({ access_token: 42 })).fetcher, challenge, [], undefined, target)).rejects.toThrow(/without a token/);
     await expect(fetchToken(service(() => json({ token: '' })).fetcher, challenge, [], undefined, target)).rejects.toThrow(/^reg\.example: the token service answered without a token$/);
     await expect(fetchToken(service(() => json({ token: 5 })).fetcher, challenge, [], undefined, target)).rejects.toThrow(/without a token/);
     expect((await fetchToken(service(() => json({ token: 5, access_token: 'acc' })).fetcher, challenge, [], undefined, target)).token).toBe('acc');
@@ -192,6 +236,8 @@ describe('token lifetimes', () => {
     expect(await lifetime({ expires_in: 16 })).toBe(11_000);
     expect(await lifetime({ expires_in: '300' })).toBe(55_000);
     expect(await lifetime({ expires_in: null })).toBe(55_000);
+    const infinite = await fetchToken(service(() => new Response('{"token":"tok-inf","expires_in":1e400}')).fetcher, challenge, [], undefined, target);
+    expect(infinite.expiresAt - 2_000_000).toBe(55_000);
   });
 
   it('keeps a token in the cache until just before its expiry', () => {
@@ -200,6 +246,7 @@ describe('token lifetimes', () => {
     cache.set('r', ['b', 'a'], { token: 'tok', expiresAt: 1_001 });
     expect(cache.get('r', ['a', 'b'])).toBe('tok');
     expect(cache.get('r', ['a'])).toBeUndefined();
+    expect(cache.get('r', ['ab'])).toBeUndefined();
     expect(cache.get('r', [])).toBeUndefined();
     vi.setSystemTime(1_001);
     expect(cache.get('r', ['b', 'a'])).toBeUndefined();
