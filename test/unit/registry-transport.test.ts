@@ -79,6 +79,34 @@ describe('scheme and origin', () => {
   });
 });
 
+describe('concurrency', () => {
+  it('keeps at most the configured number of requests in flight, 8 by default', async () => {
+    for (const [concurrency, expected] of [
+      [2, 2],
+      [undefined, 8],
+    ] as const) {
+      let inFlight = 0;
+      let most = 0;
+      const release: (() => void)[] = [];
+      const { fetcher } = scripted(async () => {
+        most = Math.max(most, ++inFlight);
+        await new Promise<void>((resolve) => release.push(resolve));
+        inFlight--;
+        return status(200);
+      });
+      const { t } = transport(fetcher, { concurrency });
+      const all = Promise.all(Array.from({ length: 10 }, () => t.request(spec())));
+      await vi.waitFor(() => expect(release).toHaveLength(expected));
+      for (let released = 0; released < 10; released++) {
+        await vi.waitFor(() => expect(release.length).toBeGreaterThan(0));
+        release.shift()!();
+      }
+      await all;
+      expect(most).toBe(expected);
+    }
+  });
+});
+
 describe('retries', () => {
   it('retries 429 and 5xx with jittered exponential backoff, then reports the attempts', async () => {
     vi.spyOn(Math, 'random').mockReturnValue(0.5);
