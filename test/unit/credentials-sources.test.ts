@@ -34,6 +34,7 @@ beforeAll(() => {
   helper('token', `echo '{"Username":"<token>","Secret":"helper-identity-78"}'`);
   helper('nosecret', `echo '{"Username":"hu","Secret":""}'`);
   helper('garbage', 'echo not json');
+  helper('envprobe', `echo "{\\"Username\\":\\"[$BI_CREDENTIAL_PROBE]\\",\\"Secret\\":\\"probe-secret-1\\"}"`);
   helper('crash', 'echo boom >&2; exit 4');
   helper('notfound-stdout', 'echo "credentials not found in native keychain"; exit 1');
   helper('notfound-stderr', 'echo "Credentials Not Found" >&2; exit 1');
@@ -80,6 +81,7 @@ describe('config.json entries', () => {
     expect(normalizeAuthKey('docker.io')).toBe('docker.io');
     expect(normalizeAuthKey('reg.example/path')).toBe('reg.example');
     expect(normalizeAuthKey('x.example/https://y')).toBe('x.example');
+    expect(normalizeAuthKey('reg.example://x')).toBe('reg.example:');
   });
 
   it('asks each registry once, and keeps an explicit credential over every file', async () => {
@@ -127,7 +129,7 @@ describe('where the configs are', () => {
     mkdirSync(join(dir, 'config.json'));
     const failed = new CredentialStore({ env: { DOCKER_CONFIG: dir } }).get('x');
     await expect(failed).rejects.toBeInstanceOf(RegistryError);
-    await expect(failed).rejects.toThrow(`cannot read ${join(dir, 'config.json')}: EISDIR`);
+    await expect(failed).rejects.toThrow(new RegExp(`^cannot read ${join(dir, 'config\\.json')}: EISDIR$`));
   });
 });
 
@@ -140,6 +142,16 @@ describe('credential helpers', () => {
     expect(await s.get('docker.io')).toEqual({ identityToken: 'helper-identity-78' });
     expect(readFileSync(join(bin, 'token.in'), 'utf8')).toBe('get https://index.docker.io/v1/\n');
     expect(redact('helper-pass-77 helper-identity-78')).toBe('*** ***');
+  });
+
+  it('runs a helper with the store environment only, not the process one', async () => {
+    process.env.BI_CREDENTIAL_PROBE = 'from-process';
+    try {
+      expect(await store({ credHelpers: { 'r.example': 'envprobe' } }, withHelpers()).get('r.example')).toEqual({ username: '[]', password: 'probe-secret-1' });
+      expect(await store({ credHelpers: { 'r.example': 'envprobe' } }, { ...withHelpers(), BI_CREDENTIAL_PROBE: 'given' }).get('r.example')).toEqual({ username: '[given]', password: 'probe-secret-1' });
+    } finally {
+      delete process.env.BI_CREDENTIAL_PROBE;
+    }
   });
 
   it('treats a helper without a secret, or one saying "not found" on stdout or stderr, as no credentials', async () => {

@@ -78,6 +78,13 @@ describe('Basic challenges', () => {
     }
   });
 
+  it('answers Basic when it comes with schemes it does not know', async () => {
+    const basic = `Basic ${b64('user:pw')}`;
+    const { fetcher, seen } = registry('Negotiate, Basic realm="reg"', (r) => r.authorization === basic);
+    await (await transport(fetcher, { username: 'user', password: 'pw' }).request(spec('/v2/a/tags/list'))).text();
+    expect(seen.map((r) => r.authorization)).toEqual([undefined, basic]);
+  });
+
   it('refuses a Basic challenge without credentials, or with an empty username and password, without a second request', async () => {
     for (const credential of [undefined, { username: '', password: '' }, { identityToken: 'idt' }]) {
       const { fetcher, seen } = registry('Basic realm="reg"', () => false);

@@ -63,6 +63,13 @@ describe('scheme and origin', () => {
     expect(t.resolve('ghcr.io', 'next?n=1', 'https://ghcr.io/v2/x/tags/list')).toEqual(new URL('https://ghcr.io/v2/x/tags/next?n=1'));
   });
 
+  it('hands out the credential of a registry', async () => {
+    const credentials = new CredentialStore({ explicit: { [REGISTRY]: { username: 'u', password: 'p' } }, env: { DOCKER_CONFIG: '/nonexistent' } });
+    const t = new Transport({ credentials, fetch: scripted(() => status(200)).fetcher });
+    expect(await t.credentialFor(REGISTRY)).toEqual({ username: 'u', password: 'p' });
+    expect(await t.credentialFor('other.example')).toBeUndefined();
+  });
+
   it('gives an operation the configured attempt budget, 5 by default', () => {
     expect(transport(scripted(() => status(200)).fetcher).t.attemptBudget()).toEqual({ left: 3 });
     expect(transport(scripted(() => status(200)).fetcher, { maxAttempts: undefined }).t.attemptBudget()).toEqual({ left: 5 });
@@ -135,6 +142,7 @@ describe('retries', () => {
     );
     const failed = transport(fetcher, { idleTimeoutMs: 20, maxAttempts: 2 }).t.request(spec());
     await expect(failed).rejects.toThrow(`a:1: ${REGISTRY} stalled after 2 attempts (no complete answer within 0.02 s; the idle limit is --timeout)`);
+    await expect(failed).rejects.toMatchObject({ cause: { name: 'IdleTimeoutError' } });
     expect(seen).toHaveLength(2);
   });
 
@@ -218,6 +226,12 @@ describe('retries', () => {
     expect(await fails(Object.assign(new Error('outer'), { cause: { message: 'inner' } }))).toBe(`a:1: cannot reach ${REGISTRY} over http (inner)`);
     expect(await fails(new Error('plain'))).toBe(`a:1: cannot reach ${REGISTRY} over http (plain)`);
     expect(await fails('a string')).toBe(`a:1: cannot reach ${REGISTRY} over http (a string)`);
+    expect(await fails(null)).toBe(`a:1: cannot reach ${REGISTRY} over http (null)`);
+    const thrown = new Error('kept');
+    const { fetcher } = scripted(() => {
+      throw thrown;
+    });
+    await expect(transport(fetcher, { maxAttempts: 1 }).t.request(spec())).rejects.toMatchObject({ cause: thrown });
     expect(await fails(new Error('x'), 'reg.example')).toBe('a:1: cannot reach reg.example over https (x)');
   });
 
