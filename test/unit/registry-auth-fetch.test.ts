@@ -215,8 +215,8 @@ describe('token service errors', () => {
   });
 
   it('registers a string refresh token only', async () => {
-    await fetchToken(service(() => json({ token: 'tok-r', refresh_token: ['abcd', 'efgh'] })).fetcher, challenge, [], undefined, target);
-    expect(redact('x abcd,efgh y')).toBe('x abcd,efgh y');
+    await fetchToken(service(() => json({ token: 'tok-r', refresh_token: ['abcd', 'efgh', 'ijkl', 'mnop'] })).fetcher, challenge, [], undefined, target);
+    expect(redact('x abcd,efgh,ijkl,mnop y')).toBe('x abcd,efgh,ijkl,mnop y');
   });
 
   it('refuses a token that is empty or not a string, and takes access_token when token is not a string', async () => {
