@@ -22,9 +22,11 @@ export function parseChallenges(header: string): Challenge[] {
     return m?.[0];
   };
   const skip = (chars: RegExp) => {
-    while (i < header.length && chars.test(header[i]!)) i++;
+    // Past the end charAt gives '', which no class matches.
+    while (chars.test(header.charAt(i))) i++;
   };
-  while (i < header.length) {
+  // Ends at the first place no token starts, the end of the header included.
+  for (;;) {
     skip(/[\s,]/);
     const token = word();
     if (!token) break;
@@ -38,7 +40,7 @@ export function parseChallenges(header: string): Challenge[] {
     let value = '';
     if (header[i] === '"') {
       i++;
-      while (i < header.length && header[i] !== '"') {
+      while (header[i] !== undefined && header[i] !== '"') {
         if (header[i] === '\\') i++;
         value += header[i] ?? '';
         i++;
@@ -115,6 +117,7 @@ export async function fetchToken(
       if (service) form.set('service', service);
       if (scopes.length) form.set('scope', scopes.join(' '));
       // The form holds the secret: it is sent only to this URL, never along a redirect.
+      // Stryker disable next-line ArrowFunction: () => undefined is as falsy as () => false, both mean "do not follow"
       answer = await fetchFollowing(fetcher, url, { method: 'POST', body: form, headers: { 'content-type': 'application/x-www-form-urlencoded' }, signal }, { credentialOrigin: url.origin, follow: () => false, what });
     } else {
       if (service) url.searchParams.set('service', service);
@@ -151,7 +154,8 @@ export async function fetchToken(
   registerSecret(token);
   if (typeof body.refresh_token === 'string') registerSecret(body.refresh_token);
   // Renew a little early so a token never expires between check and use.
-  const expiresIn = typeof body.expires_in === 'number' && Number.isFinite(body.expires_in) ? body.expires_in : 60;
+  // Number.isFinite is false for anything that is not a number (no coercion).
+  const expiresIn = Number.isFinite(body.expires_in) ? (body.expires_in as number) : 60;
   const lifetime = Math.max(10, expiresIn - 5);
   return { token, expiresAt: Date.now() + lifetime * 1000 };
 }
