@@ -247,13 +247,18 @@ export class TarReader {
     const physical = headerOnly ? 0 : size;
     if (physical < 0) throw new TarFormatError(`the entry at offset ${this.entryOffset} has a negative size`);
 
-    this.sparse = headerOnly ? undefined : sparseOf(pax, this.entryOffset);
+    this.sparse = sparseOf(pax, this.entryOffset);
+    if (this.sparse && headerOnly) {
+      // Go reads the sparse headers of every entry, and refuses them on one that has no content.
+      throw new TarFormatError(`the entry at offset ${this.entryOffset} has typeflag ${describeType(typeflag)} and a PAX sparse map, which Go's archive/tar refuses`);
+    }
     let logical = physical;
     if (this.sparse && pax) {
       const realName = pax.get('GNU.sparse.name');
       if (realName) name = realName;
       const real = pax.get('GNU.sparse.size') || pax.get('GNU.sparse.realsize');
       if (real) logical = paxInteger(real, 'GNU.sparse.size', this.entryOffset);
+      if (logical < 0) throw new TarFormatError(`the entry at offset ${this.entryOffset} has a negative size`);
     }
     const type = TYPES[typeflag];
     if (!type) {
@@ -589,8 +594,11 @@ function paxInteger(value: string, key: string, at: number): number {
   return n;
 }
 
+/** Go's parsePAXTime: seconds as strconv.ParseInt(s, 10, 64), then optionally a dot and only digits. */
 function paxTime(value: string, key: string, at: number): void {
-  if (!/^[+-]?\d*(\.\d*)?$/.test(value) || value === '' || value === '.') throw new TarFormatError(`the PAX record ${key}=${value.slice(0, 40)} of the entry at offset ${at} is not a time`);
+  const m = /^([+-]?)0*(\d{1,19})(\.\d*)?$/.exec(value);
+  const seconds = m ? BigInt(`${m[1]}${m[2]}`) : undefined;
+  if (seconds === undefined || seconds < -(2n ** 63n) || seconds >= 2n ** 63n) throw new TarFormatError(`the PAX record ${key}=${value.slice(0, 40)} of the entry at offset ${at} is not a time`);
 }
 
 function byteLength(latin1: string): number {
