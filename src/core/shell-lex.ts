@@ -156,7 +156,7 @@ class Lexer {
 
   private next(): { ch: string; offset: number } {
     const ch = this.peek();
-    const offset = this.src.offsets[this.pos] ?? -1; // past the end (EOF): -1
+    const offset = this.src.offsets[this.pos]!; // undefined past the end (EOF), where no caller reads it
     this.pos += ch.length;
     return { ch, offset };
   }

@@ -463,14 +463,21 @@ function parseHeader(block: Buffer, at: number): RawHeader {
     field(329, 8, 'devmajor');
     field(337, 8, 'devminor');
   }
+  let prefix = '';
   if (ustar) {
-    const prefix = cString(block, 345, star ? 131 : 155);
+    prefix = cString(block, 345, star ? 131 : 155);
     if (star) {
       field(476, 12, 'atime');
       field(488, 12, 'ctime');
     }
-    if (prefix) name = `${prefix}/${name}`;
+  } else if (gnu) {
+    // Go reads GNU atime and ctime skeptically: one that is set but not a number marks a file an old Go (before
+    // 1.8) wrote with a USTAR prefix there, and an ASCII one is taken as the prefix.
+    const garbled = (offset: number) => block[offset] !== 0 && numeric(block, offset, 12) === undefined;
+    const old = cString(block, 345, 155);
+    if ((garbled(345) || garbled(357)) && !/[\x80-\xff]/.test(old)) prefix = old;
   }
+  if (prefix) name = `${prefix}/${name}`;
   header.name = name;
   return header;
 }

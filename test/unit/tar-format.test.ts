@@ -126,6 +126,17 @@ describe('headers', () => {
     expect(read(Buffer.concat([patched({ name: 'gcc' }, [[345, 'p'.repeat(131)], [476, 'qq']]), END])).entries[0]!.name).toBe(`${'p'.repeat(131)}qq/gcc`);
   });
 
+  it('a GNU header whose atime or ctime is garbled has the USTAR prefix an old Go wrote there, if ASCII', () => {
+    const gnu = (patches: [number, string][]) => read(Buffer.concat([patched({ name: 'gcc', format: 'gnu' }, patches), END]));
+    expect(gnu([[345, 'usr/bin']])).toMatchObject({ entries: [{ name: 'usr/bin/gcc' }] });
+    expect(gnu([[345, '00000000000\0'], [357, 'x']])).toMatchObject({ entries: [{ name: '00000000000/gcc' }] });
+    expect(gnu([[345, '00000000000\0'], [357, '00000000000\0']])).toMatchObject({ entries: [{ name: 'gcc' }] });
+    expect(gnu([[345, '\0\0\0\0\0\0\0\0\0\0\0\0'], [357, '00000000000\0']])).toMatchObject({ entries: [{ name: 'gcc' }] });
+    expect(gnu([[345, '00000000000\0'], [357, '\0x']])).toMatchObject({ entries: [{ name: 'gcc' }] });
+    expect(gnu([[345, 'caf\xe9']])).toMatchObject({ entries: [{ name: 'gcc' }] });
+    expect(gnu([[345, 'caf\x7f']])).toMatchObject({ entries: [{ name: 'caf\x7f/gcc' }] });
+  });
+
   it('device numbers are checked in USTAR and GNU headers, not in V7 ones (GNU needs its version too)', () => {
     const bad = (format: RawHeader['format'], offset: number, version?: string) =>
       errorOf(Buffer.concat([patched({ name: 'n', format }, [[offset, 'zz'], ...(version ? [[263, version] as [number, string]] : [])]), END]));
