@@ -377,7 +377,10 @@ describe('GNU long names', () => {
     ]);
   });
 
-  it('are cut at their NUL', () => {
+  it('are cut at their NUL, or whole without one', () => {
+    const whole = Buffer.from('whole', 'latin1');
+    const noNul = Buffer.concat([header({ name: '././@LongLink', type: 'L', size: whole.length, format: 'gnu' }), pad(whole)]);
+    expect(read(Buffer.concat([noNul, file('f', ''), END])).entries[0]!.name).toBe('whole');
     const content = Buffer.from('long\0rest', 'latin1');
     const meta = Buffer.concat([header({ name: '././@LongLink', type: 'L', size: content.length, format: 'gnu' }), pad(content)]);
     expect(read(Buffer.concat([meta, file('f', ''), END])).entries[0]!.name).toBe('long');
@@ -452,6 +455,10 @@ describe('PAX sparse files', () => {
     // At most 64 stored bytes are kept for the head.
     const long = read(sparse01({ ...v01, 'GNU.sparse.size': '200', 'GNU.sparse.numblocks': '1', 'GNU.sparse.map': '0,100' }, Buffer.alloc(100, 0x62)));
     expect(long.entries[0]!.data).toBe('b'.repeat(64) + '\0'.repeat(136));
+    expect(read(sparse01({ ...v01, 'GNU.sparse.size': '200', 'GNU.sparse.numblocks': '1', 'GNU.sparse.map': '0,100' }, Buffer.alloc(100, 0x62)), { chunk: 10 })).toEqual(long);
+    // A fragment past the head the sink wants is left out.
+    const past = read(sparse01({ ...v01, 'GNU.sparse.numblocks': '2', 'GNU.sparse.map': '2,3,10,2' }, Buffer.from('abcde')), { want: 5 });
+    expect(past.entries[0]!.data).toBe('\0\0abc');
     const small = read(sparse01({ ...v01, 'GNU.sparse.size': '3', 'GNU.sparse.numblocks': '1', 'GNU.sparse.map': '0,3' }, Buffer.from('xyz')));
     expect(small.entries[0]).toMatchObject({ size: 3, data: 'xyz' });
     const empty = read(sparse01({ ...v01, 'GNU.sparse.size': '0', 'GNU.sparse.numblocks': '0', 'GNU.sparse.map': '' }, Buffer.alloc(0)));
@@ -524,6 +531,7 @@ describe('PAX sparse files', () => {
     expect(map('1', '95,5')).toBeUndefined();
     expect(map('1', '-1,5')).toBe(order);
     expect(map('1', '0,-5', '')).toBe(order);
+    expect(map('2', '0,0,0,5')).toBeUndefined();
     expect(map('1', '0,4')).toBe('the sparse file at offset 1024 stores 5 bytes but its map describes 4');
     expect(map('1', '0,6')).toBe('the sparse file at offset 1024 stores 5 bytes but its map describes 6');
     expect(map('1', '0,5', 'abcde', 'x')).toBe('the PAX record GNU.sparse.size=x of the entry at offset 1024 is not a number');
@@ -674,6 +682,25 @@ describe('streaming', () => {
     reader.push(Buffer.concat([pad(Buffer.from('wxyz')), END]));
     expect(reader.done).toBe(true);
     expect(ends).toEqual(['entry a', 'end', 'entry b', 'end', 'entry c', 'end', 'entry d', 'data 4', 'end']);
+  });
+
+  it('skipContent between the two zero blocks of the end marker changes nothing', () => {
+    const reader = new TarReader({ entry: () => 0, data: () => {}, entryEnd: () => {} });
+    reader.push(Buffer.concat([file('a', ''), ZERO_BLOCK]));
+    expect(reader.skipContent()).toBe(0);
+    reader.push(ZERO_BLOCK);
+    expect(reader.done).toBe(true);
+  });
+
+  it('two sparse files in a row', () => {
+    const one = (name: string, stored: string) =>
+      Buffer.concat([tarPax({ 'GNU.sparse.major': '0', 'GNU.sparse.minor': '1', 'GNU.sparse.name': name, 'GNU.sparse.size': '8', 'GNU.sparse.numblocks': '1', 'GNU.sparse.map': `4,${stored.length}` }), header({ name: 'x', size: stored.length }), pad(Buffer.from(stored))]);
+    const r = read(Buffer.concat([one('a', 'abcd'), one('b', 'xy'), file('c', 'c'), END]));
+    expect(r.entries.map((e) => [e.name, e.size, e.data])).toEqual([
+      ['a', 8, '\0\0\0\0abcd'],
+      ['b', 8, '\0\0\0\0xy\0\0'],
+      ['c', 1, 'c'],
+    ]);
   });
 
   it('skipContent does not skip a sparse file (its map is in the data)', () => {
