@@ -56,7 +56,7 @@ const SPECIAL = /[$'"\\`<]/;
  * White space as Go's unicode.IsSpace (BuildKit splits words with it): JavaScript's `\s` differs, it lacks U+0085
  * (NEL) and has U+FEFF (BOM).
  */
-const SPACE = /[\t\n\v\f\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]/u;
+const SPACE = /[\t\n\v\f\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]/; // BMP only: no u flag (a mutated \v would not parse with it)
 
 /** Expand one word with the variables in `env`. `offsets` say where each unit of `word` was written. */
 export function processWord(word: string, env: LexEnv, options: LexOptions = {}, offsets?: number[]): LexResult {
