@@ -290,7 +290,6 @@ export class TarReader {
 
   private onMetaEnd(): void {
     const content = Buffer.concat(this.meta, this.metaFill);
-    this.meta = [];
     if (this.metaType === 'x' || this.metaType === 'g') {
       const records = parsePax(content, this.entryOffset);
       if (this.metaType === 'g') {
@@ -369,7 +368,8 @@ export class TarReader {
     const fragments = this.sparse!.fragments!;
     let end = 0;
     for (const [offset, length] of fragments) {
-      if (offset < 0 || length < 0 || offset + length > logical || offset < end) throw new TarFormatError(`the sparse map of the entry at offset ${this.entryOffset} has regions out of order or beyond its size`);
+      // (A negative offset is before the end of the previous region, which starts at 0.)
+      if (length < 0 || offset + length > logical || offset < end) throw new TarFormatError(`the sparse map of the entry at offset ${this.entryOffset} has regions out of order or beyond its size`);
       end = offset + length;
     }
   }
@@ -385,19 +385,18 @@ export class TarReader {
     if (!sparse.fragments) throw new TarFormatError(`the sparse file at offset ${this.entryOffset} ends inside its sparse map`);
     const stored = sparse.fragments.reduce((n, [, length]) => n + length, 0);
     if (stored !== this.physicalSeen) throw new TarFormatError(`the sparse file at offset ${this.entryOffset} stores ${this.physicalSeen} bytes but its map describes ${stored}`);
-    if (this.want > 0) {
-      // The logical head: stored fragments at their offsets, holes as zeros.
-      const head = Buffer.alloc(Math.min(this.want, this.sparseLogical));
-      let from = 0;
-      for (const [offset, length] of sparse.fragments) {
-        // Past the head: done (a negative source end would throw). At the head's very end the copy copies nothing.
-        // Stryker disable next-line EqualityOperator: at offset === head.length both stop and copy nothing
-        if (offset >= head.length) break;
-        this.sparseHead!.copy(head, offset, from, Math.min(from + length, from + head.length - offset));
-        from += length;
-      }
-      if (head.length) this.sink.data(head);
+    // The logical head the sink wants (none: an empty head): stored fragments at their offsets, holes as zeros.
+    const head = Buffer.alloc(Math.min(this.want, this.sparseLogical));
+    let from = 0;
+    for (const [offset, length] of sparse.fragments) {
+      // Past the head or past the 64 stored bytes kept: done (copy refuses a start beyond its buffers). At either
+      // very end the copy copies nothing.
+      // Stryker disable next-line EqualityOperator: at offset === head.length or from === 64 both stop and copy nothing
+      if (offset >= head.length || from >= this.sparseHead!.length) break;
+      this.sparseHead!.copy(head, offset, from, from + length);
+      from += length;
     }
+    if (head.length) this.sink.data(head);
   }
 }
 
@@ -427,10 +426,8 @@ function parseHeader(block: Buffer, at: number): RawHeader {
     unsigned += c;
     high += c >> 7;
   }
-  for (let i = 148; i < 156; i++) {
-    unsigned -= block[i]!;
-    high -= block[i]! >> 7;
-  }
+  // (A checksum field with a byte above 0x7f is not octal: its share of `high` never matters.)
+  for (let i = 148; i < 156; i++) unsigned -= block[i]!;
   const signed = unsigned - 256 * high;
   if (stored !== unsigned && stored !== signed) {
     throw new TarFormatError(`the header at offset ${at} is not a tar header (bad checksum)`);
@@ -482,8 +479,9 @@ function parseHeader(block: Buffer, at: number): RawHeader {
 
 /** Up to the first NUL, bytes as latin1 code units. */
 function cString(buf: Buffer, offset: number, length: number): string {
-  const end = buf.indexOf(0, offset);
-  return buf.toString('latin1', offset, end === -1 || end > offset + length ? offset + length : end);
+  const field = buf.subarray(offset, offset + length);
+  const nul = field.indexOf(0);
+  return field.toString('latin1', 0, nul === -1 ? field.length : nul);
 }
 
 /** Go's parseNumeric: base-256 when the top bit is set (two's complement), else octal; undefined when invalid. */
@@ -495,15 +493,11 @@ function numeric(buf: Buffer, offset: number, length: number): number | undefine
     for (let i = 0; i < length; i++) {
       let c = buf[offset + i]! ^ inv;
       if (i === 0) c &= 0x7f;
-      if (x >> 56n > 0n) return undefined; // overflow
       x = (x << 8n) | BigInt(c);
     }
-    if (x >> 63n > 0n) return undefined;
-    const value = inv ? -x - 1n : x;
+    if (x >> 63n > 0n) return undefined; // Go's uint64 overflow checks, both caught here (BigInt does not wrap)
     // Beyond 2^53 no layer can hold it: clamp, so that reading its content ends as a truncation, as in Go.
-    if (value > BigInt(Number.MAX_SAFE_INTEGER)) return Number.MAX_SAFE_INTEGER;
-    if (value < BigInt(Number.MIN_SAFE_INTEGER)) return Number.MIN_SAFE_INTEGER;
-    return Number(value);
+    return Math.min(Number.MAX_SAFE_INTEGER, Math.max(Number.MIN_SAFE_INTEGER, Number(inv ? -x - 1n : x)));
   }
   return octal(buf, offset, length);
 }
@@ -571,10 +565,10 @@ function sparseOf(pax: Map<string, string> | undefined, at: number): Sparse | un
   else return undefined;
   const sparse: Sparse = { mapInData: is1x0, mapChunks: [], mapLength: 0, mapNewlines: 0 };
   if (!is1x0) {
-    const count = decimal(pax.get('GNU.sparse.numblocks') ?? '');
+    const count = decimal(pax.get('GNU.sparse.numblocks') ?? '') ?? -1; // invalid: no map has -2 numbers
     const map = pax.get('GNU.sparse.map') ?? '';
     const numbers = map === '' ? [] : map.split(',');
-    if (count === undefined || count < 0 || numbers.length !== 2 * count) throw new TarFormatError(`the sparse map of the entry at offset ${at} is not valid`);
+    if (numbers.length !== 2 * count) throw new TarFormatError(`the sparse map of the entry at offset ${at} is not valid`);
     const fragments: [number, number][] = [];
     for (let i = 0; i < count; i++) {
       const offset = decimal(numbers[2 * i]!);

@@ -145,6 +145,7 @@ describe('headers', () => {
     expect(bad('gnu', 329)).toBe('the header at offset 0 has an invalid devmajor field');
     expect(bad('v7', 329)).toBeUndefined();
     expect(bad('gnu', 329, '00')).toBeUndefined();
+    expect(bad('v7', 329, ' \0')).toBeUndefined();
   });
 
   it('every numeric field must be a number', () => {
@@ -245,6 +246,10 @@ describe('the end', () => {
     expect(read(Buffer.concat([tar, ZERO_BLOCK, ZERO_BLOCK.subarray(0, 10)])).error).toBe('the archive ends in the middle of a header (truncated)');
     expect(read(Buffer.concat([tar, tarPax({ path: 'p' }).subarray(0, 520)])).error).toBe('the archive ends in the middle of the entry at offset 1024 (truncated)');
     expect(read(Buffer.alloc(0))).toMatchObject({ entries: [], done: false });
+    // An entry with no content, or an empty PAX header, as the last bytes: a clean end.
+    expect(read(header({ name: 'f', size: 0 }))).toEqual({ entries: [{ ...entry({ name: 'f' }), ends: 1 }], done: false });
+    expect(read(Buffer.concat([file('f', 'x'), tarPax(Buffer.alloc(0))]))).toMatchObject({ entries: [{ name: 'f' }] });
+    expect(read(Buffer.concat([file('f', 'x'), tarPax(Buffer.alloc(0))])).error).toBeUndefined();
   });
 });
 
@@ -334,7 +339,7 @@ describe('PAX headers', () => {
     expect(bad('13 gname=a\0b\n')).toBe(why('record gname holds a NUL'));
     expect(bad('15 comment=a\0b\n')).toBeUndefined();
     expect(bad('14 comm\0nt=ab\n')).toBe(why('record comm\0nt holds a NUL'));
-    expect(read(Buffer.concat([tarPax(Buffer.from('12 path=ab\n')), file('f', ''), END])).error).toBe(why('a record length is wrong'));
+    expect(bad('11 path=ab\n12 path=ab\n')).toBe(why('a record length is wrong'));
   });
 
   it('a global header is refused, after its records are checked', () => {
@@ -456,6 +461,10 @@ describe('PAX sparse files', () => {
     const long = read(sparse01({ ...v01, 'GNU.sparse.size': '200', 'GNU.sparse.numblocks': '1', 'GNU.sparse.map': '0,100' }, Buffer.alloc(100, 0x62)));
     expect(long.entries[0]!.data).toBe('b'.repeat(64) + '\0'.repeat(136));
     expect(read(sparse01({ ...v01, 'GNU.sparse.size': '200', 'GNU.sparse.numblocks': '1', 'GNU.sparse.map': '0,100' }, Buffer.alloc(100, 0x62)), { chunk: 10 })).toEqual(long);
+    // Stored bytes past the first 64 are not kept: a later fragment shows as zeros (this was a RangeError).
+    const later = read(sparse01({ ...v01, 'GNU.sparse.size': '200', 'GNU.sparse.numblocks': '2', 'GNU.sparse.map': '0,100,150,10' }, Buffer.alloc(110, 0x62)));
+    expect(later.error).toBeUndefined();
+    expect(later.entries[0]!.data).toBe('b'.repeat(64) + '\0'.repeat(136));
     // A fragment past the head the sink wants is left out.
     const past = read(sparse01({ ...v01, 'GNU.sparse.numblocks': '2', 'GNU.sparse.map': '2,3,10,2' }, Buffer.from('abcde')), { want: 5 });
     expect(past.entries[0]!.data).toBe('\0\0abc');
@@ -484,6 +493,15 @@ describe('PAX sparse files', () => {
     expect(errorOf(Buffer.concat([tarPax(comma), header({ name: 'x' }), END]))).toBe('the PAX header at offset 0 is not valid (sparse records out of order)');
     const numbytesComma = Buffer.concat([paxRecords({ 'GNU.sparse.offset': '0' }), paxRecords({ 'GNU.sparse.numbytes': '1,2' })]);
     expect(errorOf(Buffer.concat([tarPax(numbytesComma), header({ name: 'x' }), END]))).toMatch(/sparse records out of order/);
+  });
+
+  it('0.0 with its version records; 0.1 without a map has no regions', () => {
+    const r = read(sparse01({ ...v01, 'GNU.sparse.minor': '0', 'GNU.sparse.numblocks': '1', 'GNU.sparse.map': '1,2' }, Buffer.from('ab')));
+    expect(r.entries[0]).toMatchObject({ name: 'bin/tool', size: 100, data: `\0ab${'\0'.repeat(97)}` });
+    const noMap = read(sparse01({ ...v01, 'GNU.sparse.numblocks': '0' }, Buffer.alloc(0)));
+    expect(noMap.error).toBeUndefined();
+    expect(noMap.entries[0]).toMatchObject({ name: 'bin/tool', size: 100, data: '\0'.repeat(100) });
+    expect(read(sparse01(v01, Buffer.alloc(0))).error).toBe('the sparse map of the entry at offset 1024 is not valid');
   });
 
   it('an unknown version, or no version and no map, is a plain file', () => {
@@ -568,6 +586,7 @@ describe('PAX sparse files', () => {
     const r = read(sparse10(map, Buffer.alloc(400, 0x71)), { want: 13 });
     expect(r.error).toBeUndefined();
     expect(r.entries[0]!.data).toBe('qq\0\0\0\0\0\0\0\0qq\0');
+    for (const chunk of [100, 513, 700, 1500]) expect(read(sparse10(map, Buffer.alloc(400, 0x71)), { want: 13, chunk }), `chunk ${chunk}`).toEqual(r);
     // A first block without a newline waits for the next one.
     expect(read(sparse10(Buffer.alloc(BLOCK, 0x30), Buffer.alloc(0))).error).toBe('the sparse file at offset 1024 ends inside its sparse map');
   });
@@ -579,6 +598,7 @@ describe('PAX sparse files', () => {
     expect(read(sparse10(map10('1\nx\n3\n'), Buffer.from('abc'))).error).toBe(invalid);
     expect(read(sparse10(map10('1\n0\nx\n'), Buffer.from('abc'))).error).toBe(invalid);
     expect(read(sparse10(map10('1\n5000\n3\n'), Buffer.from('abc'))).error).toBe('the sparse map of the entry at offset 1024 has regions out of order or beyond its size');
+    expect(read(sparse10(map10('0\n'), Buffer.alloc(0), '10')).error).toBeUndefined();
     expect(read(sparse10(map10('0\n'), Buffer.alloc(0), '10'))).toMatchObject({ entries: [{ name: 'bin/tool', size: 10, data: '\0'.repeat(10) }, { name: 'after' }] });
     // The data ends before the map does.
     expect(read(sparse10(Buffer.from('2\n1\n'), Buffer.alloc(0))).error).toBe('the sparse file at offset 1024 ends inside its sparse map');
