@@ -149,8 +149,8 @@ export function updateTitle(updates: PlannedUpdate[]): string {
   const packages = [...new Set(updates.map((u) => u.packageName))];
   if (packages.length === 1 && new Set(updates.map((u) => u.newDigest)).size === 1) {
     const u = updates[0]!;
-    const what = u.newTag && u.newTag !== u.oldTag ? `${u.packageName}:${u.newTag}` : `${u.packageName}${u.newTag ? `:${u.newTag}` : ''}`;
-    return `chore(deps): update ${what} digest to ${short(u.newDigest)}`;
+    // The tag it ends on (the new one when it moved).
+    return `chore(deps): update ${u.packageName}${u.newTag ? `:${u.newTag}` : ''} digest to ${short(u.newDigest)}`;
   }
   return 'chore(deps): update builder image digests';
 }

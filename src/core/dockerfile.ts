@@ -151,10 +151,6 @@ class DirectiveReader {
     this.found.push({ name: name!, value: m[2]!, line: number, valueStart });
     return undefined;
   }
-
-  get isDone(): boolean {
-    return this.done;
-  }
 }
 
 /** The `# syntax=` image as BuildKit's DetectSyntax finds it: after a BOM and a `#!` line, `#` in column 0. */
@@ -162,7 +158,7 @@ function detectSyntax(lines: PhysicalLine[]): ParsedDockerfile['syntax'] {
   const reader = new DirectiveReader();
   const body = lines[0]?.text.startsWith('#!') ? lines.slice(1) : lines;
   for (const line of body) {
-    if (reader.read(line.text, line.start, line.number) !== undefined || reader.isDone) break;
+    if (reader.read(line.text, line.start, line.number) !== undefined) break; // (after the last directive, read does nothing)
   }
   const syntax = reader.found.find((d) => d.name === 'syntax');
   if (!syntax) return undefined;
@@ -200,9 +196,8 @@ function trimContinuation(piece: Piece, re: RegExp): { piece: Piece; continues: 
 const slicePiece = (p: Piece, from: number, to = p.text.length): Piece => ({ text: p.text.slice(from, to), offsets: p.offsets.slice(from, to) });
 
 function trimPiece(p: Piece): Piece {
-  const lead = /^\s*/.exec(p.text)![0].length;
-  const trail = /\s*$/.exec(p.text.slice(lead))![0].length;
-  return slicePiece(p, lead, p.text.length - trail);
+  // (white space only: the start is past the end, and the slice is empty)
+  return slicePiece(p, p.text.length - p.text.trimStart().length, p.text.trimEnd().length);
 }
 
 export function parseDockerfile(text: string): ParsedDockerfile {
@@ -230,18 +225,16 @@ export function parseDockerfile(text: string): ParsedDockerfile {
   while (i < lines.length) {
     const first = lines[i]!;
     i++;
-    const lead = /^\s*/.exec(first.text)![0].length;
+    const lead = first.text.length - first.text.trimStart().length;
     readDirective(first.text.slice(lead), first.start + lead, first.number);
     if (isCommentLine(first.text)) continue;
     let { piece, continues } = trimContinuation(pieceOf(first, lead), continuation);
-    if (!continues && piece.text.length === 0) continue;
     const joined: Piece = { text: piece.text, offsets: [...piece.offsets] };
     let endLine = first.number;
     while (continues && i < lines.length) {
       const next = lines[i]!;
       i++;
-      readDirective(next.text, next.start, next.number);
-      endLine = next.number;
+      endLine = next.number; // (no directive here: the first non-comment line ended them)
       // Comment lines and empty lines inside a continuation are dropped.
       if (isCommentLine(next.text) || next.text.trim() === '') continue;
       ({ piece, continues } = trimContinuation(pieceOf(next), continuation));
@@ -277,8 +270,7 @@ function buildInstruction(line: Piece, number: number, endLine: number, escape: 
   if (trimmed.text === '') return undefined;
   const cmdEnd = /[\t\v\f\r ]|$/.exec(trimmed.text)!.index;
   const keyword = trimmed.text.slice(0, cmdEnd);
-  const afterCmd = slicePiece(trimmed, cmdEnd).text.search(/[^\t\v\f\r ]|$/) + cmdEnd;
-  const { flags, rest } = extractFlags(slicePiece(trimmed, afterCmd), escape);
+  const { flags, rest } = extractFlags(slicePiece(trimmed, cmdEnd), escape); // it skips the white space first
   const args = trimPiece(rest);
   const ins: Instruction = {
     keyword: keyword.toUpperCase(),
@@ -306,11 +298,10 @@ function extractFlags(line: Piece, escape: string): { flags: Flag[]; rest: Piece
   const s = line.text;
   let pos = 0;
   for (;;) {
-    while (pos < s.length && /\s/.test(s[pos]!)) pos++;
-    if (pos >= s.length || !s.startsWith('--', pos)) break;
+    while (/\s/.test(s.charAt(pos))) pos++; // charAt: '' past the end
+    if (!s.startsWith('--', pos)) break;
     const word: Piece = { text: '', offsets: [] };
     let quote = '';
-    let blankOK = false;
     for (; pos < s.length; pos++) {
       let ch = s[pos]!;
       if (!quote && /\s/.test(ch)) break;
@@ -320,7 +311,6 @@ function extractFlags(line: Piece, escape: string): { flags: Flag[]; rest: Piece
       }
       if (!quote && (ch === "'" || ch === '"')) {
         quote = ch;
-        blankOK = true;
         continue;
       }
       if (ch === escape) {
@@ -332,7 +322,7 @@ function extractFlags(line: Piece, escape: string): { flags: Flag[]; rest: Piece
       word.offsets.push(line.offsets[pos]!);
     }
     if (word.text === '--') return { flags: words.map(flagOf), rest: slicePiece(line, pos) };
-    if (blankOK || word.text.length > 0) words.push(word);
+    words.push(word); // never empty: it starts with --
   }
   return { flags: words.map(flagOf), rest: slicePiece(line, pos) };
 }
@@ -378,7 +368,7 @@ function parseArguments(ins: Instruction, args: Piece, escape: string, errors: D
     case 'HEALTHCHECK': {
       const sep = rest.search(/\s|$/);
       if (sep === 0) return undefined;
-      const next = sep + /^\s*/.exec(rest.slice(sep))![0].length;
+      const next = rest.length - rest.slice(sep).trimStart().length;
       const cmd: Instruction = { ...ins, words: [] };
       const error = parseMaybeJson(cmd, rest.slice(next), false);
       ins.words = [{ value: rest.slice(0, sep), start: 0 }, ...cmd.words.map((w) => ({ ...w, start: w.start < 0 ? -1 : w.start + next }))];
@@ -387,7 +377,7 @@ function parseArguments(ins: Instruction, args: Piece, escape: string, errors: D
     }
     case 'ONBUILD': {
       if (rest === '') return 'ONBUILD requires at least one argument';
-      const trigger = /^\S+/.exec(rest)![0].toUpperCase();
+      const trigger = rest.split(/\s/, 1)[0]!.toUpperCase();
       if (trigger === 'ONBUILD') return "Chaining ONBUILD via `ONBUILD ONBUILD` isn't allowed";
       if (trigger === 'MAINTAINER' || trigger === 'FROM') return `${trigger} isn't allowed as an ONBUILD trigger`;
       ins.sub = buildInstruction(args, ins.line, ins.endLine, escape, errors);
@@ -401,7 +391,6 @@ function parseArguments(ins: Instruction, args: Piece, escape: string, errors: D
 }
 
 function splitWhitespace(rest: string): Word[] {
-  if (rest === '') return [];
   const out: Word[] = [];
   const re = /[^\t\v\f\r ]+/g;
   for (const m of rest.matchAll(re)) out.push({ value: m[0], start: m.index });
@@ -410,11 +399,11 @@ function splitWhitespace(rest: string): Word[] {
 
 /** `["a", "b"]`: the strings, or an error for a JSON array of something else, or undefined when not JSON. */
 function parseJson(rest: string): { words?: Word[]; error?: string } {
-  const trimmed = rest.replace(/^\s+/, '');
-  if (!trimmed.startsWith('[')) return {};
+  // `rest` comes trimmed (the instruction's args, or HEALTHCHECK's command after its white space).
+  if (!rest.startsWith('[')) return {};
   let list: unknown;
   try {
-    list = JSON.parse(trimmed);
+    list = JSON.parse(rest);
   } catch {
     return {};
   }
@@ -440,54 +429,41 @@ export function parseWords(rest: string, escape: string): Word[] {
   let word = '';
   let start = -1;
   let quote = '';
-  let blankOK = false;
+  // (A word with quotes keeps them, so only a lone escape token at the end of the line makes an empty one.)
   const flush = () => {
-    if (blankOK || word.length > 0) words.push({ value: word, start });
+    if (word.length > 0) words.push({ value: word, start });
     word = '';
     start = -1;
-    blankOK = false;
   };
+  // One UTF-16 unit at a time: no character BuildKit treats specially (white space, quotes, escape) is outside the
+  // BMP, and a surrogate pair is copied unit by unit into the same word.
   for (let pos = 0; pos < rest.length; ) {
-    const ch = charAt(rest, pos);
+    const ch = rest[pos]!;
     const space = !quote && isWhiteSpace(ch);
-    if (start < 0) {
-      if (space) {
-        pos += ch.length;
-        continue;
-      }
-      start = pos;
-    }
+    if (start < 0) start = pos; // a space between words starts an empty one that flush drops
     if (space) {
       flush();
-      pos += ch.length;
+      pos++;
       continue;
     }
-    if (!quote && (ch === "'" || ch === '"')) {
-      quote = ch;
-      blankOK = true;
-    } else if (quote && ch === quote) quote = '';
-    pos += ch.length;
+    if (!quote && (ch === "'" || ch === '"')) quote = ch;
+    else if (quote && ch === quote) quote = '';
+    pos++;
     // The escape token keeps itself and the next character (inside single quotes it is an ordinary character).
     if (ch === escape && quote !== "'") {
       if (pos >= rest.length) continue; // an escape token at the end of the line is skipped
-      const next = charAt(rest, pos);
-      pos += next.length;
-      word += ch + next;
+      word += ch + rest[pos]!;
+      pos++;
       continue;
     }
     word += ch;
   }
-  if (start >= 0) flush();
+  flush();
   return words;
 }
 
-/** The character (code point) at a UTF-16 index. */
-function charAt(s: string, pos: number): string {
-  const unit = s.charCodeAt(pos);
-  return unit >= 0xd800 && unit <= 0xdbff && pos + 1 < s.length ? s.slice(pos, pos + 2) : s[pos]!;
-}
-
-const isWhiteSpace = (ch: string) => ch === ' ' || ch === '\t' || ((ch < ' ' || ch > '~') && /^\s$/u.test(ch));
+/** Go's unicode.IsSpace, which BuildKit splits words with: JavaScript's \s, plus NEL (U+0085), less U+FEFF. */
+const isWhiteSpace = (ch: string) => ch === '\u0085' || (ch !== '\uFEFF' && /\s/.test(ch));
 
 /** ENV and LABEL: `KEY value` (old form) or `KEY=value …`, as (key, value, separator) words. */
 function parseNameValue(ins: Instruction, rest: string, escape: string): string | undefined {
@@ -522,7 +498,7 @@ type HeredocName = Omit<Heredoc, 'content'>;
 /** One word as a heredoc start (`<<EOF`, `<<-'EOF'`, `3<<EOF`…): its name, or undefined, or an error message. */
 export function parseHeredoc(word: string): HeredocName | undefined | { error: string } {
   const m = HEREDOC_WORD.exec(word);
-  if (!m || m[3] === '') return undefined;
+  if (!m) return undefined; // (`<<` alone: no word, below)
   const plain = processWord(m[3]!, new Map(), { skipUnsetEnv: true });
   if (!plain.ok) return { error: plain.error };
   if (plain.words.length !== 1) return undefined;
@@ -549,7 +525,8 @@ export function heredocsOfLine(line: string): HeredocName[] | string {
 /** Read the heredoc bodies after an instruction; returns the index of the next line. */
 function readHeredocs(ins: Instruction, line: string, lines: PhysicalLine[], i: number, errors: DockerfileError[]): number {
   const target = ins.keyword === 'ONBUILD' ? ins.sub : ins;
-  if (!target || !['RUN', 'COPY', 'ADD'].includes(target.keyword) || target.json || !line.includes('<<')) return i;
+  // (A JSON form needs no check: outside its strings there is no word, let alone one starting with <<.)
+  if (!target || !['RUN', 'COPY', 'ADD'].includes(target.keyword)) return i;
   const names = heredocsOfLine(line);
   if (typeof names === 'string') {
     errors.push({ line: ins.line, message: names });
@@ -671,6 +648,12 @@ interface StageDependency {
 
 type Env = Map<string, Traced>;
 
+/** The file's stages: names ('' when unnamed) and the first stage of a name (-1: none). */
+interface Stages {
+  names: string[];
+  index: (name: string) => number;
+}
+
 /** The evaluation without build args, done once by parseDockerfile (its errors are parse errors). */
 const defaultEvaluations = new WeakMap<ParsedDockerfile, Evaluation>();
 
@@ -679,6 +662,12 @@ function evaluate(parsed: ParsedDockerfile, options: EvaluateOptions): Evaluatio
   const out: Evaluation = { sites: [], contexts: [], errors: [] };
   const froms = parsed.instructions.filter((i) => i.keyword === 'FROM');
   const stageNames = froms.map((f) => stageNameOf(f) ?? '');
+  // Each name's first stage, in a Map (a file may have very many stages); unnamed stages are found by index only.
+  const firstStage = new Map<string, number>();
+  stageNames.forEach((name, i) => {
+    if (name !== '' && !firstStage.has(name)) firstStage.set(name, i);
+  });
+  const stages: Stages = { names: stageNames, index: (name) => firstStage.get(name) ?? -1 };
   const global: Env = new Map(Object.entries(options.builtins ?? {}).map(([k, v]) => [k, traced(v)]));
   const stageEnvs: Env[] = [];
   const deps: StageDependency[] = [];
@@ -705,7 +694,7 @@ function evaluate(parsed: ParsedDockerfile, options: EvaluateOptions): Evaluatio
           const name = eq < 0 ? word.value : word.value.slice(0, eq);
           let value: Traced | undefined;
           if (Object.hasOwn(buildArgs, name)) value = traced(buildArgs[name]!);
-          else if (eq < 0) value = stage >= 0 ? global.get(name) : undefined;
+          else if (eq < 0) value = global.get(name); // in the global scope: itself, or a builtin
           else {
             const r = expandIn(env, ins, { value: word.value.slice(eq + 1), start: word.start + eq + 1 }, `ARG ${name}`);
             if (r.ok) value = r;
@@ -713,19 +702,23 @@ function evaluate(parsed: ParsedDockerfile, options: EvaluateOptions): Evaluatio
           if (value) env.set(name, { value: value.value, offsets: value.offsets });
         }
         break;
-      case 'ENV':
+      case 'ENV': {
         if (stage < 0) break;
-        for (let k = 0; k + 1 < ins.words.length; k += 3) {
-          const r = expandIn(env, ins, ins.words[k + 1]!, `ENV ${ins.words[k]!.value}`);
+        // BuildKit expands the whole instruction with the variables before it: `ENV A=1 B=$A` gives B the old A.
+        const before = new Map(env);
+        for (let k = 0; k < ins.words.length; k += 3) {
+          const r = expandIn(before, ins, ins.words[k + 1]!, `ENV ${ins.words[k]!.value}`);
           if (r.ok) env.set(ins.words[k]!.value, r);
         }
         break;
+      }
       case 'FROM': {
         stage++;
         if (stage > 0) stageEnvs[stage - 1] = env;
-        const site = fromSite(ins, global, stageNames.slice(0, stage), expandIn);
-        const base = site ? stageNames.indexOf(site.resolved ?? '\0') : -1;
-        env = base >= 0 && base < stage ? new Map(stageEnvs[base]) : new Map();
+        const site = fromSite(ins, global, stage, stages, expandIn);
+        // FROM an earlier stage starts with its variables; any other FROM (an image, or a stage not yet done, whose
+        // scope is not in stageEnvs) with none.
+        env = new Map(stageEnvs[stages.index(site?.resolved ?? '')]);
         if (site) out.sites.push(site);
         break;
       }
@@ -733,13 +726,13 @@ function evaluate(parsed: ParsedDockerfile, options: EvaluateOptions): Evaluatio
       case 'ADD': {
         const from = ins.keyword === 'COPY' ? ins.flags.find((f) => f.name === 'from') : undefined;
         if (from?.value !== undefined && stage >= 0) {
-          const site = copyFromSite(ins, from, stage, stageNames, deps, out.errors);
+          const site = copyFromSite(ins, from, stage, stages, deps, out.errors);
           if (site) out.sites.push(site);
         } else if (stage >= 0) out.contexts.push(contextSource(ins, env, parsed.escape));
         break;
       }
       case 'RUN':
-        if (stage >= 0) out.sites.push(...mountSites(ins, stage, stageNames, deps, out.errors));
+        if (stage >= 0) out.sites.push(...mountSites(ins, stage, stages, deps, out.errors));
         break;
     }
   }
@@ -747,9 +740,8 @@ function evaluate(parsed: ParsedDockerfile, options: EvaluateOptions): Evaluatio
   return out;
 }
 
-/** Source offsets of a word of `ins.args` (-1 for JSON words, whose text is not written as such). */
+/** Source offsets of a word of `ins.args` (ARG, ENV values and FROM: never JSON words, which have no start). */
 function offsetsOf(ins: Instruction, word: Word): number[] {
-  if (word.start < 0) return traced(word.value).offsets;
   return ins.argOffsets.slice(word.start, word.start + word.value.length);
 }
 
@@ -758,7 +750,8 @@ const SINGLE_VARIABLE = /^\$(?:\{[A-Za-z_][A-Za-z0-9_]*(?::?[-+][^}$]*)?\}|[A-Za
 function fromSite(
   ins: Instruction,
   global: Env,
-  earlierStages: string[],
+  stage: number,
+  stages: Stages,
   expandIn: (scope: Env, ins: Instruction, word: Word, what: string) => ReturnType<typeof processWord>,
 ): ImageRefSite | undefined {
   const word = ins.words[0];
@@ -766,15 +759,9 @@ function fromSite(
   const r = expandIn(global, ins, word, `FROM ${word.value}`);
   const resolved = r.ok && r.missing.length === 0 ? r.value : null;
   const offsets = r.ok ? r.offsets : [];
-  const wordOffsets = offsetsOf(ins, word);
-  const lastWritten = wordOffsets[wordOffsets.length - 1];
-  // `FROM ${BASE}`: a digest goes into BASE's default; otherwise after the word in the FROM line.
-  const insertAt =
-    SINGLE_VARIABLE.test(word.value) && resolved && offsets[offsets.length - 1]! >= 0
-      ? offsets[offsets.length - 1]! + 1
-      : lastWritten !== undefined && lastWritten >= 0
-        ? lastWritten + 1
-        : undefined;
+  // `FROM ${BASE}`: a digest goes into BASE's default (when it has one); otherwise after the word in the FROM line.
+  const lastResolved = offsets[offsets.length - 1] ?? -1;
+  const insertAt = SINGLE_VARIABLE.test(word.value) && lastResolved >= 0 ? lastResolved + 1 : ins.argOffsets[word.start + word.value.length - 1]! + 1;
   const site: ImageRefSite = {
     kind: 'from',
     line: ins.line,
@@ -784,7 +771,7 @@ function fromSite(
     insertAt,
     unresolved: r.ok ? r.missing : [],
     isScratch: resolved === 'scratch',
-    isStage: resolved !== null && resolved !== '' && earlierStages.includes(resolved),
+    isStage: resolved !== null && stages.index(resolved) >= 0 && stages.index(resolved) < stage,
   };
   const platform = flagValue(ins, 'platform');
   if (platform !== undefined) site.platform = platform;
@@ -793,14 +780,14 @@ function fromSite(
 }
 
 function literalSite(kind: ImageRefKind, ins: Instruction, value: string, offsets: number[], isStage: boolean): ImageRefSite {
-  const last = offsets[offsets.length - 1];
+  const last = offsets[offsets.length - 1]; // flag values are written: undefined only for an empty one
   return {
     kind,
     line: ins.line,
     raw: value,
     resolved: value,
     offsets,
-    insertAt: last !== undefined && last >= 0 ? last + 1 : undefined,
+    insertAt: last === undefined ? undefined : last + 1,
     unresolved: [],
     isScratch: value === 'scratch',
     isStage,
@@ -808,27 +795,27 @@ function literalSite(kind: ImageRefKind, ins: Instruction, value: string, offset
 }
 
 /** COPY --from: a stage by name or index, or an image; BuildKit expands no variables there. */
-function copyFromSite(ins: Instruction, from: Flag, stage: number, stageNames: string[], deps: StageDependency[], errors: DockerfileError[]): ImageRefSite | undefined {
+function copyFromSite(ins: Instruction, from: Flag, stage: number, stages: Stages, deps: StageDependency[], errors: DockerfileError[]): ImageRefSite | undefined {
   const value = from.value!;
   const plain = processWord(value, new Map());
   if (!plain.ok || plain.value !== value) {
     errors.push({ line: ins.line, message: `COPY --from=${value}: variable expansion is not supported for --from; define a stage with FROM using an ARG from the global scope instead` });
     return undefined;
   }
-  let target = -1;
+  let target: number;
   if (/^[+-]?\d+$/.test(value)) {
     target = Number(value);
-    if (target < 0 || target >= stageNames.length) {
+    if (target < 0 || target >= stages.names.length) {
       errors.push({ line: ins.line, message: `COPY --from=${value}: invalid stage index ${target}` });
       return undefined;
     }
-  } else target = value === '' ? -1 : stageNames.indexOf(value.toLowerCase());
+  } else target = stages.index(value.toLowerCase());
   if (target >= 0) deps.push({ from: stage, to: target, line: ins.line, what: 'copy', name: value });
   return literalSite('copy-from', ins, value, from.valueOffsets, target >= 0);
 }
 
 /** RUN --mount=…,from=<stage or image>: a stage by name only, no variables. */
-function mountSites(ins: Instruction, stage: number, stageNames: string[], deps: StageDependency[], errors: DockerfileError[]): ImageRefSite[] {
+function mountSites(ins: Instruction, stage: number, stages: Stages, deps: StageDependency[], errors: DockerfileError[]): ImageRefSite[] {
   const sites: ImageRefSite[] = [];
   for (const flag of ins.flags.filter((f) => f.name === 'mount' && f.value !== undefined)) {
     for (const field of csvFields(flag.value!, flag.valueOffsets)) {
@@ -840,7 +827,7 @@ function mountSites(ins: Instruction, stage: number, stageNames: string[], deps:
         errors.push({ line: ins.line, message: `RUN --mount from=${value.text}: 'from' doesn't support variable expansion, define alias stage instead` });
         continue;
       }
-      const target = value.text === '' ? -1 : stageNames.indexOf(value.text.toLowerCase());
+      const target = stages.index(value.text.toLowerCase());
       if (target >= 0) deps.push({ from: stage, to: target, line: ins.line, what: 'mount', name: value.text });
       if (value.text !== '') sites.push(literalSite('mount-from', ins, value.text, value.offsets, target >= 0));
     }
@@ -858,12 +845,12 @@ function csvFields(value: string, offsets: number[]): Piece[] {
     if (quoted) {
       if (ch === '"' && value[k + 1] === '"') {
         field.text += '"';
-        field.offsets.push(offsets[k + 1] ?? -1);
+        field.offsets.push(offsets[k + 1]!);
         k++;
       } else if (ch === '"') quoted = false;
       else {
         field.text += ch;
-        field.offsets.push(offsets[k] ?? -1);
+        field.offsets.push(offsets[k]!);
       }
     } else if (ch === '"' && field.text === '') quoted = true;
     else if (ch === ',') {
@@ -871,7 +858,7 @@ function csvFields(value: string, offsets: number[]): Piece[] {
       field = { text: '', offsets: [] };
     } else {
       field.text += ch;
-      field.offsets.push(offsets[k] ?? -1);
+      field.offsets.push(offsets[k]!);
     }
   }
   fields.push(field);
@@ -887,6 +874,7 @@ function stageGraphErrors(deps: StageDependency[], stageNames: string[]): Docker
     if (component[d.from] === component[d.to]) {
       const via = d.from === d.to ? 'it copies from itself' : `it needs stage "${label(d.to)}", which needs it in turn`;
       errors.push({ line: d.line, message: `circular dependency detected on stage: ${label(d.from)} (${d.what === 'copy' ? 'COPY' : 'RUN --mount'} --from=${d.name}: ${via})` });
+      // Stryker disable next-line EqualityOperator: d.to === d.from (a stage needing itself) is in one component, reported above
     } else if (d.to > d.from) {
       errors.push({ line: d.line, message: `cannot ${d.what} from stage "${label(d.to)}", it needs to be defined before current stage "${label(d.from)}"` });
     }
@@ -913,7 +901,8 @@ function stronglyConnected(count: number, deps: StageDependency[]): number[] {
     while (work.length) {
       const frame = work[work.length - 1]!;
       const [v, i] = frame;
-      if (i === 0 && index[v] === -1) {
+      if (i === 0) {
+        // first time here: a stage is pushed only while unvisited, and visited right away
         index[v] = low[v] = next++;
         stack.push(v);
         onStack[v] = true;
@@ -1020,7 +1009,7 @@ export function editPlace(parsed: ParsedDockerfile, offset: number): { line: num
       const eq = word.value.indexOf('=');
       if (eq < 0) continue;
       const offsets = offsetsOf(ins, { value: word.value.slice(eq + 1), start: word.start + eq + 1 });
-      if (offsets.length && offset >= offsets[0]! && offset <= offsets[offsets.length - 1]! + 1) return { line, via: 'arg', argName: word.value.slice(0, eq) };
+      if (offset >= offsets[0]! && offset <= offsets[offsets.length - 1]! + 1) return { line, via: 'arg', argName: word.value.slice(0, eq) };
     }
   }
   return { line, via: 'instruction' };
@@ -1033,7 +1022,8 @@ export function applyEdits(text: string, edits: { start: number; end: number; re
   let limit = Infinity;
   let insertedAt: number | undefined; // two insertions at one offset would have no order
   for (const e of sorted) {
-    if (e.end > limit || (e.start === e.end && e.start === insertedAt)) throw new Error(`overlapping edits at offset ${e.start}`);
+    // (an edit starting where an insertion was made is sorted after it only if it is an insertion too)
+    if (e.end > limit || e.start === insertedAt) throw new Error(`overlapping edits at offset ${e.start}`);
     out = out.slice(0, e.start) + e.replacement + out.slice(e.end);
     limit = e.start;
     insertedAt = e.start === e.end ? e.start : undefined;

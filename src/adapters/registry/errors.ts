@@ -43,14 +43,16 @@ export const NOT_FOUND_CODES = new Set(['MANIFEST_UNKNOWN', 'NAME_UNKNOWN', 'BLO
 
 /** The registry's JSON error body, `{errors:[{code,message,detail}]}`, in one line. */
 export function describeErrorBody(text: string): { code?: string; text: string } {
+  const plain = { text: text.trim().slice(0, 200) };
+  let body: unknown = null;
   try {
-    const body = JSON.parse(text) as { errors?: { code?: string; message?: string }[] };
-    const first = body.errors?.[0];
-    if (first) return { code: first.code, text: [first.code, first.message].filter(Boolean).join(': ') };
+    body = JSON.parse(text);
   } catch {
-    // not JSON
+    // not JSON: no errors to read
   }
-  return { text: text.trim().slice(0, 200) };
+  const first = (body as { errors?: { code?: string; message?: string }[] } | null)?.errors?.[0];
+  if (!first) return plain;
+  return { code: first.code, text: [first.code, first.message].filter(Boolean).join(': ') };
 }
 
 /** What `pending` gives, or undefined when the registry says the thing is absent; any other failure throws. */
