@@ -450,6 +450,9 @@ function trimSuffix(pattern: string, value: Traced, greedy: boolean): Traced {
 function reversePattern(pattern: string): string {
   const chars = Array.from(pattern);
   const tokens: string[] = [];
-  for (let i = 0; i < chars.length; i++) tokens.push(chars[i] === '\\' && i + 1 < chars.length ? chars[i]! + chars[++i]! : chars[i]!);
+  while (chars.length) {
+    const c = chars.shift()!;
+    tokens.push(c === '\\' && chars.length ? c + chars.shift()! : c);
+  }
   return tokens.reverse().join('');
 }

@@ -71,6 +71,7 @@ describe('offsets', () => {
     // Deliberately far apart offsets: a pair is pushed as one unit, from the offset of its first half.
     expect(processWord('"😀"', new Map(), {}, [0, 5, 9, 12])).toMatchObject({ value: '😀', offsets: [5, 6] });
     expect(processWord('"\udbff\udc00"', new Map(), {}, [0, 5, 9, 12])).toMatchObject({ offsets: [5, 6] });
+    expect(processWord('"😀"', new Map())).toMatchObject({ value: '😀', offsets: [-1, -1] });
     // Characters above the surrogates are single units.
     expect(processWord('"ＡＢ"', new Map(), {}, [0, 5, 9, 12])).toMatchObject({ value: 'ＡＢ', offsets: [5, 9] });
     // A lone high surrogate at the end is kept as it is.
