@@ -44,19 +44,25 @@ export type LexResult =
   | { ok: false; error: string };
 
 export function traced(value: string, start = -1): Traced {
-  const offsets = new Array<number>(value.length);
-  for (let i = 0; i < value.length; i++) offsets[i] = start < 0 ? -1 : start + i;
+  const offsets: number[] = [];
+  for (let i = 0; i < value.length; i++) offsets.push(start < 0 ? -1 : start + i);
   return { value, offsets };
 }
 
 /** Characters that make a word more than its text (`<` only as part of `<<`, but rare enough to take the slow way). */
 const SPECIAL = /[$'"\\`<]/;
 
+/**
+ * White space as Go's unicode.IsSpace (BuildKit splits words with it): JavaScript's `\s` differs, it lacks U+0085
+ * (NEL) and has U+FEFF (BOM).
+ */
+const SPACE = /[\t\n\v\f\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]/; // BMP only: no u flag (a mutated \v would not parse with it)
+
 /** Expand one word with the variables in `env`. `offsets` say where each unit of `word` was written. */
 export function processWord(word: string, env: LexEnv, options: LexOptions = {}, offsets?: number[]): LexResult {
   if (!SPECIAL.test(word)) {
     // Nothing to expand, unquote or unescape: the word is its own value (most words of a Dockerfile).
-    const words = !/\s/u.test(word) ? (word === '' ? [] : [word]) : word.split(/\s+/u).filter((w) => w !== '');
+    const words = word.split(SPACE).filter((w) => w !== '');
     return { ok: true, value: word, offsets: offsets ?? traced(word).offsets, words, matched: new Set(), unmatched: new Set(), missing: [] };
   }
   const lexer = new Lexer({ value: word, offsets: offsets ?? traced(word).offsets }, env, options);
@@ -94,42 +100,39 @@ class Out implements Traced {
 /** Word splitting as BuildKit's wordsStruct: expanded variables split at white space, quoted text does not. */
 class Words {
   private buf = '';
-  private inWord = false;
   readonly words: string[] = [];
   addChar(ch: string): void {
     if (isSpace(ch)) {
-      if (this.inWord && this.buf.length !== 0) {
+      if (this.buf.length !== 0) {
         this.words.push(this.buf);
         this.buf = '';
-        this.inWord = false;
       }
     } else this.addRaw(ch);
   }
+  /** BuildKit also marks the word started (inWord), which only matters together with a non-empty word: left out. */
   addRaw(s: string): void {
     this.buf += s;
-    this.inWord = true;
   }
   addString(s: string): void {
     for (const ch of s) this.addChar(ch);
   }
+  /** The words, once, at the end. */
   get(): string[] {
-    if (this.buf.length > 0) {
-      this.words.push(this.buf);
-      this.buf = '';
-      this.inWord = false;
-    }
+    if (this.buf.length > 0) this.words.push(this.buf);
     return this.words;
   }
 }
 
-const isSpace = (ch: string) => ch === ' ' || ch === '\t' || ch === '\n' || ch === '\r' || (ch > '~' || ch < ' ' ? /^\s$/u.test(ch) : false);
-const isDigit = (ch: string) => /^\p{Nd}$/u.test(ch);
-const isLetter = (ch: string) => /^\p{L}$/u.test(ch);
-const isSpecialParam = (ch: string) => '@*#?-$!0'.includes(ch) && ch.length === 1;
+// `ch` is always one code point (never EOF): no anchors needed.
+const isSpace = (ch: string) => SPACE.test(ch);
+const isDigit = (ch: string) => /\p{Nd}/u.test(ch);
+const isLetter = (ch: string) => /\p{L}/u.test(ch);
+const isSpecialParam = (ch: string) => '@*#?-$!0'.includes(ch);
 
 class Lexer {
   private pos = 0;
-  private rawEscapes: boolean;
+  /** Set by each processStopOn. */
+  private rawEscapes: boolean | undefined;
   private readonly escape: string;
   readonly matched = new Set<string>();
   readonly unmatched = new Set<string>();
@@ -140,7 +143,6 @@ class Lexer {
     private readonly env: LexEnv,
     private readonly options: LexOptions,
   ) {
-    this.rawEscapes = options.rawEscapes ?? false;
     this.escape = options.escapeToken ?? '\\';
   }
 
@@ -148,17 +150,19 @@ class Lexer {
     const s = this.src.value;
     if (this.pos >= s.length) return EOF;
     const unit = s.charCodeAt(this.pos);
-    return unit >= 0xd800 && unit <= 0xdbff && this.pos + 1 < s.length ? s.slice(this.pos, this.pos + 2) : s[this.pos]!;
+    // A high surrogate takes its low one (slice stops at the end of a lone one).
+    return unit >= 0xd800 && unit <= 0xdbff ? s.slice(this.pos, this.pos + 2) : s[this.pos]!;
   }
 
   private next(): { ch: string; offset: number } {
     const ch = this.peek();
-    const offset = ch === EOF ? -1 : this.src.offsets[this.pos]!;
+    const offset = this.src.offsets[this.pos]!; // undefined past the end (EOF), where no caller reads it
     this.pos += ch.length;
     return { ch, offset };
   }
 
-  processStopOn(stop: string | null, rawEscapes: boolean): { out: Out; words: string[] } {
+  /** Up to `stop.char` (consumed), or to the end (`stop` null): the input ending before the stop is `stop.missing`. */
+  processStopOn(stop: { char: string; missing: string } | null, rawEscapes: boolean): { out: Out; words: string[] } {
     const saved = this.rawEscapes;
     this.rawEscapes = rawEscapes;
     try {
@@ -166,7 +170,7 @@ class Lexer {
       const words = new Words();
       while (this.peek() !== EOF) {
         const ch = this.peek();
-        if (stop !== null && ch === stop) {
+        if (ch === stop?.char) {
           this.next();
           return { out, words: words.get() };
         }
@@ -189,8 +193,7 @@ class Lexer {
               words.addRaw(c.ch);
               out.push(c.ch, c.offset);
             }
-            const escaped = this.next(); // the escape token escapes the next character, except at the end
-            if (escaped.ch === EOF) break;
+            const escaped = this.next(); // the escape token escapes the next character; at the end, nothing
             words.addRaw(escaped.ch);
             out.push(escaped.ch, escaped.offset);
           } else {
@@ -199,7 +202,7 @@ class Lexer {
           }
         }
       }
-      if (stop !== null) throw new LexError(`unexpected end of statement while looking for matching ${stop}`);
+      if (stop) throw new LexError(stop.missing);
       return { out, words: words.get() };
     } finally {
       this.rawEscapes = saved;
@@ -240,8 +243,7 @@ class Lexer {
       let c = this.next();
       if (c.ch === this.escape) {
         if (this.rawEscapes) out.push(c.ch, c.offset);
-        const after = this.peek();
-        if (after === EOF) continue; // an escape at the end is ignored
+        const after = this.peek(); // at the end: the loop's next turn finds the quote unclosed
         if (after === '"' || after === '$' || after === this.escape) c = this.next(); // only these can be escaped
       }
       out.push(c.ch, c.offset);
@@ -258,8 +260,9 @@ class Lexer {
   private processWordUntil(stop: string, rawEscapes: boolean, missingMessage: string): { out: Out; missingBefore: Set<string> } {
     const missingBefore = new Set(this.missing);
     try {
-      return { out: this.processStopOn(stop, rawEscapes).out, missingBefore };
+      return { out: this.processStopOn({ char: stop, missing: missingMessage }, rawEscapes).out, missingBefore };
     } catch (err) {
+      // As BuildKit: any error at the end of the input (one in a nested substitution too) is the missing stop.
       if (err instanceof LexError && this.peek() === EOF) throw new LexError(missingMessage);
       throw err;
     }
@@ -337,7 +340,7 @@ class Lexer {
       case '%': {
         dropWord();
         let pattern = word.value;
-        const greedy = pattern.length > 0 && pattern[0] === ch;
+        const greedy = pattern.startsWith(ch);
         if (greedy) pattern = pattern.slice(1);
         const v = value ?? traced('');
         return ch === '%' ? trimSuffix(pattern, v, greedy) : trimPrefix(pattern, v, greedy);
@@ -355,8 +358,8 @@ class Lexer {
     const value = this.lookup(name);
     if (!value && this.options.skipUnsetEnv) return traced(`\${${name}/${pattern.value}/${replacement.value}}`);
     const v = value?.value ?? '';
-    const re = shellPatternToRegex(pattern.value, true, false, v, all);
-    return traced(all ? v.replace(re, () => replacement.value) : v.replace(re, () => replacement.value));
+    const re = shellPatternToRegex(pattern.value, true, false, v, all ? 'gu' : 'u');
+    return traced(v.replace(re, () => replacement.value));
   }
 
   private processName(): string {
@@ -364,7 +367,7 @@ class Lexer {
     while (this.peek() !== EOF) {
       const ch = this.peek();
       if (name === '' && isDigit(ch)) {
-        while (this.peek() !== EOF && isDigit(this.peek())) name += this.next().ch;
+        while (isDigit(this.peek())) name += this.next().ch;
         return name;
       }
       if (name === '' && isSpecialParam(ch)) return this.next().ch;
@@ -398,10 +401,10 @@ const PATTERN_BUDGET = 1e8;
  * BuildKit's Go regexps run in linear time; JavaScript's backtrack, about (n+1)^k steps for k stars, so a pattern
  * too costly for its value is refused instead of run.
  */
-function shellPatternToRegex(pattern: string, greedy: boolean, anchored: boolean, value: string, global = false): RegExp {
+function shellPatternToRegex(pattern: string, greedy: boolean, anchored: boolean, value: string, flags: 'u' | 'gu', written = pattern): RegExp {
   const stars = (pattern.match(/(?<!\\)\*/g) ?? []).length + (anchored ? 0 : 1);
   if ((value.length + 1) ** stars > PATTERN_BUDGET) {
-    throw new LexError(`pattern (${pattern}) in substitution is too costly for a value of ${value.length} characters`);
+    throw new LexError(`pattern (${written}) in substitution is too costly for a value of ${value.length} characters`);
   }
   const chars = Array.from(pattern);
   let out = anchored ? '^' : '';
@@ -420,16 +423,17 @@ function shellPatternToRegex(pattern: string, greedy: boolean, anchored: boolean
       if (n === '}' || n === '/') continue; // escaped only so ${} does not end there
       i++;
       c = chars[i] ?? '';
-      if (c !== '*' && c !== '?' && c !== '\\') throw new LexError(`invalid pattern (${pattern}) in substitution: invalid escape '\\${c}'`);
+      if (c !== '*' && c !== '?' && c !== '\\') throw new LexError(`invalid pattern (${written}) in substitution: invalid escape '\\${c}'`);
       out += '\\';
     } else if ('[]{}.+()|^$'.includes(c)) out += '\\';
     out += c;
   }
-  return new RegExp(out, global ? 'gu' : 'u');
+  return new RegExp(out, flags);
 }
 
-function trimPrefix(pattern: string, value: Traced, greedy: boolean): Traced {
-  const m = shellPatternToRegex(pattern, greedy, true, value.value).exec(value.value);
+/** `written`: the pattern as written, for messages (trimSuffix hands over its reversal). */
+function trimPrefix(pattern: string, value: Traced, greedy: boolean, written = pattern): Traced {
+  const m = shellPatternToRegex(pattern, greedy, true, value.value, 'u', written).exec(value.value);
   if (!m) return value;
   const cut = m.index + m[0].length;
   return { value: value.value.slice(cut), offsets: value.offsets.slice(cut) };
@@ -438,25 +442,17 @@ function trimPrefix(pattern: string, value: Traced, greedy: boolean): Traced {
 /** Shortest/longest suffix: reverse both so the match is the leftmost one. */
 function trimSuffix(pattern: string, value: Traced, greedy: boolean): Traced {
   const reversed = Array.from(value.value).reverse().join('');
-  const kept = trimPrefix(reversePattern(pattern), traced(reversed), greedy).value.length;
+  const kept = trimPrefix(reversePattern(pattern), traced(reversed), greedy, pattern).value.length;
   return { value: value.value.slice(0, kept), offsets: value.offsets.slice(0, kept) };
 }
 
 /** Reverse a pattern keeping each escape before the character it escapes. */
 function reversePattern(pattern: string): string {
   const chars = Array.from(pattern);
-  const out: string[] = new Array<string>(chars.length);
-  const last = chars.length - 1;
-  for (let i = 0; i <= last; ) {
-    const c = chars[i]!;
-    if (c === '\\' && i !== last) {
-      out[last - i - 1] = c;
-      out[last - i] = chars[i + 1]!;
-      i += 2;
-    } else {
-      out[last - i] = c;
-      i++;
-    }
+  const tokens: string[] = [];
+  while (chars.length) {
+    const c = chars.shift()!;
+    tokens.push(c === '\\' && chars.length ? c + chars.shift()! : c);
   }
-  return out.join('');
+  return tokens.reverse().join('');
 }
