@@ -34,6 +34,8 @@ describe('diagnoseDockerfileName, exactly', () => {
     ['builder--x86_64_gcc8.0.0.Dockerfile', [badTarget('')], undefined],
     ['builder-_gcc8.0.0.Dockerfile', [badTarget(''), badArch('')], undefined],
     ['builder-any_gcc8.0.0.Dockerfile', [badArch('')], undefined],
+    ['builder-cent.os_gcc8.0.0.Dockerfile', [badTarget('cent.os'), badArch('')], undefined],
+    ['builder-gcc-amd64_gcc8.0.0.Dockerfile', ['the arch "amd64" must be written "x86_64"'], 'builder-gcc-x86_64_gcc8.0.0.Dockerfile'],
     ['builder-any-x86_64-gcc-8.0.0.Dockerfile', [separator('8.0.0')], GOOD],
     ['builder-any-x86_64_gcc-8.0.0.Dockerfile', [separator('8.0.0')], GOOD],
     ['builder-any-x86_64-gcc8.0.0.Dockerfile', [separator('8.0.0')], GOOD],
