@@ -70,6 +70,7 @@ describe('digests', () => {
   it('checks the grammar and names the bad value', () => {
     expect(isDigest(A)).toBe(true);
     expect(isDigest(42)).toBe(false);
+    expect(isDigest({ toString: () => A })).toBe(false); // not a string, whatever it prints as
     expect(isDigest(`${A}0`)).toBe(false);
     expect(isDigest(`x${A}`)).toBe(false);
     expect(assertDigest(A, 'here')).toBe(A);
