@@ -66,9 +66,10 @@ bench: bench-deps build
 	@for b in $(BENCH); do echo "### bench/$$b.ts"; npx tsx bench/$$b.ts || exit 1; done
 
 # Mutation testing (StrykerJS, vitest runner) over src/core and src/adapters/registry; slow, so not in `test`.
-# Score in the README; report in reports/mutation/mutation.html.
+# Score in the README; report in reports/mutation/mutation.html. Incremental: unchanged mutants keep their result
+# (reports/mutation/stryker-incremental.json); FORCE=1 re-runs every mutant.
 mutation: test-deps
-	npx stryker run
+	npx stryker run $(if $(FORCE),--force)
 
 clean:
 	rm -rf dist node_modules .cache reports .stryker-tmp
