@@ -115,6 +115,8 @@ describe('platforms', () => {
     [p('linux', 'amd64', 'v8'), p('linux', 'amd64'), false],
     [p('linux', 'amd64', 'v2'), p('linux', 'amd64', 'v2'), true],
     [p('unknown', 'unknown'), p('linux', 'amd64'), false],
+    [p('linux', 'arm', 'v7'), p('linux', 'arm64', 'v7'), false],
+    [p('linux', '386'), p('linux', 'amd64'), false],
   ])('%j matches %j: %s', (candidate, wanted, expected) => {
     expect(platformMatches(candidate, wanted)).toBe(expected);
   });
@@ -151,6 +153,9 @@ describe('schema errors', () => {
     const schema = z.object({ n: z.number() });
     expect(parseJsonDocument(schema, '{"n":1}', 'w', 'k')).toEqual({ n: 1 });
     expect(parseJsonDocument(schema, Buffer.from('{"n":2}'), 'w', 'k')).toEqual({ n: 2 });
+    expect(parseJsonDocument(schema, new TextEncoder().encode('{"n":3}'), 'w', 'k')).toEqual({ n: 3 });
+    // text is parsed as given, not round-tripped through UTF-8 (which would replace a lone surrogate)
+    expect(parseJsonDocument(z.string(), '"\uD800"', 'w', 'k')).toBe('\uD800');
     expect(errorOf(() => parseJsonDocument(schema, '{', 'file.json', 'thing'))).toMatch(/^file\.json: the thing is not valid JSON \(.+\)$/);
     expect(errorOf(() => parseJsonDocument(schema, '{"n":"x"}', 'file.json', 'thing'))).toMatch(/^file\.json: malformed thing: n: /);
     expect(errorOf(() => validateDocument(schema, {}, 'w', 'k'))).toMatch(/^w: malformed k: n: /);
@@ -189,6 +194,7 @@ describe('manifest bytes', () => {
     const nested = { ...index, manifests: [{ mediaType: MediaType.DockerManifestList, digest: A, size: 1 }] };
     expect(errorOf(() => parseManifestBytes(bytes(nested), undefined, 'r'))).toBe('r: malformed index: manifests[0].mediaType: an index nested in an index is not supported');
     expect(LayoutIndexSchema.safeParse(nested).success).toBe(true);
+    expect(errorOf(() => parseManifestBytes(bytes({ ...manifest, mediaType: 5 }), undefined, 'r'))).toMatch(/^r: malformed manifest: mediaType: /);
     expect(ImageIndexSchema.safeParse(index).success).toBe(true);
     expect(errorOf(() => parseManifestBytes(Buffer.from('nope'), undefined, 'r'))).toMatch(/^r: the manifest is not valid JSON/);
   });
