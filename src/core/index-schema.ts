@@ -100,8 +100,9 @@ export function renderIndex(entries: IndexEntry[]): string {
 /** True when a YAML 1.1 reader takes this text, written plain, back as the same string. */
 export function readsAsStringInYaml11(text: string): boolean {
   // YAML 1.1's other types are letter-only words (booleans, null) or start with a digit, sign, dot or ~: a text that
-  // starts with a letter and holds anything else is a string without parsing it (names, most tags).
-  if (/^[A-Za-z]/.test(text) && /[^A-Za-z]/.test(text)) return true;
+  // starts with a letter and holds anything else is a string without parsing it (names, most tags). Except e/E:
+  // the yaml library's YAML 1.1 reads e0, E5, e+1 as floats.
+  if (/^[A-DF-Za-df-z]/.test(text) && /[^A-Za-z]/.test(text)) return true;
   try {
     return parse(text, { version: '1.1' }) === text;
   } catch {

@@ -1,7 +1,7 @@
 // index.yaml: ordering rules one by one and the exact error of each way an index can be wrong.
 import { describe, expect, it } from 'vitest';
-import { parseDocument } from 'yaml';
-import { buildIndex, IndexParseError, MAX_ALIAS_COUNT, parseIndex, readsAsStringInYaml11, sortEntries, toPlainValue, type IndexEntry } from '../../src/core/index-schema.js';
+import { parse, parseDocument } from 'yaml';
+import { buildIndex, IndexParseError, renderIndex, MAX_ALIAS_COUNT, parseIndex, readsAsStringInYaml11, sortEntries, toPlainValue, type IndexEntry } from '../../src/core/index-schema.js';
 
 const entry = (over: Partial<IndexEntry>): IndexEntry => ({ name: 'r/o:t', target: 'any', arch: 'x86_64', tag: 'latest', gcc_versions: ['8.0.0'], ...over });
 const errorOf = (text: string): string => {
@@ -76,12 +76,26 @@ describe('readsAsStringInYaml11', () => {
     ['a-', true],
     ['@x', false],
     ['"q"', false],
+    ['e0', false],
+    ['E5', false],
+    ['e+1', false],
+    ['e1x', true],
+    ['d0', true],
+    ['f0', true],
+    ['D0', true],
+    ['F0', true],
   ])('%s: %s', (text, expected) => {
     expect(readsAsStringInYaml11(text)).toBe(expected);
   });
 });
 
 describe('parseIndex errors', () => {
+  it('quotes tags the yaml library reads as floats in YAML 1.1 (e0), found by the YAML 1.1 property', () => {
+    const text = renderIndex(buildIndex([{ target: 'any', arch: 'x86_64', gccVersions: ['8.0.0'] }], ['r'], ['e0']));
+    expect(text).toContain('tag: "e0"');
+    expect((parse(text, { version: '1.1' }) as { images: { tag: unknown }[] }).images[0]!.tag).toBe('e0');
+  });
+
   it('accepts a good entry and an empty list', () => {
     expect(parseIndex(image(good))).toEqual([{ name: 'r:any-x86_64_gcc8.0.0-latest', target: 'any', arch: 'x86_64', tag: 'latest', gcc_versions: ['8.0.0'] }]);
     expect(parseIndex('images: []\n')).toEqual([]);
