@@ -89,3 +89,9 @@ describe('checkTree reports', () => {
     expect(check(tree(file('usr/bin/cc')), []).ok).toBe(true);
   });
 });
+
+describe('checkTree, a GCC name outside the gcc-X.Y.Z pattern', () => {
+  it('has no aliases', () => {
+    expect(check(tree(file('usr/bin/gcc-x')), ['x']).gccs[0]).toMatchObject({ verdict: 'ok', aliases: [] });
+  });
+});

@@ -187,3 +187,19 @@ describe('resolvePath outcomes', () => {
     expect(r.ok && r.node).toBe(t.lookup(['usr', 'bin', 'gcc']));
   });
 });
+
+describe('entries without a link target', () => {
+  it('keeps a link target only on symlinks, and a symlink without one resolves to its own directory', () => {
+    const head = new Uint8Array([0x7f]);
+    const t = tree([file('f', { head, linkname: 'x' }), { ...dir('d'), linkname: 'x' }, file('d/l', { type: 'symlink', mode: 0o777 })]);
+    expect(t.lookup(['f'])).toStrictEqual({ type: 'file', mode: 0o644, layer: 0, head });
+    expect(Object.keys(t.lookup(['d'])!)).toEqual(['type', 'mode', 'layer', 'children']);
+    expect(t.lookup(['d', 'l'])).toStrictEqual({ type: 'symlink', mode: 0o777, layer: 0 });
+    expect(resolvePath(t, '/d/l')).toMatchObject({ ok: true, path: '/d', chain: ['/d/l', ''] });
+  });
+
+  it('finds nothing below a missing directory', () => {
+    const t = tree([file('a')]);
+    expect(t.lookup(['x', 'y', 'z'])).toBeUndefined();
+  });
+});

@@ -66,6 +66,8 @@ describe('lintDockerfile pins', () => {
     expect(lint('FROM $A:$B\n')).toEqual(['1 pin FROM $A:$B: cannot resolve $A, $B; declare it with a pinned default (ARG A=image:tag@sha256:…) before the first FROM, where FROM sees it']);
     expect(lint(`FROM scratch\nFROM debian:12@${D} AS s\nFROM s\n`)).toEqual([]);
     expect(lint('FROM gcc:13\n', { linkTarget: 'x' })).toEqual([]);
+    // an expansion that fails is a parse finding only, not a pin finding too
+    expect(lint('FROM ${A\n')).toEqual(['1 parse Dockerfile does not parse: FROM ${A: failed to process "${A": unsupported modifier () in substitution']);
     expect(lintDockerfile({ path: 'f', fileName: 'f', name: null })).toEqual([]);
     expect(lint(`FROM debian:12@sha512:${'a'.repeat(128)}\n`)).toEqual([
       `1 pin FROM debian:12@sha512:${'a'.repeat(128)} is not pinned by digest: write image:tag@sha256:<64 hex> (\`builder-images bump --pin\` adds it)`,
