@@ -123,6 +123,10 @@ describe('parseIndex errors', () => {
     expect(errorOf(text)).toMatch(new RegExp(`^${expected.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`));
   });
 
+  it('names index.yaml when no file is given', () => {
+    expect(() => parseIndex('images: 5\n')).toThrow(/^index\.yaml:1: "images" must be a list$/);
+  });
+
   it('says why YAML is not valid on the first line of the message only', () => {
     const message = errorOf('images:\n  - a: [\n');
     expect(message).toMatch(/^i\.yaml:\d+: not valid YAML: /);
