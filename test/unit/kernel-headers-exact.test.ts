@@ -73,6 +73,7 @@ describe('kernel release', () => {
   it('falls back to kernel.release, first line, trimmed, starting with a version', () => {
     expect(kernelReleaseOf({ utsrelease: 'nothing', kernelRelease: '  6.1.192  \nsecond\n' })).toStrictEqual({ release: '6.1.192', from: 'include/config/kernel.release' });
     expect(kernelReleaseOf({ kernelRelease: 'v6.1' })).toBeUndefined();
+    expect(kernelReleaseOf({ kernelRelease: '10.1' })).toStrictEqual({ release: '10.1', from: 'include/config/kernel.release' });
     expect(kernelReleaseOf({ kernelRelease: '6' })).toBeUndefined();
     expect(kernelReleaseOf({ kernelRelease: '' })).toBeUndefined();
     expect(kernelReleaseOf({})).toBeUndefined();
@@ -161,5 +162,6 @@ describe('firstErrorLines', () => {
     expect(firstErrorLines('x Error: exit status 2')).toEqual(['x Error: exit status 2']);
     expect(firstErrorLines('Error: exit status 2 x')).toEqual(['Error: exit status 2 x']);
     expect(firstErrorLines('')).toEqual([]);
+    expect(firstErrorLines('  x  ')).toEqual(['  x']);
   });
 });

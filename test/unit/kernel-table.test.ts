@@ -10,6 +10,7 @@ describe('parseKernelRelease', () => {
     ['3.10.0-1160.el7.x86_64', { version: 3, patchlevel: 10, sublevel: 0, extra: '-1160.el7.x86_64' }],
     ['6.1.192', { version: 6, patchlevel: 1, sublevel: 192, extra: '' }],
     ['6.1-rc1', { version: 6, patchlevel: 1, sublevel: 0, extra: '-rc1' }],
+    ['10.12.3', { version: 10, patchlevel: 12, sublevel: 3, extra: '' }],
     ['5', null],
     ['5.x', null],
     ['a5.10', null],
