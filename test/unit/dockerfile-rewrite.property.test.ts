@@ -10,6 +10,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { applyUpdates, planUpdate } from '../../src/core/bump.js';
 import { extractContextSources, extractImageReferences, parseDockerfile, type ImageRefSite } from '../../src/core/dockerfile.js';
+import { atScale } from '../support/scale.js';
 
 const hex = fc.array(fc.constantFrom(...'0123456789abcdef'), { minLength: 64, maxLength: 64 }).map((a) => a.join(''));
 const digest = hex.map((h) => `sha256:${h}`);
@@ -101,7 +102,7 @@ describe('rewriting one digest', () => {
         expect(expected.filter((r, k) => r !== before[k]!.resolved).length).toBeGreaterThan(0);
         expect(oldDigest).not.toBe(newDigest);
       }),
-      { numRuns: 300 },
+      { numRuns: atScale(300, 30) },
     );
   });
 });
@@ -121,7 +122,7 @@ describe('bad input', () => {
         }
         extractContextSources(parsed, { TARGETARCH: 'arm64' });
       }),
-      { numRuns: 1000 },
+      { numRuns: atScale(1000, 100) },
     );
   });
 });

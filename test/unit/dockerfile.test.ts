@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { applyEdits, editPlace, extractContextSources, extractImageReferences, parseDockerfile, writtenSpan, type ImageRefSite } from '../../src/core/dockerfile.js';
+import { atScale } from '../support/scale.js';
 
 const D1 = 'sha256:' + '1'.repeat(64);
 const D2 = 'sha256:' + '2'.repeat(64);
@@ -66,7 +67,7 @@ describe('parseDockerfile', () => {
   });
 
   it('takes very long lines and values', () => {
-    const long = 'x'.repeat(300_000);
+    const long = 'x'.repeat(atScale(300_000, 3_000));
     const p = parseDockerfile(`ARG A=${long}\nARG B="\${A}\${A}"\nFROM debian:\\\n${long}\nARG B\nCOPY \${B} /d\n`);
     expect(p.errors).toEqual([]);
     expect(p.instructions[2]!.args).toHaveLength(7 + long.length);
@@ -292,7 +293,7 @@ describe('issue 13 regressions', () => {
     expect(later.errors).toEqual([{ line: 2, message: 'cannot copy from stage "b", it needs to be defined before current stage "a"' }]);
     expect(parseDockerfile('FROM a\nCOPY --from=7 /a /a\n').errors[0]!.message).toContain('invalid stage index 7');
     // Round a loop of many stages (no recursion limit on stage count); the dependencies off the loop are fine.
-    const n = 20000;
+    const n = atScale(20000, 200);
     const loop = Array.from({ length: n }, (_, i) => `FROM scratch AS s${i}\nCOPY --from=s${(i + 1) % n} /a /a\n`).join('') + 'FROM scratch AS t\nCOPY --from=s0 /a /a\n';
     const errors = parseDockerfile(loop).errors;
     expect(errors.filter((e) => e.message.includes('circular dependency'))).toHaveLength(n);

@@ -12,6 +12,7 @@ import { selectBuilder } from '../../src/core/select.js';
 import { parseGccVersion } from '../../src/core/version.js';
 import { formatArchTag } from '../../src/core/names.js';
 import { chooseImage, imagesMap, loadIndexFile, loadRepositoryTags, type DriverkitBuild } from '../support/driverkit.js';
+import { atScale } from '../support/scale.js';
 
 const gcc = fc.constantFrom('4.8.0', '4.8.5', '4.9.0', '5.0.0', '8.0.0', '9.0.0', '10.0.0', '12.0.0', '14.0.0');
 const name: fc.Arbitrary<BuilderName> = fc.record({
@@ -38,7 +39,7 @@ describe('select makes the pick driverkit makes (property, random indexes)', () 
         const ours = selectBuilder(parseIndex(text), { target: req.target, arch: req.arch, tag: 'latest', gcc: parseGccVersion(req.wanted)! });
         expect(ours ? { name: ours.image.name, gcc: ours.gcc } : null).toEqual(driverkit((b) => loadIndexFile(text, b), req));
       }),
-      { numRuns: 200 },
+      { numRuns: atScale(200, 40) },
     );
   });
 
@@ -49,7 +50,7 @@ describe('select makes the pick driverkit makes (property, random indexes)', () 
         const ours = selectBuilder(indexFromTags('r/b', tags, ['latest']).entries, { target: req.target, arch: req.arch, tag: 'latest', gcc: parseGccVersion(req.wanted)! });
         expect(ours ? { name: ours.image.name, gcc: ours.gcc } : null).toEqual(driverkit((b) => loadRepositoryTags('r/b', tags, b), req));
       }),
-      { numRuns: 200 },
+      { numRuns: atScale(200, 40) },
     );
   });
 });

@@ -5,6 +5,7 @@ import { zstdDecompress, ZstdWindowError } from '../../src/adapters/layers/zstd.
 import { FileTree, resolvePath, type Node, type TreeView } from '../../src/core/filetree.js';
 import { TarReader, type TarEntry } from '../../src/core/tar.js';
 import { corpus, ELF_X86, END, header, tarFile, tarPax } from '../support/tar-corpus.js';
+import { atScale } from '../support/scale.js';
 
 /** Entries (with head bytes) or the error, reading `tar` in the given chunk sizes. */
 function read(tar: Buffer, cuts: number[] = []): { entries: (TarEntry & { head?: string })[]; error?: string } {
@@ -41,7 +42,7 @@ describe('TarReader', () => {
       fc.property(fc.integer({ min: 0, max: layers.length - 1 }), fc.array(fc.integer({ min: 1, max: 40_000 }), { maxLength: 12 }), (i, cuts) => {
         expect(read(layers[i]!, cuts)).toEqual(read(layers[i]!));
       }),
-      { numRuns: 200 },
+      { numRuns: atScale(200, 20) },
     );
   });
 
