@@ -88,7 +88,7 @@ const newDir = (layer: number): Node => ({ type: 'dir', mode: 0o755, layer, chil
 export class FileTree implements TreeView {
   readonly root: Node = newDir(-1);
   private layer = -1;
-  private plainNodes = new Map<number, Node>();
+  private plainNodes = new Map<string, Node>();
   private linkCopies = new Map<Node, Node>();
 
   /** Start the next layer: the entries added from now on are its own. */
@@ -135,7 +135,7 @@ export class FileTree implements TreeView {
       }
       node = target.layer === this.layer ? target : this.linkCopies.get(target) ?? this.copyForLayer(target);
     } else if (e.type !== 'dir' && e.type !== 'symlink' && !e.head) {
-      const key = (e.type === 'file' ? 0 : 0o10000) + (e.mode & 0o7777);
+      const key = `${e.type} ${e.mode & 0o7777}`;
       node = this.plainNodes.get(key) ?? { type: e.type, mode: e.mode & 0o7777, layer: this.layer };
       this.plainNodes.set(key, node);
     } else {
@@ -175,7 +175,6 @@ export class FileTree implements TreeView {
     let node: Node | undefined = this.root;
     for (const part of parts) {
       node = node?.children?.get(part);
-      if (!node) return undefined;
     }
     return node;
   }

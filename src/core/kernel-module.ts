@@ -34,7 +34,7 @@ export function readModuleInfo(bytes: Uint8Array): ModuleInfo {
   const shentsize = u16(is64 ? 0x3a : 0x2e);
   const shnum = u16(is64 ? 0x3c : 0x30);
   const shstrndx = u16(is64 ? 0x3e : 0x32);
-  if (shnum === 0 || shstrndx >= shnum) throw new ModuleFormatError('the ELF file has no section name table');
+  if (shstrndx >= shnum) throw new ModuleFormatError('the ELF file has no section name table'); // shnum 0 too
   need(shoff, shentsize * shnum, 'the section header table');
   const section = (i: number) => {
     const base = shoff + i * shentsize;

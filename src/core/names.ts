@@ -185,21 +185,16 @@ export function diagnoseDockerfileName(fileName: string): NameDiagnosis | null {
     problems.push(`the target "${target}" must be letters and digits only ([a-z0-9]+; "any" for every target)`);
     fixable = false;
   }
-  const arch = ARCH_ALIASES[archText];
+  const arch = ARCH_ALIASES[archText]; // no arch, no suggestion
   if (!arch) {
     problems.push(`the arch "${archText}" must be x86_64 or aarch64`);
-    fixable = false;
   } else if (arch !== archText) {
     problems.push(`the arch "${archText}" must be written "${arch}"`);
   }
 
-  const versions: string[] = [];
-  if (gccText === '') {
-    problems.push('at least one GCC version is needed, as "_gccX.Y.Z"');
-    fixable = false;
-  }
+  const versions: string[] = []; // no versions, no suggestion
+  if (gccText === '') problems.push('at least one GCC version is needed, as "_gccX.Y.Z"');
   for (const m of gccText.matchAll(/([_-]?)gcc-?([^_-]*)/g)) {
-    if (m[0] === '') continue;
     if (m[1] !== '_' || m[0].includes('gcc-')) problems.push(`write "_gcc${m[2]}", with an underscore before "gcc" and nothing between "gcc" and the version`);
     const widened = widen(m[2]!);
     if (widened === null) {
@@ -214,10 +209,8 @@ export function diagnoseDockerfileName(fileName: string): NameDiagnosis | null {
   if (problems.length === 0) problems.push('the name does not match builder-<target>-<arch>_gcc<X.Y.Z>[_gcc<X.Y.Z>…].Dockerfile');
 
   const diagnosis: NameDiagnosis = { problems };
-  if (fixable && arch && versions.length > 0) {
-    const suggestion = formatDockerfileName({ target, arch, gccVersions: versions });
-    if (parseDockerfileName(suggestion) && suggestion !== fileName) diagnosis.suggestion = suggestion;
-  }
+  // A valid target, an arch and widened unique versions always make a valid name, and never `fileName` (it did not parse).
+  if (fixable && arch && versions.length > 0) diagnosis.suggestion = formatDockerfileName({ target, arch, gccVersions: versions });
   return diagnosis;
 }
 

@@ -94,7 +94,7 @@ export function formatPlatform(p: Platform): string {
 
 /** Variants that mean the same thing when one side leaves it out (arm64 is v8 unless said otherwise). */
 function normalVariant(p: Platform): string | undefined {
-  if (p.architecture === 'arm64' && (p.variant === undefined || p.variant === 'v8')) return 'v8';
+  if (p.architecture === 'arm64' && p.variant === undefined) return 'v8';
   return p.variant;
 }
 

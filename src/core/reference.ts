@@ -73,7 +73,7 @@ export function parseReference(input: string): ImageReference {
     if (!HOST.test(registry)) throw new InvalidReferenceError(input, `"${registry}" is not a valid registry host`);
     if (registry === 'index.docker.io' || registry === DOCKER_HUB_API) registry = DOCKER_HUB;
   }
-  if (parts.length === 0 || parts.some((p) => p === '')) throw new InvalidReferenceError(input, 'the repository path is empty');
+  if (parts.some((p) => p === '')) throw new InvalidReferenceError(input, 'the repository path is empty');
   for (const part of parts) {
     if (part !== part.toLowerCase()) throw new InvalidReferenceError(input, `repository names must be lower case ("${part}")`);
     if (!COMPONENT.test(part)) throw new InvalidReferenceError(input, `"${part}" is not a valid repository path component`);
@@ -91,11 +91,13 @@ export function parseReference(input: string): ImageReference {
 /** `registry/repository`, the name without tag or digest. */
 /** The reference, or undefined when the text is not one (a Dockerfile value that is not an image, say). */
 export function tryParseReference(input: string): ImageReference | undefined {
+  let ref: ImageReference | undefined;
   try {
-    return parseReference(input);
+    ref = parseReference(input);
   } catch {
-    return undefined;
+    // not a reference: undefined
   }
+  return ref;
 }
 
 export function repositoryName(ref: Pick<ImageReference, 'registry' | 'repository'>): string {
@@ -123,6 +125,7 @@ export function apiHost(registry: string): string {
 function hostName(registry: string): string {
   if (registry.startsWith('[')) return registry.slice(1, registry.indexOf(']'));
   const colon = registry.lastIndexOf(':');
+  // Stryker disable next-line EqualityOperator: a registry that starts with ":" has no host name, loopback neither way
   return colon >= 0 ? registry.slice(0, colon) : registry;
 }
 

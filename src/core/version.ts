@@ -31,7 +31,6 @@ export function compareGccVersions(a: GccVersion, b: GccVersion): number {
 /** `12` -> 12.0.0, `4.8` -> 4.8.0, `4.8.5` -> 4.8.5: how the driver builder widens a short target version. */
 export function widenVersion(text: string): GccVersion | null {
   const parts = text.split('.');
-  if (parts.length < 1 || parts.length > 3) return null;
-  while (parts.length < 3) parts.push('0');
+  while (parts.length < 3) parts.push('0'); // four parts or more fail the strict parse
   return parseGccVersion(parts.join('.'));
 }
