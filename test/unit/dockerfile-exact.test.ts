@@ -47,6 +47,8 @@ describe('lines, directives and continuations', () => {
   });
 
   it('the syntax value is its first word; a BOM or a #! line comes before it', () => {
+    // Only the white space after the # is dropped; a value keeps its own (BuildKit: `#check=skip=A, B`).
+    expect(parseDockerfile('#check=skip=A, B\nFROM a\n').directives).toEqual([{ name: 'check', value: 'skip=A, B', line: 1 }]);
     expect(parseDockerfile('# syntax = x/y:1 opt\nFROM a\n')).toMatchObject({ directives: [{ name: 'syntax', value: 'x/y:1 opt', line: 1 }], syntax: { value: 'x/y:1', start: 11, line: 1 } });
     expect(parseDockerfile('\uFEFF# syntax=a:1\nFROM b\n').syntax).toEqual({ value: 'a:1', start: 10, line: 1 });
     expect(parseDockerfile('#!/bin/sh\n# syntax=a:1\nFROM b\n').syntax).toEqual({ value: 'a:1', start: 19, line: 2 });

@@ -27,6 +27,8 @@ describe('defaultGccForKernel', () => {
     ['centos', '3.11', '3.x', '4.9.0'],
     ['centos', '4.18', 'centos 4.18+', '9.0.0'],
     ['centos', '4.17', '4.x', '8.0.0'],
+    ['centos', '4.10', '4.x', '8.0.0'], // minor 10 of another major is not CentOS 7's 3.10
+    ['centos', '5.10', 'centos 4.18+', '9.0.0'],
     ['centos', '5.0', 'centos 4.18+', '9.0.0'],
     ['centos', '2.6', '2.x', '4.8.0'],
     ['amazonlinux2', '5.10', 'amazonlinux2 5.10', '10.0.0'],

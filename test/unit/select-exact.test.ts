@@ -27,6 +27,11 @@ describe('selectBuilder sentences', () => {
     expect({ name: s.image.name, gcc: s.gcc, reason: s.reason, why: s.why }).toStrictEqual({ name, gcc: chosen, reason, why });
   });
 
+  it('takes the fallback from the "any" images only, whatever comes first in the index', () => {
+    const pick = selectBuilder([entry('centos', ['4.8.5']), entry('any', ['4.8.5']), entry('any', ['8.0.0'])], req('centos', '8.0.0'));
+    expect(pick).toMatchObject({ image: { name: 'r:any-x86_64_gcc8.0.0-latest' }, gcc: '8.0.0', reason: 'fallback' });
+  });
+
   it('prefers the target image for a nearest version both provide, and keeps only the arch and tag asked for', () => {
     const both = [entry('any', ['4.8.5']), entry('centos', ['4.8.5'])];
     expect(selectBuilder(both, req('centos', '5.0.0'))!.image.target).toBe('centos');
