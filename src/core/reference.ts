@@ -91,13 +91,11 @@ export function parseReference(input: string): ImageReference {
 /** `registry/repository`, the name without tag or digest. */
 /** The reference, or undefined when the text is not one (a Dockerfile value that is not an image, say). */
 export function tryParseReference(input: string): ImageReference | undefined {
-  let ref: ImageReference | undefined;
   try {
-    ref = parseReference(input);
+    return parseReference(input);
   } catch {
-    // not a reference: undefined
+    return undefined;
   }
-  return ref;
 }
 
 export function repositoryName(ref: Pick<ImageReference, 'registry' | 'repository'>): string {

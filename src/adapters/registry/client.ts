@@ -261,8 +261,7 @@ export class RegistryClient {
         MAX_MANIFEST_BYTES,
       );
       tags.push(...parseTagPage(bytes, what));
-      // No Link header: String(null) is "null", which matches no Link.
-      const link = /<([^>]+)>\s*;\s*rel="?next"?/.exec(String(response.headers.get('link')))?.[1];
+      const link = /<([^>]+)>\s*;\s*rel="?next"?/.exec(response.headers.get('link') ?? '')?.[1];
       next = link ? this.transport.resolve(repo.registry, link, url.href) : undefined;
     }
     return tags;
