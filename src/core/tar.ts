@@ -336,7 +336,7 @@ export class TarReader {
     // What is left (nothing while the map is still being read) is stored data: keep its first 64 bytes.
     const rest = bytes.subarray(at);
     this.physicalSeen += rest.length;
-    this.sparseHead = Buffer.concat([this.sparseHead!, rest.subarray(0, 64 - this.sparseHead!.length)]);
+    if (this.sparseHead!.length < 64) this.sparseHead = Buffer.concat([this.sparseHead!, rest.subarray(0, 64 - this.sparseHead!.length)]);
   }
 
   private tryFinishSparseMap(): void {
