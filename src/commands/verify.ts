@@ -57,6 +57,8 @@ export function register(program: Command, streams: Streams): void {
     .option('--jobs <n>', 'with --kernels: kernels built at once (default 1)')
     .option('--record', "with --kernels: skip pairs the registry's verification records prove for the same image digest, and record the new ones beside the image")
     .option('--plan <shards>', 'print the GitHub Actions matrix of that many --shard values, and build nothing')
+    .option('--diff <git-ref>', 'with --kernels: only the kernels whose image or GCC images/ at <git-ref> and the working tree disagree on')
+    .option('--comment-pr [number]', 'with --kernels: post the report as a pull request comment, updated in place (GITHUB_TOKEN, GITHUB_REPOSITORY; the number defaults to the pull_request event)')
     .option('--merge <reports...>', "print one report from shards' --json output, and build nothing")
     .addHelpText(
       'after',
@@ -91,6 +93,7 @@ Examples:
           return runVerifyKernels(
             { ...opts, kernels: opts.kernels, arch: opts.arch as Arch | undefined },
             {
+              repo,
               entries: await readIndex(resolve(ctx.cwd, indexFile), indexFile),
               tag: opts.tag ?? repo.config.index.tags[0] ?? 'latest',
               repoRoot: repo.root,
