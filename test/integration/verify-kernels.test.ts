@@ -124,7 +124,13 @@ describe('verify --kernels (real buildah, real registry)', () => {
     const repo = project();
     try {
       const plan = await runCli(['verify', '--plan', '3'], repo.root);
-      expect(JSON.parse(plan.stdout)).toEqual({ include: [1, 2, 3].map((i) => ({ shard: `${i}/3`, name: `verify ${i} of 3` })) });
+      expect(JSON.parse(plan.stdout)).toEqual({
+        include: [
+          ...[1, 2, 3].map((i) => ({ shard: `${i}/3`, arch: 'x86_64', runner: 'ubuntu-24.04', name: `verify x86_64 ${i} of 3` })),
+          ...[1, 2, 3].map((i) => ({ shard: `${i}/3`, arch: 'aarch64', runner: 'ubuntu-24.04-arm', name: `verify aarch64 ${i} of 3` })),
+        ],
+      });
+      expect(JSON.parse((await runCli(['verify', '--plan', '1', '--arch', 'aarch64'], repo.root)).stdout).include).toEqual([{ shard: '1/1', arch: 'aarch64', runner: 'ubuntu-24.04-arm', name: 'verify aarch64 1 of 1' }]);
       expect(await runCli(['verify', '--kernels', 'list.json', '--shard', '3/2'], repo.root)).toMatchObject({ code: 2, stderr: expect.stringContaining('--shard takes I/N') });
       expect(await runCli(['verify', '--kernels', 'list.json', '--jobs', '0'], repo.root)).toMatchObject({ code: 2, stderr: expect.stringContaining('--jobs takes a whole number') });
       expect(await runCli(['verify', '--merge', 'list.json'], repo.root)).toMatchObject({ code: 2, stderr: expect.stringContaining('--merge list.json: not a verify --json report') });
