@@ -55,7 +55,8 @@ export function register(program: Command, streams: Streams): void {
 Per image: skip when its content tag exists (only "not found" counts as absent), else build, check, push
 <target>-<arch>_gcc…-<version> for every version; then <target>_gcc…-<version> OCI indexes for image sets with
 both arches; then copy by digest to every other repository. A failed image does not stop the others.
-Example: builder-images push --repo 127.0.0.1:5000/builders --engine buildah`,
+Example:
+  builder-images push --repo 127.0.0.1:5000/builders --engine buildah`,
     )
     .action(
       action<PushCliOptions>(async (opts, ctx, args) => {
