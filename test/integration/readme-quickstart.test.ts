@@ -68,7 +68,7 @@ describe('README quick start in a fresh copy', () => {
   });
 
   it('every line runs as written, in order: install, --help, lint, the version through npx', async () => {
-    const results = [];
+    const results: { line: string; stdout: string }[] = [];
     for (const line of lines) {
       const r = await sh(line, copy);
       expect(r.exitCode, `${line}\n${r.stderr}`).toBe(0);
