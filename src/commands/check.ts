@@ -1,5 +1,6 @@
 import { Option, type Command } from 'commander';
 import { pickEngine, type EngineName } from '../adapters/engines/detect.js';
+import { openImageSource } from '../adapters/sources/index.js';
 import { allTargets, checkTargets, DEFAULT_MAX_ENTRIES, explicitTarget, type Expectation, type TargetCheck, type TreeLimits } from '../app/check.js';
 import { registryAccess } from '../app/registry-client.js';
 import { loadRepo } from '../app/repo.js';
@@ -68,7 +69,12 @@ Examples:
         const expect = expectationFromFlags(opts);
         const targets = opts.all
           ? allTargets(repo, opts.repo === undefined ? repo.config.repositories[0]! : checkRepository(opts.repo), opts.tag === undefined ? (repo.config.versions[0] ?? 'latest') : checkVersionTag(opts.tag))
-          : args.map((spec) => explicitTarget(repo, spec, expect));
+          : args.map((spec) => {
+              // What the spec names is checked first (a reference that does not parse, a docker: without a name):
+              // that is the problem to report, not what its tag fails to say.
+              openImageSource(spec, client, ctx.cwd);
+              return explicitTarget(repo, spec, expect);
+            });
         if (targets.length === 0) throw new UsageError('name an image to check, or use --all');
         const checks = await checkTargets(targets, {
           client,
