@@ -38,7 +38,7 @@ import { formatReference, type ImageReference } from '../../core/reference.js';
 import { pullScope, pushScope } from './auth.js';
 import { CredentialStore, type Credential, type CredentialSourceOptions } from './credentials.js';
 import { DigestMismatchError, NotFoundError, orAbsent, RegistryError } from './errors.js';
-import { MAX_MANIFEST_BYTES, MIN_BYTES_PER_WINDOW, TooLargeError } from './guard.js';
+import { MAX_MANIFEST_BYTES, MIN_BYTES_PER_WINDOW } from '../http/guard.js';
 import { Transport, type RequestSpec, type TransportOptions } from './transport.js';
 import { asBuffer } from '../../util/bytes.js';
 
@@ -193,7 +193,7 @@ export class RegistryClient {
     const where = `${repo.registry}/${repo.repository}`;
     if (!descriptor) throw new RegistryError(`${where}: the manifest has no config (is it an index?)`);
     const what = `config ${descriptor.digest} in ${where}`;
-    if (descriptor.size > MAX_CONFIG_BYTES) throw new TooLargeError(`${what}: its descriptor says ${descriptor.size} bytes, more than the ${MAX_CONFIG_BYTES} allowed`);
+    if (descriptor.size > MAX_CONFIG_BYTES) throw new RegistryError(`${what}: its descriptor says ${descriptor.size} bytes, more than the ${MAX_CONFIG_BYTES} allowed`);
     const { bytes } = await this.transport.document(this.blobSpec(repo, descriptor.digest, 'GET', [200], what), descriptor.size);
     if (bytes.length !== descriptor.size) throw new DigestMismatchError(`${what}: got ${bytes.length} bytes, the descriptor says ${descriptor.size}`);
     if (!matchesDigest(bytes, descriptor.digest)) throw new DigestMismatchError(`${what}: content hashes to ${digestOf(bytes, digestAlgorithm(descriptor.digest))}; rejected`);

@@ -1,5 +1,6 @@
 /**
- * HTTP hygiene for servers we do not trust (registries, token services, the storage they redirect to):
+ * The bounded HTTP client's parts, for every server we do not trust (registries, token services, the storage
+ * they redirect to, package mirrors):
  *  - origins: credentials go only to the origin (scheme, host, port) they belong to; a redirect that changes
  *    origin drops them, and a redirect from https to http is refused outright;
  *  - time: an attempt whose headers do not come within the idle limit, or whose body brings less than
@@ -8,7 +9,9 @@
  *  - size: documents (manifests, tag pages, tokens, error bodies) are read up to a cap and no further.
  */
 import { redact } from '../../util/redact.js';
-import { RegistryError } from './errors.js';
+import { HttpError } from './errors.js';
+
+export { HttpError } from './errors.js';
 
 /** The idle limit when none is given: `--timeout`'s default. */
 export const DEFAULT_IDLE_MS = 30_000;
@@ -31,7 +34,7 @@ export class IdleTimeoutError extends Error {
 }
 
 /** A body larger than its cap: never retried, the server means it. */
-export class TooLargeError extends RegistryError {
+export class TooLargeError extends HttpError {
   constructor(message: string) {
     super(message);
     this.name = 'TooLargeError';
@@ -207,7 +210,7 @@ export function progressBody(body: Uint8Array, clock: AttemptClock): { body: Rea
 /** The whole body, failing (and cancelling the rest) once it passes `maxBytes`. */
 export async function readBounded(response: Response, maxBytes: number, what: string, clock?: AttemptClock): Promise<Uint8Array> {
   const declared = Number(response.headers.get('content-length') ?? NaN);
-  const tooLarge = () => new TooLargeError(`${what}: the registry sent more than ${formatBytes(maxBytes)}, the limit for this kind of document; refused`);
+  const tooLarge = () => new TooLargeError(`${what}: the server sent more than ${formatBytes(maxBytes)}, the limit for this kind of document; refused`);
   if (declared > maxBytes) {
     await response.body?.cancel().catch(() => undefined);
     throw tooLarge();
@@ -288,11 +291,11 @@ export async function fetchFollowing(fetcher: typeof fetch, start: URL, init: Re
     const location = response.headers.get('location');
     if (!REDIRECT_STATUS.has(response.status) || !location || (options.follow && !options.follow(response))) return { response, url };
     await response.body?.cancel().catch(() => undefined);
-    if (hop >= MAX_REDIRECTS) throw new RegistryError(`${options.what}: too many redirects`);
+    if (hop >= MAX_REDIRECTS) throw new HttpError(`${options.what}: too many redirects`);
     const next = new URL(location, url);
-    if (next.protocol !== 'https:' && next.protocol !== 'http:') throw new RegistryError(`${options.what}: refused a redirect to a ${next.protocol} URL`);
+    if (next.protocol !== 'https:' && next.protocol !== 'http:') throw new HttpError(`${options.what}: refused a redirect to a ${next.protocol} URL`);
     if (url.protocol === 'https:' && next.protocol === 'http:') {
-      throw new RegistryError(`${options.what}: refused a redirect from https to plain http (${redact(`${next.origin}`)}): it would send the request in clear text`);
+      throw new HttpError(`${options.what}: refused a redirect from https to plain http (${redact(`${next.origin}`)}): it would send the request in clear text`);
     }
     url = next;
   }
