@@ -54,6 +54,8 @@ async function eachTarEntry(input: AsyncIterable<Buffer>, onEntry: (header: tar.
     source.on('error', reject);
   });
   extract.on('entry', (header, stream, next) => {
+    // Destroying the extract fails the entry being read too: that error is the extract's, reported once there.
+    stream.on('error', () => {});
     onEntry(header, stream as unknown as Readable).then(
       () => next(),
       (err: Error) => {

@@ -23,6 +23,17 @@ export const MAX_MANIFEST_BYTES = 4 * 1024 * 1024;
 export const MAX_ERROR_BODY_BYTES = 64 * 1024;
 export const MAX_TOKEN_BODY_BYTES = 1024 * 1024;
 const MAX_REDIRECTS = 5;
+/**
+ * A whole streamed body's deadline: 15 minutes, plus a second for every 512 KiB it should bring. Each idle
+ * window must bring MIN_BYTES_PER_WINDOW; a trickle just above that floor passes every window, not this.
+ */
+export const BODY_DEADLINE_BASE_MS = 15 * 60_000;
+export const BODY_DEADLINE_BYTES_PER_SECOND = 512 * 1024;
+
+/** The deadline of a body of `size` bytes (of at most `size`, when only a cap is known). */
+export function bodyDeadlineMs(size: number): number {
+  return BODY_DEADLINE_BASE_MS + Math.ceil(size / BODY_DEADLINE_BYTES_PER_SECOND) * 1000;
+}
 const REDIRECT_STATUS = new Set([301, 302, 303, 307, 308]);
 
 /** A transient fault: the server went quiet (or trickles). Retried like a dropped connection. */
@@ -266,6 +277,8 @@ export interface FollowOptions {
   debug?: (line: string) => void;
   /** Called before each hop is sent (to restart a clock). */
   beforeHop?: () => void;
+  /** Refuse a redirect target by throwing (the caller's own rules, on top of the scheme rules here). */
+  checkRedirect?: (next: URL) => void;
 }
 
 /**
@@ -297,6 +310,7 @@ export async function fetchFollowing(fetcher: typeof fetch, start: URL, init: Re
     if (url.protocol === 'https:' && next.protocol === 'http:') {
       throw new HttpError(`${options.what}: refused a redirect from https to plain http (${redact(`${next.origin}`)}): it would send the request in clear text`);
     }
+    options.checkRedirect?.(next);
     url = next;
   }
 }
