@@ -45,7 +45,7 @@ async function noDecoderLeft(): Promise<void> {
   expect(decoderChildren()).toEqual([]);
 }
 
-type RawEntry = tar.Header & { body?: Buffer };
+type RawEntry = Partial<tar.Header> & { name: string; body?: Buffer };
 
 /** A tar with entries tar-stream can pack (fifos, big files) that the Entry helper does not. */
 async function rawTar(entries: Iterable<RawEntry>): Promise<Buffer> {
@@ -53,7 +53,7 @@ async function rawTar(entries: Iterable<RawEntry>): Promise<Buffer> {
   const chunks: Buffer[] = [];
   pack.on('data', (c: unknown) => chunks.push(c as Buffer));
   const done = new Promise<void>((resolve) => pack.on('end', () => resolve()));
-  for (const { body, ...header } of entries) pack.entry(header, body);
+  for (const { body, ...header } of entries) pack.entry(header, body ?? Buffer.alloc(0));
   pack.finalize();
   await done;
   return Buffer.concat(chunks);
