@@ -38,6 +38,8 @@ export interface CheckTarget {
 export interface TargetCheck extends ImageCheck {
   dockerfile?: string;
   error?: string;
+  /** The error behind `error`, for the command to word a hint from its data. */
+  failure?: unknown;
 }
 
 export interface ExecResult {
@@ -295,7 +297,7 @@ export async function checkTargets(targets: CheckTarget[], options: CheckTargets
       // A source the user named wrongly (no such image in a layout, not an archive…) is theirs to fix: exit 2.
       if (err instanceof UsageError) throw err;
       const report: CheckReport = { arch: null, platform: '', gccs: [], extra: [], ok: false };
-      checks.push({ source: target.spec, description: target.spec, digest: '', platform: '', layers: 0, compressedBytes: 0, ok: false, report, dockerfile: target.dockerfile, error: (err as Error).message });
+      checks.push({ source: target.spec, description: target.spec, digest: '', platform: '', layers: 0, compressedBytes: 0, ok: false, report, dockerfile: target.dockerfile, error: (err as Error).message, failure: err });
     } finally {
       await source.close?.();
     }

@@ -8,6 +8,7 @@ import { isArch, parseDockerfileName } from '../core/names.js';
 import { parsePlatform, type Platform } from '../core/oci.js';
 import { parseGccVersion } from '../core/version.js';
 import { UsageError } from '../errors.js';
+import { ZstdWindowError } from '../adapters/compress/zstd.js';
 import { githubAnnotation } from '../util/annotations.js';
 import { formatTable, type Output } from '../util/output.js';
 import { appendStepSummary, markdownTable } from '../util/step-summary.js';
@@ -85,6 +86,7 @@ Examples:
           onProgress: ctx.out.progress,
           limits: layerLimits(opts),
         });
+        for (const c of checks) if (c.error) c.error += hintFor(c.failure, opts.zstdWindowMib !== undefined);
         print(ctx.out, checks, format);
         await appendStepSummary(markdownVerdicts(checks));
         return checks.every((c) => c.ok) ? 0 : 1;
@@ -126,6 +128,16 @@ function expectationFromFlags(opts: CheckOptions): Expectation | undefined {
     return { gccVersions: opts.gcc, arch: opts.arch as Expectation['arch'] };
   }
   return undefined;
+}
+
+/** What the user can do about a failure, in this command's words (the adapters' errors carry only data). */
+function hintFor(failure: unknown, windowGiven: boolean): string {
+  for (let err = failure; err instanceof Error; err = err.cause) {
+    if (err instanceof ZstdWindowError) {
+      return `${windowGiven ? '' : " (the zstd tool's default)"}: allow it with --zstd-window-mib ${Math.ceil(err.window / 2 ** 20)} if the image is trusted`;
+    }
+  }
+  return '';
 }
 
 /** Everything wrong with one checked image, one sentence each. */
