@@ -9,7 +9,8 @@
  * One reference that cannot be resolved is reported by name and the rest still bump.
  */
 import { join } from 'node:path';
-import { extractImageReferences, parseDockerfile } from '../core/dockerfile.js';
+import { extractImageReferences } from '../core/dockerfile/extract.js';
+import { parseDockerfile } from '../core/dockerfile/parse.js';
 import { applyUpdates, depTypeOf, planUpdate, type PlannedUpdate, type Resolution } from '../core/bump.js';
 import { formatIndexTag, parseImageTag } from '../core/names.js';
 import { formatPlatform, isIndexMediaType, matchPlatform, type ImageIndex, type ImageManifest, type Platform } from '../core/oci.js';

@@ -19,7 +19,9 @@
 import { createHash } from 'node:crypto';
 import { posix } from 'node:path';
 import picomatch from 'picomatch';
-import { extractContextSources, platformBuildArgs, extractImageReferences, parseDockerfile } from '../core/dockerfile.js';
+import { platformBuildArgs } from '../core/dockerfile/evaluate.js';
+import { extractContextSources, extractImageReferences } from '../core/dockerfile/extract.js';
+import { parseDockerfile } from '../core/dockerfile/parse.js';
 import { formatArchTag, parseImageTag, platformOfArch, type BuilderName } from '../core/names.js';
 import { parseReference, repositoryName, tryParseReference } from '../core/reference.js';
 import { blobIdOf, hashWorkingFiles, headCommit, listCommitted, listDirty, objectFormat, refName } from '../adapters/git/read.js';

@@ -2,7 +2,8 @@
  * Lint rules over the files of images/ and index.yaml. Pure: the caller reads the files.
  * Every rule reports all it finds, each finding located at a file and line.
  */
-import { extractImageReferences, parseDockerfile } from './dockerfile.js';
+import { extractImageReferences } from './dockerfile/extract.js';
+import { parseDockerfile } from './dockerfile/parse.js';
 import { diagnoseDockerfileName, formatDockerfileName, sameImageSet, type BuilderName } from './names.js';
 import { isSha256Digest, parseReference, InvalidReferenceError } from './reference.js';
 
