@@ -18,14 +18,15 @@
  */
 import { createHash } from 'node:crypto';
 import { posix } from 'node:path';
-import picomatch from 'picomatch';
+import { filesReadBy } from '../core/dockerfile/context.js';
 import { platformBuildArgs } from '../core/dockerfile/evaluate.js';
 import { extractContextSources, extractImageReferences } from '../core/dockerfile/extract.js';
-import { parseDockerfile } from '../core/dockerfile/parse.js';
+import { ignoredByEveryEngine, ignoreFileCandidates } from '../core/dockerfile/ignore.js';
+import { parseDockerfile, tooLargeMessage } from '../core/dockerfile/parse.js';
 import { formatArchTag, parseImageTag, platformOfArch, type BuilderName } from '../core/names.js';
 import { parseReference, repositoryName, tryParseReference } from '../core/reference.js';
 import { blobIdOf, hashWorkingFiles, headCommit, listCommitted, listDirty, objectFormat, refName } from '../adapters/git/read.js';
-import { builderImages, type ImageFile } from '../adapters/fs/images-dir.js';
+import { builderImages, readIgnoreFiles, type ImageFile } from '../adapters/fs/images-dir.js';
 import { UsageError } from '../errors.js';
 import type { Repo } from './repo.js';
 
@@ -95,6 +96,28 @@ export async function computeTags(repo: Repo, options: TagOptions = {}): Promise
   const buildArgs = { ...repo.config.buildArgs, ...options.buildArgs };
   const ownRepos = new Set(repo.config.repositories.map((r) => repositoryName(parseReference(r))));
   const memo = new Map<string, Promise<ImageTags>>();
+  // The build context: the files below imagesDir, relative to it, as the engines see them.
+  const contextDir = posix.normalize(imagesDir).replace(/\/+$/, '');
+  const inContext = (path: string) => (contextDir === '.' ? path : path.slice(contextDir.length + 1));
+  const contextFiles = [...new Set([...committedByPath.keys(), ...dirty])].filter((p) => isBelow(p, imagesDir) && p !== contextDir).sort();
+  const contextRelative = contextFiles.map(inContext);
+  const fromContext = (path: string) => (contextDir === '.' ? path : `${contextDir}/${path}`);
+
+  /**
+   * The repository files a build of `dockerfile` can read from the context for `sources` (clamped to the context
+   * as the engines do), less what every engine's ignore file leaves out; with the ignore files themselves, which
+   * decide what a directory or a glob copies.
+   */
+  const contextInputs = async (dockerfile: string, sources: string[]): Promise<string[]> => {
+    if (sources.length === 0) return [];
+    const present = new Set(contextRelative);
+    const ignoreFiles = ignoreFileCandidates(inContext(dockerfile)).filter((p) => present.has(p));
+    const texts = await readIgnoreFiles(repo.root, ignoreFiles.map(fromContext));
+    const ignored = ignoredByEveryEngine(inContext(dockerfile), new Map(ignoreFiles.map((p) => [p, texts.get(fromContext(p))!])), contextRelative);
+    const readable = contextRelative.filter((p) => !ignored.has(p));
+    const read = sources.flatMap((source) => filesReadBy(readable, source));
+    return [...read, ...ignoreFiles.filter((p) => !read.includes(p))].map(fromContext);
+  };
 
   const compute = (file: ImageFile & { name: BuilderName }, stack: string[]): Promise<ImageTags> => {
     let pending = memo.get(file.path);
@@ -126,13 +149,12 @@ export async function computeTags(repo: Repo, options: TagOptions = {}): Promise
       inputs.push({ kind: 'dockerfile', path: dockerfilePath, id: blobOf(dockerfilePath) });
     }
 
+    if (file.oversize !== undefined) throw new UsageError(`${file.path}: ${tooLargeMessage(file.oversize, 'bytes')}`);
     const parsed = parseDockerfile(file.content ?? '');
-    const contextFiles = [...new Set([...committedByPath.keys(), ...dirty])].sort();
     const platform = platformOfArch(file.name.arch);
     const builtins = platformBuildArgs(`${platform.os}/${platform.architecture}`);
-    for (const source of extractContextSources(parsed, builtins).flatMap((s) => s.sources)) {
-      for (const path of matchContext(contextFiles, imagesDir, source)) inputs.push({ kind: 'context', path, id: blobOf(path) });
-    }
+    const sources = extractContextSources(parsed, builtins).flatMap((s) => s.sources);
+    for (const input of await contextInputs(file.path, sources)) inputs.push({ kind: 'context', path: input, id: blobOf(input) });
 
     const dependsOn: string[] = [];
     for (const site of extractImageReferences(parsed)) {
@@ -186,17 +208,6 @@ function dirtyHash(lines: string[], inputs: ImageInput[]): string {
 function isBelow(path: string, dir: string): boolean {
   const d = posix.normalize(dir).replace(/\/+$/, '');
   return d === '.' || path === d || path.startsWith(`${d}/`);
-}
-
-/** Repository files a COPY/ADD source names: the path itself, everything beneath a directory, or a glob. */
-function matchContext(files: string[], contextDir: string, source: string): string[] {
-  const rel = posix.normalize(source.replace(/^\/+/, '')).replace(/\/+$/, '');
-  const full = rel === '.' ? contextDir : posix.join(contextDir, rel);
-  if (/[*?[\]{}]/.test(rel)) {
-    const isMatch = picomatch(full, { dot: true });
-    return files.filter((f) => isMatch(f));
-  }
-  return files.filter((f) => f === full || f.startsWith(`${full}/`));
 }
 
 /** The repository's own image a FROM reference names (same repository, a builder tag), if any. */

@@ -1,14 +1,18 @@
 /**
  * Context paths: what a COPY/ADD reads from the build context. Sources are expanded with the stage's variables;
- * URLs, git repositories and unresolved ones cannot be read from the context.
+ * URLs, git repositories and unresolved ones cannot be read from the context. The engines clamp a source to the
+ * context root (BuildKit, docker and buildah alike: `../secret` reads `<context>/secret`), so `contextPath` says
+ * which context path a source really names, and `climbsOut` which sources are written as if they left it.
  */
+import { posix } from 'node:path';
+import picomatch from 'picomatch';
 import type { EscapeToken, Instruction } from './ast.js';
 import { processWord, type LexEnv } from './shell-lex.js';
 
 export interface ContextSource {
   keyword: 'COPY' | 'ADD';
   line: number;
-  /** Source paths after expansion, relative to the build context. */
+  /** Source paths after expansion, as written (not yet clamped: see `contextPath`). */
   sources: string[];
   /** Sources that cannot be hashed from the context (URLs, git repositories, unresolved variables). */
   external: string[];
@@ -26,4 +30,33 @@ export function contextSource(ins: Instruction, env: LexEnv, escape: EscapeToken
     else entry.sources.push(expanded);
   }
   return entry;
+}
+
+/**
+ * The context-relative path a source names once the engine clamps it to the context root (`.` for the root):
+ * `../secret` and `/secret` are both `secret`, `a/../../b` is `b`.
+ */
+export function contextPath(source: string): string {
+  const clamped = posix.normalize(`/${source}`).replace(/^\/+/, '').replace(/\/+$/, '');
+  return clamped === '' ? '.' : clamped;
+}
+
+/** The source is written as if it left the context (`../x`, `a/../../x`): the engines read something else. */
+export function climbsOut(source: string): boolean {
+  const relative = posix.normalize(source.replace(/^\/+/, '') || '.');
+  return relative === '..' || relative.startsWith('../');
+}
+
+/**
+ * The files of the context (paths relative to its root) a source reads: the path itself, everything beneath a
+ * directory, or what a glob matches.
+ */
+export function filesReadBy(files: string[], source: string): string[] {
+  const path = contextPath(source);
+  if (path === '.') return [...files];
+  if (/[*?[\]{}]/.test(path)) {
+    const isMatch = picomatch(path, { dot: true });
+    return files.filter((f) => isMatch(f));
+  }
+  return files.filter((f) => f === path || f.startsWith(`${path}/`));
 }
