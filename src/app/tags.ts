@@ -7,7 +7,8 @@
  *   all[0].inputs       // what went in: path and git blob id, so `git cat-file -p <blob>` shows each
  *
  * Scheme `tree` (default): the content id is git's blob id of the image's input list: the Dockerfile's blob
- * (its target's, for a symlinked aarch64 file), the blob of every context file its COPY/ADD use, the content
+ * (its target's, for a symlinked aarch64 file), the blob of every context file its COPY/ADD use (sources clamped to
+ * the context as the engines clamp them, less what every engine's ignore file leaves out) and of those ignore files, the content
  * tags of the repository's own images it builds FROM, and the build args (the config's merged with --build-arg). `tag --explain` prints
  * that list; `git hash-object --stdin` of it gives the id back. The tag changes exactly when an input does.
  * Scheme `commit`: the HEAD commit (`short` for the abbreviated form).
