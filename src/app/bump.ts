@@ -48,7 +48,7 @@ export interface BumpOptions {
 }
 
 export async function planBump(repo: Repo, client: RegistryClient, options: BumpOptions): Promise<BumpPlan> {
-  const ownRepos = new Set(repo.config.repositories.map((r) => repositoryName(parseReference(r))));
+  const ownRepositories = new Set(repo.config.repositories.map((r) => repositoryName(parseReference(r))));
   const problems: BumpProblem[] = [];
   const updates: PlannedUpdate[] = [];
   const spans = new Map<PlannedUpdate, { start: number; end: number }>();
@@ -76,7 +76,7 @@ export async function planBump(repo: Repo, client: RegistryClient, options: Bump
       }
       try {
         let resolution: Resolution | undefined;
-        if (ownRepos.has(repositoryName(ref)) && ref.tag && parseImageTag(ref.tag)) {
+        if (ownRepositories.has(repositoryName(ref)) && ref.tag && parseImageTag(ref.tag)) {
           ownTags ??= await computeTags(repo);
           resolution = await resolveOwn(resolver, ref, ownTags);
           if (!resolution) {

@@ -95,7 +95,7 @@ export async function computeTags(repo: Repo, options: TagOptions = {}): Promise
 
   // The build args the engine gets: the config's, overridden by the flag's (as build-image merges them).
   const buildArgs = { ...repo.config.buildArgs, ...options.buildArgs };
-  const ownRepos = new Set(repo.config.repositories.map((r) => repositoryName(parseReference(r))));
+  const ownRepositories = new Set(repo.config.repositories.map((r) => repositoryName(parseReference(r))));
   const memo = new Map<string, Promise<ImageTags>>();
   // The build context: the files below imagesDir, relative to it, as the engines see them.
   const contextDir = posix.normalize(imagesDir).replace(/\/+$/, '');
@@ -160,7 +160,7 @@ export async function computeTags(repo: Repo, options: TagOptions = {}): Promise
     const dependsOn: string[] = [];
     for (const site of extractImageReferences(parsed)) {
       if (!site.resolved || site.isScratch || site.isStage) continue;
-      const base = ownImageFor(site.resolved, ownRepos, images);
+      const base = ownImageFor(site.resolved, ownRepositories, images);
       if (!base) continue;
       if (stack.includes(base.path)) throw new UsageError(`${file.path} builds FROM ${base.path}, which builds FROM it in turn: break the cycle`);
       const baseTags = await compute(base, stack);
@@ -212,9 +212,9 @@ function isBelow(path: string, dir: string): boolean {
 }
 
 /** The repository's own image a FROM reference names (same repository, a builder tag), if any. */
-function ownImageFor(reference: string, ownRepos: Set<string>, images: (ImageFile & { name: BuilderName })[]): (ImageFile & { name: BuilderName }) | undefined {
+function ownImageFor(reference: string, ownRepositories: Set<string>, images: (ImageFile & { name: BuilderName })[]): (ImageFile & { name: BuilderName }) | undefined {
   const ref = tryParseReference(reference);
-  if (!ref || !ownRepos.has(repositoryName(ref)) || !ref.tag) return undefined;
+  if (!ref || !ownRepositories.has(repositoryName(ref)) || !ref.tag) return undefined;
   const tag = parseImageTag(ref.tag);
   if (!tag) return undefined;
   return images.find((f) => f.name.target === tag.target && f.name.gccVersions.join() === tag.gccVersions.join() && (!tag.arch || f.name.arch === tag.arch));
