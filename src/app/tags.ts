@@ -19,7 +19,7 @@
  */
 import { createHash } from 'node:crypto';
 import { posix } from 'node:path';
-import { filesReadBy } from '../core/dockerfile/context.js';
+import { filesNamedBy, filesReadBy, linkTargetInContext } from '../core/dockerfile/context.js';
 import { platformBuildArgs } from '../core/dockerfile/evaluate.js';
 import { extractContextSources, extractImageReferences } from '../core/dockerfile/extract.js';
 import { ignoredByEveryEngine, ignoreFileCandidates } from '../core/dockerfile/ignore.js';
@@ -27,7 +27,7 @@ import { parseDockerfile, tooLargeMessage } from '../core/dockerfile/parse.js';
 import { formatArchTag, parseImageTag, platformOfArch, type BuilderName } from '../core/names.js';
 import { parseReference, repositoryName, tryParseReference } from '../core/reference.js';
 import { blobIdOf, hashWorkingFiles, headCommit, listCommitted, listDirty, objectFormat, refName } from '../adapters/git/read.js';
-import { builderImages, readIgnoreFiles, type ImageFile } from '../adapters/fs/images-dir.js';
+import { builderImages, readIgnoreFiles, readLinks, type ImageFile } from '../adapters/fs/images-dir.js';
 import { UsageError } from '../errors.js';
 import type { Repo } from './repo.js';
 
@@ -104,10 +104,16 @@ export async function computeTags(repo: Repo, options: TagOptions = {}): Promise
   const contextRelative = contextFiles.map(inContext);
   const fromContext = (path: string) => (contextDir === '.' ? path : `${contextDir}/${path}`);
 
+  // The context's symlinks (context path -> link text), read once when a source first names a file.
+  let links: Promise<Map<string, string>> | undefined;
+  const contextLinks = () =>
+    (links ??= readLinks(repo.root, contextFiles).then((found) => new Map([...found].map(([path, text]) => [inContext(path), text]))));
+
   /**
    * The repository files a build of `dockerfile` can read from the context for `sources` (clamped to the context
-   * as the engines do), less what every engine's ignore file leaves out; with the ignore files themselves, which
-   * decide what a directory or a glob copies.
+   * as the engines do), less what every engine's ignore file leaves out, and what a source that is a symlink leads
+   * to (the engines follow it, inside the context); with the ignore files themselves, which decide what a
+   * directory or a glob copies.
    */
   const contextInputs = async (dockerfile: string, sources: string[]): Promise<string[]> => {
     if (sources.length === 0) return [];
@@ -117,7 +123,14 @@ export async function computeTags(repo: Repo, options: TagOptions = {}): Promise
     const ignored = ignoredByEveryEngine(inContext(dockerfile), new Map(ignoreFiles.map((p) => [p, texts.get(fromContext(p))!])), contextRelative);
     const readable = contextRelative.filter((p) => !ignored.has(p));
     const read = sources.flatMap((source) => filesReadBy(readable, source));
-    return [...read, ...ignoreFiles.filter((p) => !read.includes(p))].map(fromContext);
+    const named = [...new Set(sources.flatMap((source) => filesNamedBy(readable, source)))];
+    const linked = named.length === 0 ? new Map<string, string>() : await contextLinks();
+    const followed = named.filter((f) => linked.has(f)).flatMap((f) => {
+      const target = linkTargetInContext(f, linked);
+      return target === undefined ? [] : filesReadBy(readable, target);
+    });
+    const extra = [...new Set([...followed, ...ignoreFiles])].filter((p) => !read.includes(p));
+    return [...read, ...extra].map(fromContext);
   };
 
   const compute = (file: ImageFile & { name: BuilderName }, stack: string[]): Promise<ImageTags> => {

@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
+import { lstatSync, mkdirSync, readFileSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { loadRepo } from '../../src/app/repo.js';
@@ -198,6 +198,7 @@ describe('build args are inputs of the content tag', () => {
 describe('issue 23 item 6: the content tag follows what COPY/ADD really read', () => {
   const SEC = 'images/builder-sec-x86_64_gcc12.0.0.Dockerfile';
   const GLOB = 'images/builder-glob-x86_64_gcc12.0.0.Dockerfile';
+  const LINKED_SRC = 'images/builder-linked-x86_64_gcc12.0.0.Dockerfile';
 
   function contextRepo(extra: Record<string, string> = {}) {
     const r = makeRepo({
@@ -264,15 +265,35 @@ describe('issue 23 item 6: the content tag follows what COPY/ADD really read', (
     expect(lint.stdout).not.toContain('.dockerignore:');
   });
 
+  it('a source that is a symlink: the engines follow it inside the context, so what it leads to is an input', async () => {
+    const LINKS = 'images/builder-links-x86_64_gcc12.0.0.Dockerfile';
+    const root = contextRepo({ [LINKS]: 'FROM scratch\nCOPY link /l\nCOPY uplink /u\nCOPY dirlink /d/\nCOPY ldir /ldir/\n' });
+    symlinkSync('secret', join(root, 'images/link'));
+    symlinkSync('../secret', join(root, 'images/uplink')); // clamped: the context's own secret
+    symlinkSync('sub', join(root, 'images/dirlink'));
+    mkdirSync(join(root, 'images/ldir'));
+    symlinkSync('../keep', join(root, 'images/ldir/keeplink')); // inside a copied directory: copied as a link
+    git(root, 'add', '-A');
+    git(root, 'commit', '-qm', 'links');
+    const before = (await tagsOf(root))[LINKS]!;
+    expect(contextPaths(before)).toEqual(['images/link', 'images/uplink', 'images/dirlink', 'images/ldir/keeplink', 'images/secret', 'images/sub/c.txt', 'images/sub/deep/d.txt']);
+    commitFile(root, 'images/sub/c.txt', 'changed behind a link\n');
+    expect((await tagsOf(root))[LINKS]!.version).not.toBe(before.version);
+  });
+
   it('what buildah copies is exactly what the inputs say (a real build of the context)', async () => {
-    const root = contextRepo({ 'images/.dockerignore': '*.txt\n!b.txt\n**/d.txt\nkeep\n!keep/k.txt\n' });
+    const root = contextRepo({ 'images/.dockerignore': '*.txt\n!b.txt\n**/d.txt\nkeep\n!keep/k.txt\n', [LINKED_SRC]: 'FROM scratch\nCOPY link /l\nCOPY uplink /u\n' });
+    symlinkSync('sub/c.txt', join(root, 'images/link'));
+    symlinkSync('../b.txt', join(root, 'images/uplink'));
+    git(root, 'add', '-A');
+    git(root, 'commit', '-qm', 'links');
     const tags = await tagsOf(root);
     const out = join(root, 'out');
-    for (const file of [SEC, GLOB]) {
+    for (const file of [SEC, GLOB, LINKED_SRC]) {
       execFileSync('buildah', ['--storage-driver', process.env.BUILDAH_STORAGE_DRIVER ?? 'vfs', 'bud', '--isolation', 'chroot', '-q', '-f', join(root, file), '--output', `type=local,dest=${out}`, join(root, 'images')], { stdio: 'ignore' });
       // Every file holds its own content: the copied contents name the context files a build read.
       const copied = execFileSync('find', [out, '-type', 'f', '-exec', 'cat', '{}', '+'], { encoding: 'utf8' }).split('\n').filter(Boolean).sort();
-      const read = contextPaths(tags[file]!).filter((p) => !p.endsWith('.dockerignore')).map((p) => readFileSync(join(root, p), 'utf8').trim()).sort();
+      const read = contextPaths(tags[file]!).filter((p) => !p.endsWith('.dockerignore') && !lstatSync(join(root, p)).isSymbolicLink()).map((p) => readFileSync(join(root, p), 'utf8').trim()).sort();
       expect(copied).toEqual(read);
       rmSync(out, { recursive: true, force: true });
     }

@@ -4,7 +4,7 @@
  * test/integration/tag.test.ts), and the size bound that keeps parsing memory small.
  */
 import { describe, expect, it } from 'vitest';
-import { climbsOut, contextPath, filesReadBy } from '../../src/core/dockerfile/context.js';
+import { climbsOut, contextPath, filesNamedBy, filesReadBy, linkTargetInContext } from '../../src/core/dockerfile/context.js';
 import { ignoredByEveryEngine, ignoreFileCandidates, ignoreMatcher } from '../../src/core/dockerfile/ignore.js';
 import { MAX_DOCKERFILE_SIZE, parseDockerfile } from '../../src/core/dockerfile/parse.js';
 import { lintDockerfile } from '../../src/core/lint-rules.js';
@@ -36,6 +36,36 @@ describe('context paths: what the engines read for a source', () => {
     expect(filesReadBy(FILES, '../*.txt')).toEqual(['a.txt', 'b.txt']);
     expect(filesReadBy(FILES, '.')).toEqual(FILES);
     expect(filesReadBy(FILES, '..')).toEqual(FILES);
+  });
+});
+
+describe('symlinks a source names', () => {
+  it('a source names the path itself or what its glob matches, not what lies beneath a directory', () => {
+    expect(filesNamedBy(FILES, '../secret')).toEqual(['secret']);
+    expect(filesNamedBy(FILES, 'sub')).toEqual([]);
+    expect(filesNamedBy(FILES, 'sub/*.txt')).toEqual(['sub/c.txt']);
+    expect(filesNamedBy(FILES, 's*')).toEqual(['secret']);
+  });
+
+  it('follows a link chain inside the context, clamping targets that climb out or are absolute', () => {
+    const links = new Map([
+      ['l1', 'secret'],
+      ['up', '../../secret'],
+      ['sub/abs', '/etc/passwd'],
+      ['sub/rel', '../l1'],
+      ['dir', 'sub'],
+      ['loop', 'loop'],
+    ]);
+    expect(linkTargetInContext('l1', links)).toBe('secret');
+    expect(linkTargetInContext('up', links)).toBe('secret');
+    expect(linkTargetInContext('sub/abs', links)).toBe('etc/passwd');
+    expect(linkTargetInContext('sub/rel', links)).toBe('secret');
+    expect(linkTargetInContext('dir', links)).toBe('sub');
+    expect(linkTargetInContext('a.txt', links)).toBe('a.txt');
+    expect(linkTargetInContext('loop', links)).toBeUndefined();
+    const chain = new Map(Array.from({ length: 40 }, (_, i) => [`c${i}`, `c${i + 1}`] as const));
+    expect(linkTargetInContext('c0', chain)).toBeUndefined();
+    expect(linkTargetInContext('c1', chain)).toBe('c40');
   });
 });
 

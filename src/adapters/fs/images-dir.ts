@@ -94,3 +94,18 @@ export async function readIgnoreFiles(root: string, paths: string[]): Promise<Ma
   }
   return texts;
 }
+
+/** The symlinks among `paths` (repository-relative), each with its link text as written; lstat and readlink only. */
+export async function readLinks(root: string, paths: string[]): Promise<Map<string, string>> {
+  const limit = pLimit(64);
+  const found = await Promise.all(
+    paths.map((path) =>
+      limit(async () => {
+        const absPath = join(root, path);
+        const isLink = (await lstat(absPath).catch(() => undefined))?.isSymbolicLink();
+        return isLink ? ([path, await readlink(absPath)] as const) : undefined;
+      }),
+    ),
+  );
+  return new Map(found.filter((f) => f !== undefined));
+}

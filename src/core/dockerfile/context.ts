@@ -47,6 +47,32 @@ export function climbsOut(source: string): boolean {
   return relative === '..' || relative.startsWith('../');
 }
 
+/** The files a source names itself (the path, or what its glob matches): the engines follow these if links. */
+export function filesNamedBy(files: string[], source: string): string[] {
+  const path = contextPath(source);
+  if (!/[*?[\]{}]/.test(path)) return files.filter((f) => f === path);
+  const isMatch = picomatch(path, { dot: true });
+  return files.filter((f) => isMatch(f));
+}
+
+/** Hops a link chain may take before the engines give up (Linux's own limit). */
+const MAX_LINK_HOPS = 40;
+
+/**
+ * Where a symlink in the context leads, resolved inside the context as the engines resolve a source (a target
+ * that climbs out, or an absolute one, stays in the context root), following links among `links` (context path ->
+ * link text); undefined for a chain longer than the engines follow.
+ */
+export function linkTargetInContext(path: string, links: ReadonlyMap<string, string>): string | undefined {
+  let current = path;
+  for (let hop = 0; hop < MAX_LINK_HOPS; hop++) {
+    const target = links.get(current);
+    if (target === undefined) return current;
+    current = contextPath(target.startsWith('/') ? target : posix.join(posix.dirname(current), target));
+  }
+  return undefined;
+}
+
 /**
  * The files of the context (paths relative to its root) a source reads: the path itself, everything beneath a
  * directory, or what a glob matches.
