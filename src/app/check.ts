@@ -110,7 +110,7 @@ class LayerFeed {
 }
 
 /** Merge an image's layers into a tree, each layer streamed once and applied in order as it streams. */
-export async function buildTree(image: SourceImage, onLayer?: (index: number, total: number) => void, limits: TreeLimits = {}): Promise<{ tree: FileTree; compressedBytes: number }> {
+export async function readImageTree(image: SourceImage, onLayer?: (index: number, total: number) => void, limits: TreeLimits = {}): Promise<{ tree: FileTree; compressedBytes: number }> {
   const layers = image.manifest.layers;
   const maxEntries = limits.maxEntries ?? DEFAULT_MAX_ENTRIES;
   const feeds = layers.map(() => new LayerFeed());
@@ -175,7 +175,7 @@ export async function checkSource(source: ImageSource, expect: Expectation, opti
   const results: ImageCheck[] = [];
   for (const image of images) {
     options.onProgress?.(`checking ${image.description}`);
-    const { tree, compressedBytes } = await buildTree(image, (i, n) => options.onProgress?.(`  layer ${i + 1}/${n}`), options);
+    const { tree, compressedBytes } = await readImageTree(image, (i, n) => options.onProgress?.(`  layer ${i + 1}/${n}`), options);
     const report = judgeTree(tree, image.platform, expect);
     results.push({
       source: source.label,
