@@ -2,8 +2,8 @@
  * Read one layer blob as a stream of metadata entries, in a single pass: detect the compression (gzip via zlib,
  * zstd via ./zstd.ts, or plain tar) by its magic bytes, hash the blob as it flows and compare with its digest,
  * parse the tar strictly as Go's archive/tar does (core/tar.ts), and hand entries over in batches as they come,
- * waiting when the consumer asks it to (backpressure). Only headers and the first bytes of files that may be
- * executables are kept; file bodies are skipped, never stored: memory stays bounded whatever the layer holds.
+ * waiting when the consumer asks it to (backpressure). Only headers, the first bytes of files that may be
+ * executables and the first 4 KiB of os-release are kept; file bodies are skipped, never stored: memory stays bounded whatever the layer holds.
  */
 import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
