@@ -3,7 +3,8 @@
  * zstd via ./zstd.ts, or plain tar) by its magic bytes, hash the blob as it flows and compare with its digest,
  * parse the tar strictly as Go's archive/tar does (core/tar.ts), and hand entries over in batches as they come,
  * waiting when the consumer asks it to (backpressure). Only headers, the first bytes of files that may be
- * executables and the first 4 KiB of os-release are kept; file bodies are skipped, never stored: memory stays bounded whatever the layer holds.
+ * executables and the first 4 KiB of os-release are kept; file bodies are skipped, never stored: memory stays
+ * bounded whatever the layer holds.
  */
 import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
