@@ -2,7 +2,7 @@ import { Command, CommanderError } from 'commander';
 import { COMMANDS } from './commands/registry.js';
 import { exitCodeOf, type Streams } from './commands/context.js';
 import { CliError, EXIT_FAILURE, EXIT_USAGE } from './errors.js';
-import { CleanupScope, exitCodeForSignal, runInScope } from './util/cleanup.js';
+import { CleanupScope, exitCodeForSignal, removeDeadTempDirs, runInScope } from './util/cleanup.js';
 import { redact } from './util/redact.js';
 
 export function buildProgram(streams: Streams): Command {
@@ -68,10 +68,13 @@ export async function main(argv: string[], streams: Streams = { stdout: process.
   });
   const stopListening = listen(onSignal);
   try {
+    // What a killed run left in $TMPDIR (its reaper killed with it): gone before this run makes its own.
+    await removeDeadTempDirs();
     const code = await Promise.race([runInScope(scope, () => run(argv, streams)), interrupted]);
     return scope.interrupted ? await interrupted : code;
   } finally {
     stopListening();
+    scope.close();
   }
 }
 

@@ -36,7 +36,7 @@ import {
 } from '../../core/oci.js';
 import { formatReference, type ImageReference } from '../../core/reference.js';
 import { pullScope, pushScope } from './auth.js';
-import { CredentialStore, type Credential, type CredentialSourceOptions } from './credentials.js';
+import { CredentialStore, type Credential, type CredentialSourceOptions } from '../authn/index.js';
 import { DigestMismatchError, NotFoundError, orAbsent, RegistryError } from './errors.js';
 import { MAX_MANIFEST_BYTES, MIN_BYTES_PER_WINDOW, TooLargeError } from './guard.js';
 import { Transport, type RequestSpec, type TransportOptions } from './transport.js';
@@ -94,7 +94,8 @@ export class RegistryClient {
   private readonly chunkSize: number;
 
   constructor(options: RegistryClientOptions = {}) {
-    const credentials = options.credentials instanceof CredentialStore ? options.credentials : new CredentialStore(options.credentials);
+    // A credential helper gets the same bound as a registry answer (--timeout).
+    const credentials = options.credentials instanceof CredentialStore ? options.credentials : new CredentialStore({ helperTimeoutMs: options.idleTimeoutMs, ...options.credentials });
     this.transport = new Transport({ ...options, credentials });
     this.chunkSize = options.chunkSize ?? 16 * 1024 * 1024;
   }
