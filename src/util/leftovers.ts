@@ -33,10 +33,12 @@ export function processAlive(pid: number): boolean {
 
 /**
  * Remove the entries of `dir` named by ownedName(prefix, suffix) whose process is gone; returns what it removed.
- * A missing directory has nothing to remove; a removal that fails is left for the next run.
+ * `prefix` is a literal, or a RegExp for prefixes that vary (a cache key). A missing directory has nothing to
+ * remove; a removal that fails is left for the next run.
  */
-export async function removeDeadRunsLeftovers(dir: string, prefix: string, suffix = ''): Promise<string[]> {
-  const pattern = new RegExp(`^${escapeRegExp(prefix)}(\\d+)-[0-9a-f]{16}${escapeRegExp(suffix)}$`);
+export async function removeDeadRunsLeftovers(dir: string, prefix: string | RegExp, suffix = ''): Promise<string[]> {
+  const head = typeof prefix === 'string' ? escapeRegExp(prefix) : prefix.source;
+  const pattern = new RegExp(`^${head}(\\d+)-[0-9a-f]{16}${escapeRegExp(suffix)}$`);
   const names = await readdir(dir).catch(() => [] as string[]);
   const dead = names.filter((name) => {
     const pid = pattern.exec(name)?.[1];
