@@ -11,7 +11,8 @@ import { mkdir, rename, stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { randomBytes } from 'node:crypto';
+import { onInterrupt } from '../../util/cleanup.js';
+import { ownedName, removeDeadRunsLeftovers } from '../../util/leftovers.js';
 import { isLoopbackRegistry } from '../../core/reference.js';
 import { AttemptClock, bodyDeadlineMs, DEFAULT_IDLE_MS, fetchFollowing, guardBody, HttpError, IdleTimeoutError } from '../http/guard.js';
 
@@ -63,7 +64,10 @@ export async function download(urlText: string, options: DownloadOptions): Promi
     await unlink(path);
   }
   await mkdir(dir, { recursive: true });
-  const tmp = join(dir, `.${name}.${randomBytes(6).toString('hex')}.part`);
+  await removeDeadRunsLeftovers(dir, /\..+\./, '.part');
+  // Named by pid and registered before it exists: an interruption or a SIGKILL removes it, or a later run does.
+  const tmp = join(dir, ownedName(`.${name}.`, '.part'));
+  const removal = onInterrupt(() => unlink(tmp).catch(() => undefined), { onDeath: { path: tmp } });
   try {
     const digest = await fetchTo(url, tmp, options);
     if (options.sha256 && digest !== options.sha256) throw new DownloadError(`${urlText}: content has sha256 ${digest}, not the expected ${options.sha256}: rejected`);
@@ -72,6 +76,8 @@ export async function download(urlText: string, options: DownloadOptions): Promi
   } catch (err) {
     await unlink(tmp).catch(() => undefined);
     throw err;
+  } finally {
+    removal.dismiss();
   }
 }
 
