@@ -12,7 +12,8 @@
 import { join } from 'node:path';
 import pLimit from 'p-limit';
 import { formatArchTag, formatIndexTag, platformString, sameImageSet, type BuilderName } from '../core/names.js';
-import { MediaType, platformMatches, type Descriptor, type ImageIndex, type Platform } from '../core/oci.js';
+import { MediaType, type Descriptor, type ImageIndex, type Platform } from '../core/oci.js';
+import { mergeImageIndex } from '../core/oci-index.js';
 import { isLoopbackRegistry, parseReference, tryParseReference, type ImageReference } from '../core/reference.js';
 import { pickEngine, type EngineName } from '../adapters/engines/detect.js';
 import { isStorageEngine, type StorageEngine } from '../adapters/engines/local-image.js';
@@ -284,9 +285,7 @@ async function assembleIndex(client: RegistryClient, repo: Repository, tag: stri
   const ref: ImageReference = { ...repo, tag };
   const existing = await orAbsent(client.getManifest(ref));
   // Never drop an entry: keep the existing index's other platforms, replace only those we bring.
-  const kept = existing && 'manifests' in existing.manifest ? (existing.manifest as ImageIndex).manifests.filter((d) => !children.some((c) => c.platform && platformMatches(d.platform, c.platform))) : [];
-  const index: ImageIndex = { schemaVersion: 2, mediaType: MediaType.OciIndex, manifests: [...kept, ...children] };
-  const bytes = Buffer.from(JSON.stringify(index, null, 2));
+  const { index, bytes } = mergeImageIndex(existing && 'manifests' in existing.manifest ? (existing.manifest as ImageIndex) : undefined, children);
   if (existing && Buffer.from(existing.bytes).equals(bytes)) return { tag, status: 'unchanged', digest: existing.digest };
   if (options.dryRun) return { tag, status: 'would-push' };
   const digest = await client.putManifest(ref, bytes, MediaType.OciIndex);

@@ -9,6 +9,7 @@
  */
 import { Decompress } from 'fzstd';
 import { execFileSync } from 'node:child_process';
+import { perRun } from '../../util/cleanup.js';
 import { childDecoder, type Decompression } from './child.js';
 
 export const DEFAULT_ZSTD_WINDOW = 128 * 1024 * 1024;
@@ -37,17 +38,16 @@ export class ZstdWindowError extends Error {
 
 const mib = (bytes: number) => `${(bytes / 2 ** 20).toFixed(bytes % 2 ** 20 ? 1 : 0)} MiB`;
 
-let binaryPresent: boolean | undefined;
+/** Whether the zstd binary is installed: asked once per run (PATH may differ in the next). */
 export function zstdBinaryPresent(): boolean {
-  if (binaryPresent === undefined) {
+  return perRun('zstd binary present', () => {
     try {
       execFileSync('zstd', ['--version'], { stdio: 'ignore', timeout: 10_000 });
-      binaryPresent = true;
+      return true;
     } catch {
-      binaryPresent = false;
+      return false;
     }
-  }
-  return binaryPresent;
+  });
 }
 
 /** The decoder: as asked, else BUILDER_IMAGES_ZSTD_DECODER (zstd or fzstd: tests, bench), else the binary when present. */

@@ -4,6 +4,7 @@
  */
 import { createHash } from 'node:crypto';
 import { execa } from 'execa';
+import { perRun } from '../../util/cleanup.js';
 
 const ENV = { GIT_OPTIONAL_LOCKS: '0', GIT_TERMINAL_PROMPT: '0', LC_ALL: 'C' };
 
@@ -74,19 +75,17 @@ export async function hashWorkingFiles(root: string, paths: string[]): Promise<M
   return result;
 }
 
-const objectFormats = new Map<string, Promise<'sha1' | 'sha256'>>();
-
-/** The repository's object hash (sha1, or sha256 for repositories made with --object-format=sha256); asked once. */
+/**
+ * The repository's object hash (sha1, or sha256 for repositories made with --object-format=sha256); asked once per
+ * run (a repository may be re-made between two runs in one process).
+ */
 export function objectFormat(root: string): Promise<'sha1' | 'sha256'> {
-  let format = objectFormats.get(root);
-  if (!format) {
-    format = git(root, ['rev-parse', '--show-object-format']).then(
+  return perRun(`git object format ${root}`, () =>
+    git(root, ['rev-parse', '--show-object-format']).then(
       (out) => (out.trim() === 'sha256' ? 'sha256' : 'sha1'),
       () => 'sha1' as const,
-    );
-    objectFormats.set(root, format);
-  }
-  return format;
+    ),
+  );
 }
 
 /**
