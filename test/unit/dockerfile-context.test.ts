@@ -50,6 +50,7 @@ describe('symlinks a source names', () => {
     // Only * ? [ ] make a glob: a name with picomatch's extglob characters is a plain name.
     expect(filesNamedBy(['a+(b)', 'ab', 'abb'], 'a+(b)')).toEqual(['a+(b)']);
     expect(filesReadBy(FILES, '.h*')).toEqual(['.hidden']);
+    expect(filesReadBy(FILES, '?hidden')).toEqual(['.hidden']);
   });
 
   it('follows a link chain inside the context, clamping targets that climb out or are absolute', () => {
