@@ -19,16 +19,15 @@
  */
 import { createHash } from 'node:crypto';
 import { posix } from 'node:path';
-import { filesNamedBy, filesReadBy, linkTargetInContext } from '../core/dockerfile/context.js';
 import { platformBuildArgs } from '../core/dockerfile/evaluate.js';
 import { extractContextSources, extractImageReferences } from '../core/dockerfile/extract.js';
-import { ignoredByEveryEngine, ignoreFileCandidates } from '../core/dockerfile/ignore.js';
 import { parseDockerfile, tooLargeMessage } from '../core/dockerfile/parse.js';
 import { formatArchTag, parseImageTag, platformOfArch, type BuilderName } from '../core/names.js';
 import { parseReference, repositoryName, tryParseReference } from '../core/reference.js';
 import { blobIdOf, hashWorkingFiles, headCommit, listCommitted, listDirty, objectFormat, refName } from '../adapters/git/read.js';
-import { builderImages, readIgnoreFiles, readLinks, type ImageFile } from '../adapters/fs/images-dir.js';
+import { builderImages, type ImageFile } from '../adapters/fs/images-dir.js';
 import { UsageError } from '../errors.js';
+import { contextReader } from './context-inputs.js';
 import type { Repo } from './repo.js';
 
 export type TagScheme = 'tree' | 'commit';
@@ -97,41 +96,7 @@ export async function computeTags(repo: Repo, options: TagOptions = {}): Promise
   const buildArgs = { ...repo.config.buildArgs, ...options.buildArgs };
   const ownRepositories = new Set(repo.config.repositories.map((r) => repositoryName(parseReference(r))));
   const memo = new Map<string, Promise<ImageTags>>();
-  // The build context: the files below imagesDir, relative to it, as the engines see them.
-  const contextDir = posix.normalize(imagesDir).replace(/\/+$/, '');
-  const inContext = (path: string) => (contextDir === '.' ? path : path.slice(contextDir.length + 1));
-  const contextFiles = [...new Set([...committedByPath.keys(), ...dirty])].filter((p) => isBelow(p, imagesDir) && p !== contextDir).sort();
-  const contextRelative = contextFiles.map(inContext);
-  const fromContext = (path: string) => (contextDir === '.' ? path : `${contextDir}/${path}`);
-
-  // The context's symlinks (context path -> link text), read once when a source first names a file.
-  let links: Promise<Map<string, string>> | undefined;
-  const contextLinks = () =>
-    (links ??= readLinks(repo.root, contextFiles).then((found) => new Map([...found].map(([path, text]) => [inContext(path), text]))));
-
-  /**
-   * The repository files a build of `dockerfile` can read from the context for `sources` (clamped to the context
-   * as the engines do), less what every engine's ignore file leaves out, and what a source that is a symlink leads
-   * to (the engines follow it, inside the context); with the ignore files themselves, which decide what a
-   * directory or a glob copies.
-   */
-  const contextInputs = async (dockerfile: string, sources: string[]): Promise<string[]> => {
-    if (sources.length === 0) return [];
-    const present = new Set(contextRelative);
-    const ignoreFiles = ignoreFileCandidates(inContext(dockerfile)).filter((p) => present.has(p));
-    const texts = await readIgnoreFiles(repo.root, ignoreFiles.map(fromContext));
-    const ignored = ignoredByEveryEngine(inContext(dockerfile), new Map(ignoreFiles.map((p) => [p, texts.get(fromContext(p))!])), contextRelative);
-    const readable = contextRelative.filter((p) => !ignored.has(p));
-    const read = sources.flatMap((source) => filesReadBy(readable, source));
-    const named = [...new Set(sources.flatMap((source) => filesNamedBy(readable, source)))];
-    const linked = named.length === 0 ? new Map<string, string>() : await contextLinks();
-    const followed = named.filter((f) => linked.has(f)).flatMap((f) => {
-      const target = linkTargetInContext(f, linked);
-      return target === undefined ? [] : filesReadBy(readable, target);
-    });
-    const extra = [...new Set([...followed, ...ignoreFiles])].filter((p) => !read.includes(p));
-    return [...read, ...extra].map(fromContext);
-  };
+  const contextInputs = contextReader(repo.root, imagesDir, [...new Set([...committedByPath.keys(), ...dirty])]);
 
   const compute = (file: ImageFile & { name: BuilderName }, stack: string[]): Promise<ImageTags> => {
     let pending = memo.get(file.path);

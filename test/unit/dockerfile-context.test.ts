@@ -18,13 +18,14 @@ describe('context paths: what the engines read for a source', () => {
     expect(contextPath('a/../../secret')).toBe('secret');
     expect(contextPath('/sub/./c.txt')).toBe('sub/c.txt');
     expect(contextPath('sub/')).toBe('sub');
+    expect(contextPath('//sub//c.txt//')).toBe('sub/c.txt');
     expect(contextPath('..')).toBe('.');
     expect(contextPath('.')).toBe('.');
     expect(contextPath('')).toBe('.');
   });
 
   it('says which sources are written as if they left it', () => {
-    expect(['../secret', 'a/../../x', '..', '/../x'].map(climbsOut)).toEqual([true, true, true, true]);
+    expect(['../secret', 'a/../../x', '..', '/../x', '//../x'].map(climbsOut)).toEqual([true, true, true, true, true]);
     expect(['secret', 'a/../x', '/x', '.', './a', '..x', 'a/..'].map(climbsOut)).toEqual([false, false, false, false, false, false, false]);
   });
 
@@ -45,6 +46,11 @@ describe('symlinks a source names', () => {
     expect(filesNamedBy(FILES, 'sub')).toEqual([]);
     expect(filesNamedBy(FILES, 'sub/*.txt')).toEqual(['sub/c.txt']);
     expect(filesNamedBy(FILES, 's*')).toEqual(['secret']);
+    expect(filesNamedBy(FILES, '*')).toEqual(['a.txt', 'b.txt', 'secret', '.hidden']); // `*` matches dot files, as Go's filepath.Match
+    // Only * ? [ ] make a glob: a name with picomatch's extglob characters is a plain name.
+    expect(filesNamedBy(['a+(b)', 'ab', 'abb'], 'a+(b)')).toEqual(['a+(b)']);
+    expect(filesReadBy(FILES, '.h*')).toEqual(['.hidden']);
+    expect(filesReadBy(FILES, '?hidden')).toEqual(['.hidden']);
   });
 
   it('follows a link chain inside the context, clamping targets that climb out or are absolute', () => {
@@ -54,6 +60,7 @@ describe('symlinks a source names', () => {
       ['sub/abs', '/etc/passwd'],
       ['sub/rel', '../l1'],
       ['dir', 'sub'],
+      ['sub/near', 'c.txt'],
       ['loop', 'loop'],
     ]);
     expect(linkTargetInContext('l1', links)).toBe('secret');
@@ -61,6 +68,7 @@ describe('symlinks a source names', () => {
     expect(linkTargetInContext('sub/abs', links)).toBe('etc/passwd');
     expect(linkTargetInContext('sub/rel', links)).toBe('secret');
     expect(linkTargetInContext('dir', links)).toBe('sub');
+    expect(linkTargetInContext('sub/near', links)).toBe('sub/c.txt'); // relative to the link's own directory
     expect(linkTargetInContext('a.txt', links)).toBe('a.txt');
     expect(linkTargetInContext('loop', links)).toBeUndefined();
     const chain = new Map(Array.from({ length: 40 }, (_, i) => [`c${i}`, `c${i + 1}`] as const));
@@ -89,6 +97,10 @@ describe('ignore files as moby patternmatcher reads them', () => {
   it('treats + ( ) | { } as themselves, as patternmatcher escapes them', () => {
     expect(ignores('c++.txt\na(b).txt\np|q\nx{y}', ['c++.txt', 'a(b).txt', 'ab.txt', 'p|q', 'p', 'x{y}', 'xy'])).toEqual(['c++.txt', 'a(b).txt', 'p|q', 'x{y}']);
     expect(ignores('c\\+\\+.txt', ['c++.txt'])).toEqual(['c++.txt']);
+    // An escaped character is itself. A trailing backslash escapes the regexp's end, in moby's code as in the port:
+    // `a\` matches `a$`.
+    expect(ignores('a\\*', ['a*', 'ab'])).toEqual(['a*']);
+    expect(ignores('a\\', ['a\\', 'a', 'a$'])).toEqual(['a$']);
   });
 
   it('a pattern that does not compile excludes nothing', () => {

@@ -37,13 +37,14 @@ export function contextSource(ins: Instruction, env: LexEnv, escape: EscapeToken
  * `../secret` and `/secret` are both `secret`, `a/../../b` is `b`.
  */
 export function contextPath(source: string): string {
-  const clamped = posix.normalize(`/${source}`).replace(/^\/+/, '').replace(/\/+$/, '');
+  // (normalize leaves one leading slash, and at most one trailing)
+  const clamped = posix.normalize(`/${source}`).slice(1).replace(/\/$/, '');
   return clamped === '' ? '.' : clamped;
 }
 
 /** The source is written as if it left the context (`../x`, `a/../../x`): the engines read something else. */
 export function climbsOut(source: string): boolean {
-  const relative = posix.normalize(source.replace(/^\/+/, '') || '.');
+  const relative = posix.normalize(source.replace(/^\/+/, '')); // ('' normalizes to '.')
   return relative === '..' || relative.startsWith('../');
 }
 
