@@ -12,6 +12,7 @@ import { planGrid, runGrid, type GridRow } from '../app/verify-grid.js';
 import type { Candidate, VerifyKernel, VerifyRow } from '../app/verify.js';
 import type { RegistryClient } from '../adapters/registry/client.js';
 import type { IndexEntry } from '../core/index-schema.js';
+import type { Arch } from '../core/names.js';
 import { parseShard, type Shard } from '../core/kernel-list.js';
 import { summaryLine, verifyMarkdown, verifyMatrix, type ReportRow } from '../core/verify-report.js';
 import { UsageError } from '../errors.js';
@@ -19,12 +20,23 @@ import { formatTable, type Output } from '../util/output.js';
 import { appendStepSummary } from '../util/step-summary.js';
 import type { CommandContext } from './context.js';
 import { loadKernelList, type KernelListFlags } from './select-kernels.js';
+import { upsertComment } from '../adapters/github/comments.js';
+import { githubApiUrl, githubClient, repositoryOf } from '../adapters/github/pulls.js';
+import { GitError } from '../adapters/git/read.js';
+import type { Repo } from '../app/repo.js';
+import { indexesAt } from '../app/select-diff.js';
+import type { KernelListEntry } from '../core/kernel-list.js';
+import { movedKernels } from '../core/kernel-picks.js';
 
 export interface GridFlags extends KernelListFlags {
   shard?: string;
   jobs?: string;
   plan?: string;
   record?: boolean;
+  /** Only the kernels whose pick images/ at this git ref and the working tree disagree on. */
+  diff?: string;
+  /** Post (or update) the report as a comment on this pull request (`true`: the one GitHub Actions runs for). */
+  commentPr?: string | boolean;
 }
 
 export function parseJobs(text: string | undefined): number {
@@ -41,14 +53,24 @@ export function shardFlag(text: string | undefined): Shard | undefined {
   return shard;
 }
 
-/** `--plan N`: the GitHub Actions matrix of N shards, `{"include": [{"shard": "1/N"}, …]}`. */
-export function planMatrix(text: string): { include: { shard: string; name: string }[] } {
+/**
+ * `--plan N`: the GitHub Actions matrix of N shards per arch, each on the config's native runner for its arch:
+ * `{"include": [{"shard": "1/N", "arch": "x86_64", "runner": "ubuntu-24.04", "name": "…"}, …]}`.
+ */
+export function planMatrix(text: string, runners: Partial<Record<Arch, string>>, arches: Arch[]): { include: { shard: string; arch: Arch; runner: string; name: string }[] } {
   const n = Number(text);
   if (!Number.isInteger(n) || n < 1 || n > 256) throw new UsageError(`--plan takes the number of shards, 1 to 256 (got "${text}")`);
-  return { include: Array.from({ length: n }, (_, i) => ({ shard: `${i + 1}/${n}`, name: `verify ${i + 1} of ${n}` })) };
+  return {
+    include: arches.flatMap((arch) => {
+      const runner = runners[arch];
+      if (!runner) throw new UsageError(`--plan: no runner for ${arch} under runners: in builder-images.yaml`);
+      return Array.from({ length: n }, (_, i) => ({ shard: `${i + 1}/${n}`, arch, runner, name: `verify ${arch} ${i + 1} of ${n}` }));
+    }),
+  };
 }
 
 export interface GridContext {
+  repo: Repo;
   entries: IndexEntry[];
   tag: string;
   repoRoot: string;
@@ -61,7 +83,8 @@ export interface GridContext {
 }
 
 export async function runVerifyKernels(flags: GridFlags, grid: GridContext, ctx: CommandContext, format: 'text' | 'json' | 'github'): Promise<number> {
-  const kernels = await loadKernelList(flags, ctx.cwd);
+  const listed = await loadKernelList(flags, ctx.cwd);
+  const kernels = flags.diff ? await kernelsMoved(listed, flags.diff, grid, ctx) : listed;
   const images = flags.image?.length ? flags.image : undefined;
   const matches = images ? (name: string) => images.some((want) => name === want || name.endsWith(`:${want}`) || name.slice(name.lastIndexOf(':') + 1).startsWith(want)) : undefined;
   const shard = shardFlag(flags.shard);
@@ -76,12 +99,51 @@ export async function runVerifyKernels(flags: GridFlags, grid: GridContext, ctx:
     runPair: grid.runPair,
     records: flags.record ? { client: grid.client, moduleSource: grid.moduleSource, flow: grid.flow } : undefined,
   });
-  printGrid(ctx.out, rows, format, `verify ${flags.kernels}${shard ? ` (shard ${shard.index}/${shard.count})` : ''}`);
-  await appendStepSummary(verifyMarkdown(verifyMatrix(rows), `verify ${flags.kernels}${shard ? ` (shard ${shard.index}/${shard.count})` : ''}`));
+  const title = `verify ${flags.kernels}${flags.diff ? ` (the kernels this change moves against ${flags.diff})` : ''}${shard ? ` (shard ${shard.index}/${shard.count})` : ''}`;
+  printGrid(ctx.out, rows, format, title);
+  const markdown = verifyMarkdown(verifyMatrix(rows), title);
+  await appendStepSummary(markdown);
+  if (flags.commentPr !== undefined) await commentOnPullRequest(flags.commentPr, markdown, ctx);
   return rows.some((r) => r.verdict === 'fail' || (r.boot !== undefined && r.boot !== 'loads')) ? 1 : 0;
 }
 
 /** What a report prints of a row: a fresh GridRow, or one read back from a shard's JSON. */
+async function kernelsMoved(kernels: KernelListEntry[], ref: string, grid: GridContext, ctx: CommandContext): Promise<KernelListEntry[]> {
+  let sides;
+  try {
+    sides = await indexesAt(grid.repo, ref, grid.tag);
+  } catch (err) {
+    if (err instanceof GitError) throw new UsageError(`--diff ${ref}: ${err.message}`);
+    throw err;
+  }
+  const moved = movedKernels(sides.before, sides.after, kernels, grid.tag);
+  ctx.out.progress(`verify: ${moved.length} of ${kernels.length} kernel(s) change image or GCC between images/ at ${ref} (${sides.commit.slice(0, 7)}) and the working tree`);
+  for (const m of moved.slice(0, 20)) ctx.out.progress(`  ${m.kernel.release} (${m.kernel.arch}): ${m.before.image ?? '(no image)'} gcc ${m.before.gcc ?? '-'} -> ${m.after.image ?? '(no image)'} gcc ${m.after.gcc ?? '-'}`);
+  return moved.map((m) => m.kernel);
+}
+
+/** The pull request to comment on: the flag's number, else the one in GitHub Actions' event file. */
+async function pullRequestNumber(flag: string | boolean, env: NodeJS.ProcessEnv): Promise<number> {
+  if (typeof flag === 'string') {
+    if (!/^[1-9]\d{0,9}$/.test(flag)) throw new UsageError(`--comment-pr takes a pull request number (got "${flag}")`);
+    return Number(flag);
+  }
+  const event = env.GITHUB_EVENT_PATH ? await readFile(env.GITHUB_EVENT_PATH, 'utf8').catch(() => undefined) : undefined;
+  const number = (event ? (JSON.parse(event) as { pull_request?: { number?: unknown } }).pull_request?.number : undefined) as unknown;
+  if (typeof number !== 'number') throw new UsageError('--comment-pr without a number needs a pull_request event (GITHUB_EVENT_PATH): give the number');
+  return number;
+}
+
+async function commentOnPullRequest(flag: string | boolean, markdown: string, ctx: CommandContext, env: NodeJS.ProcessEnv = process.env): Promise<void> {
+  const token = env.GITHUB_TOKEN;
+  if (!token) throw new UsageError('--comment-pr needs GITHUB_TOKEN (with pull-requests: write)');
+  const slug = repositoryOf(undefined, env);
+  if (!slug) throw new UsageError('--comment-pr needs GITHUB_REPOSITORY=owner/repo');
+  const number = await pullRequestNumber(flag, env);
+  const done = await upsertComment(githubClient(token, githubApiUrl(env)), { ...slug, number, marker: 'builder-images verify', body: markdown });
+  ctx.out.progress(`verify: report ${done.action} as a comment on ${slug.owner}/${slug.repo}#${number}`);
+}
+
 type AnyRow = ReportRow & { gcc: string; seconds: number };
 
 export function printGrid(out: Output, rows: AnyRow[] | GridRow[], format: 'text' | 'json' | 'github', title: string): void {

@@ -65,3 +65,10 @@ export function kernelsForImages(summary: KernelPickSummary, images: string[]): 
   const matches = (name: string) => images.some((want) => name === want || name.endsWith(`:${want}`) || name.slice(name.lastIndexOf(':') + 1).startsWith(want));
   return summary.picks.filter((p) => p.image !== undefined && matches(p.image));
 }
+
+/** The kernels whose pick (image or GCC) differs between two builder indexes: what a change moves. */
+export function movedKernels(before: IndexEntry[], after: IndexEntry[], kernels: KernelListEntry[], tag: string): { kernel: KernelListEntry; before: KernelPick; after: KernelPick }[] {
+  return kernels
+    .map((kernel) => ({ kernel, before: pickForKernel(before, kernel, tag), after: pickForKernel(after, kernel, tag) }))
+    .filter((m) => m.before.image !== m.after.image || m.before.gcc !== m.after.gcc);
+}

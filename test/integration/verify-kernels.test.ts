@@ -14,6 +14,10 @@ import { dir, file, pushLayeredImage, symlink } from '../support/image-builder.j
 import { debianHeaders, makeDeb } from '../support/kernel-packages.js';
 import { makeRepo, runCli } from '../support/cli.js';
 import { startRegistry, type TestRegistry } from '../support/registry.js';
+import { startFakeGitHub } from '../support/fake-github.js';
+import { git, gitInitCommit } from '../support/git.js';
+import { writeFileSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
 
 const ABIS = ['6.1.0-50', '6.1.0-53', '6.1.0-55', '6.1.0-57'];
 // 6.1.0-55 gets a module for another kernel: a real failure, judged from the module's vermagic.
@@ -90,7 +94,7 @@ describe('verify --kernels (real buildah, real registry)', () => {
       const all = await runCli(['verify', '--kernels', 'list.json', '--jobs', '2', '--record', '--json'], repo.root);
       expect(all.code).toBe(1);
       const rows = JSON.parse(all.stdout) as Row[];
-      expect(rows.map((r) => [r.kernel, r.verdict])).toEqual([
+      expect(rows.map((r) => [r.kernel, r.verdict]), all.stdout).toEqual([
         ['6.1.0-50-amd64', 'pass'],
         ['6.1.0-53-amd64', 'pass'],
         ['6.1.0-55-amd64', 'fail'],
@@ -120,11 +124,63 @@ describe('verify --kernels (real buildah, real registry)', () => {
     const repo = project();
     try {
       const plan = await runCli(['verify', '--plan', '3'], repo.root);
-      expect(JSON.parse(plan.stdout)).toEqual({ include: [1, 2, 3].map((i) => ({ shard: `${i}/3`, name: `verify ${i} of 3` })) });
+      expect(JSON.parse(plan.stdout)).toEqual({
+        include: [
+          ...[1, 2, 3].map((i) => ({ shard: `${i}/3`, arch: 'x86_64', runner: 'ubuntu-24.04', name: `verify x86_64 ${i} of 3` })),
+          ...[1, 2, 3].map((i) => ({ shard: `${i}/3`, arch: 'aarch64', runner: 'ubuntu-24.04-arm', name: `verify aarch64 ${i} of 3` })),
+        ],
+      });
+      expect(JSON.parse((await runCli(['verify', '--plan', '1', '--arch', 'aarch64'], repo.root)).stdout).include).toEqual([{ shard: '1/1', arch: 'aarch64', runner: 'ubuntu-24.04-arm', name: 'verify aarch64 1 of 1' }]);
       expect(await runCli(['verify', '--kernels', 'list.json', '--shard', '3/2'], repo.root)).toMatchObject({ code: 2, stderr: expect.stringContaining('--shard takes I/N') });
       expect(await runCli(['verify', '--kernels', 'list.json', '--jobs', '0'], repo.root)).toMatchObject({ code: 2, stderr: expect.stringContaining('--jobs takes a whole number') });
       expect(await runCli(['verify', '--merge', 'list.json'], repo.root)).toMatchObject({ code: 2, stderr: expect.stringContaining('--merge list.json: not a verify --json report') });
     } finally {
+      repo.cleanup();
+    }
+  });
+});
+
+describe('verify --kernels --diff: exactly the kernels a change moves, reported on the pull request', () => {
+  it('builds only the moved kernels and keeps one pull request comment up to date', async () => {
+    const repo = project();
+    const github = await startFakeGitHub('gh-token');
+    const env = { GITHUB_TOKEN: process.env.GITHUB_TOKEN, GITHUB_REPOSITORY: process.env.GITHUB_REPOSITORY, GITHUB_API_URL: process.env.GITHUB_API_URL };
+    try {
+      const dockerfile = `ARG BASE_IMAGE=debian:bookworm@sha256:${'a'.repeat(64)}\nFROM \${BASE_IMAGE}\n`;
+      mkdirSync(join(repo.root, 'images'));
+      writeFileSync(join(repo.root, 'images/builder-any-x86_64_gcc11.0.0.Dockerfile'), dockerfile);
+      gitInitCommit(repo.root);
+      // The change: a debian GCC 12 image, which the 6.1 kernels move to (from the any GCC 11 image).
+      writeFileSync(join(repo.root, 'images/builder-debian-x86_64_gcc12.0.0.Dockerfile'), dockerfile);
+      Object.assign(process.env, { GITHUB_TOKEN: 'gh-token', GITHUB_REPOSITORY: 'o/r', GITHUB_API_URL: github.url });
+      const first = await runCli(['verify', '--kernels', 'list.json', '--diff', 'HEAD', '--release', '-5[07]-', '--comment-pr', '7', '--json'], repo.root);
+      expect(first.stderr).toContain('2 of 2 kernel(s) change image or GCC between images/ at HEAD');
+      expect((JSON.parse(first.stdout) as Row[]).map((r) => [r.kernel, r.verdict])).toEqual([['6.1.0-50-amd64', 'pass'], ['6.1.0-57-amd64', 'pass']]);
+      expect(github.comments).toHaveLength(1);
+      expect(github.comments[0]!.issue).toBe(7);
+      expect(github.comments[0]!.body).toMatch(/^<!-- builder-images verify -->\n### verify list\.json \(the kernels this change moves against HEAD\)/);
+      expect(github.comments[0]!.body).toContain('| debian x86_64 6.1 | ✅ 2 pass |');
+      await runCli(['verify', '--kernels', 'list.json', '--diff', 'HEAD', '--release', '-50-', '--comment-pr', '7'], repo.root);
+      expect(github.comments).toHaveLength(1);
+      expect(github.comments[0]!.body).toContain('| debian x86_64 6.1 | ✅ 1 pass |');
+      git(repo.root, 'add', '-A');
+      git(repo.root, 'commit', '-qm', 'gcc 12');
+      const none = await runCli(['verify', '--kernels', 'list.json', '--diff', 'HEAD', '--json'], repo.root);
+      expect(none.stderr).toContain('0 of 4 kernel(s) change image or GCC');
+      expect(JSON.parse(none.stdout)).toEqual([]);
+
+      // index --verify reads the records too: which kernels verify proved for each entry's digest (the first test's
+      // recorded run proved 6.1.0-57 for the same image in this registry).
+      await runCli(['verify', '--kernels', 'list.json', '--release', '-5[03]-', '--record'], repo.root);
+      const index = JSON.parse((await runCli(['index', '--verify', '--json'], repo.root)).stdout) as { name: string; provenKernels: string[] }[];
+      expect(index.find((e) => e.name.includes('debian-x86_64_gcc12.0.0'))?.provenKernels).toEqual(['6.1.0-50-amd64', '6.1.0-53-amd64', '6.1.0-57-amd64']);
+      expect(index.find((e) => e.name.includes('any-x86_64_gcc11.0.0'))?.provenKernels).toEqual([]);
+    } finally {
+      for (const [k, v] of Object.entries(env)) {
+        if (v === undefined) delete process.env[k];
+        else process.env[k] = v;
+      }
+      await github.stop();
       repo.cleanup();
     }
   });

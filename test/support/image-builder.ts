@@ -67,7 +67,10 @@ export interface BuiltImage {
 }
 
 /** Layers as entries (written with tar-stream) or as raw tar bytes (test/support/tar-corpus.ts). */
-export async function buildLayeredImage(layers: (TestEntry[] | Buffer)[], options: { arch?: string; compression?: Compression | Compression[] } = {}): Promise<BuiltImage> {
+export async function buildLayeredImage(
+  layers: (TestEntry[] | Buffer)[],
+  options: { arch?: string; compression?: Compression | Compression[]; env?: string[]; labels?: Record<string, string> } = {},
+): Promise<BuiltImage> {
   const blobs = new Map<string, Buffer>();
   const descs: Descriptor[] = [];
   const diffIds: string[] = [];
@@ -81,7 +84,7 @@ export async function buildLayeredImage(layers: (TestEntry[] | Buffer)[], option
     descs.push({ mediaType, digest, size: bytes.length });
     diffIds.push(sha256Digest(raw));
   }
-  const config = Buffer.from(JSON.stringify({ architecture: options.arch ?? 'amd64', os: 'linux', rootfs: { type: 'layers', diff_ids: diffIds }, config: {} }));
+  const config = Buffer.from(JSON.stringify({ architecture: options.arch ?? 'amd64', os: 'linux', rootfs: { type: 'layers', diff_ids: diffIds }, config: { ...(options.env ? { Env: options.env } : {}), ...(options.labels ? { Labels: options.labels } : {}) } }));
   const configDigest = sha256Digest(config);
   blobs.set(configDigest, config);
   const manifest: ImageManifest = { schemaVersion: 2, mediaType: MediaType.OciManifest, config: { mediaType: MediaType.OciConfig, digest: configDigest, size: config.length }, layers: descs };
