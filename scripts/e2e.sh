@@ -28,9 +28,16 @@ trap cleanup EXIT
 printf '[storage]\ndriver = "vfs"\ngraphroot = "%s/containers/storage"\nrunroot = "%s/containers/run"\n' "$work" "$work" > "$work/storage.conf"
 export CONTAINERS_STORAGE_CONF="$work/storage.conf"
 step_start=$SECONDS
+step_seconds=()
 step() { # name: closes the previous step
-  summary+=("$(printf '%-66s %4ss' "$1" $((SECONDS - step_start)))")
+  summary+=("$1")
+  step_seconds+=($((SECONDS - step_start)))
   step_start=$SECONDS
+}
+print_summary() { # one row per step, the seconds in one column however long the longest name
+  local width=0 i
+  for i in "${!summary[@]}"; do [ ${#summary[i]} -le $width ] || width=${#summary[i]}; done
+  for i in "${!summary[@]}"; do printf '%-*s %5ss\n' "$width" "${summary[i]}" "${step_seconds[i]}"; done
 }
 fail() { echo "e2e FAILED: $*" >&2; exit 1; }
 commit() { git -C "$repo" add -A; git -C "$repo" -c user.name=e2e -c user.email=e2e@example.com commit -qm "$1"; }
@@ -167,5 +174,5 @@ step "8. verify $krel: .ko on amd64 + arm64; GCC 11 failed, no make refused by c
 
 echo
 echo "== e2e summary"
-printf '%s\n' "${summary[@]}"
+print_summary
 echo "total ${SECONDS}s: all 8 steps passed"

@@ -17,16 +17,39 @@ bah=(buildah --storage-driver "${BUILDAH_STORAGE_DRIVER:-vfs}")
 native=$(dpkg --print-architecture 2>/dev/null || echo amd64)
 mkdir -p "$cache"
 
+# debootstrap says a line per package (about 450 per arch): all of it goes to a log file, and the terminal gets
+# the first line of each stage (retrieving, extracting, unpacking, configuring…), every W:/E: line, and where
+# the log is.
+stages() { # arch log: filter stdin
+  local arch=$1 log=$2 line stage last=""
+  while IFS= read -r line; do
+    printf '%s\n' "$line" >> "$log"
+    case "$line" in
+      "I: "*) stage=${line#I: }; stage=${stage%% *} ;;
+      *) echo "bases: $arch: $line" >&2; continue ;;
+    esac
+    # A package is retrieved, then validated: one stage.
+    [ "$stage" = Validating ] && stage=Retrieving
+    [ "$stage" = "$last" ] && continue
+    last=$stage
+    echo "bases: $arch: ${line#I: }" >&2
+  done
+}
+
 rootfs() { # arch -> cached tar of a minbase root
   local arch=$1 tar="$cache/$suite-$arch.tar"
   if [ -s "$tar" ]; then echo "bases: $suite/$arch from cache ($tar)" >&2; return; fi
-  local root start=$SECONDS
+  local root start=$SECONDS log="$cache/$suite-$arch.debootstrap.log"
   root=$(mktemp -d)
+  : > "$log"
+  echo "bases: debootstrap $suite/$arch (its full output: $log)" >&2
   if [ "$arch" = "$native" ]; then
-    debootstrap --variant=minbase --arch "$arch" "$suite" "$root" "$mirror" >&2
+    debootstrap --variant=minbase --arch "$arch" "$suite" "$root" "$mirror" 2>&1 | stages "$arch" "$log" ||
+      { echo "bases: debootstrap $suite/$arch failed; the end of $log:" >&2; tail -n 20 "$log" >&2; exit 1; }
   else
-    debootstrap --variant=minbase --foreign --arch "$arch" "$suite" "$root" "$mirror" >&2
-    chroot "$root" /debootstrap/debootstrap --second-stage >&2
+    { debootstrap --variant=minbase --foreign --arch "$arch" "$suite" "$root" "$mirror" 2>&1 &&
+      chroot "$root" /debootstrap/debootstrap --second-stage 2>&1; } | stages "$arch" "$log" ||
+      { echo "bases: debootstrap $suite/$arch failed; the end of $log:" >&2; tail -n 20 "$log" >&2; exit 1; }
   fi
   rm -rf "$root"/var/cache/apt/archives/*.deb "$root"/var/lib/apt/lists/* "$root"/dev/*
   tar --numeric-owner -C "$root" -cf "$tar.tmp" . && mv "$tar.tmp" "$tar"

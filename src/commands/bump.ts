@@ -75,7 +75,8 @@ checkout, force-pushes the branch, and updates the open pull request instead of 
 
 function printPlan(out: Output, plan: BumpPlan): void {
   // Through Output like every result, so redaction applies to the diff too.
-  for (const c of plan.changes) out.result(createTwoFilesPatch(`a/${c.path}`, `b/${c.path}`, c.before, c.after, '', '', { context: 2 }).replace(/\n$/, ''));
+  // jsdiff ends the ---/+++ lines with a tab before its (empty) header: a trailing blank nobody can see.
+  for (const c of plan.changes) out.result(createTwoFilesPatch(`a/${c.path}`, `b/${c.path}`, c.before, c.after, '', '', { context: 2 }).replace(/^((?:---|\+\+\+) \S+)\t$/gm, '$1').replace(/\n$/, ''));
   out.result('');
   out.result(formatTable(updateTable(plan.updates)));
   out.result(`\n${plan.updates.length} update(s) in ${plan.changes.length} file(s) (dry run: nothing written)${unresolvedNote(plan.problems)}`);

@@ -26,7 +26,7 @@ export function register(program: Command, streams: Streams): void {
     .option('--ref', 'add the branch or tag name (GITHUB_REF_NAME in CI) as a version')
     .option('--image <dockerfile>', 'only this image (file name or path), repeatable', collect)
     .option('--build-arg <KEY=VALUE>', 'build argument, repeatable, as push or build get it (an input of the content tag)', collect)
-    .option('--explain', 'print each image\'s inputs: `git hash-object --stdin` of them gives its tree id back')
+    .option('--explain', "print each image's inputs; for one image (--image) only its input list, which `git hash-object --stdin` turns back into its tree id")
     .option('--json', 'print JSON')
     .addHelpText('after', '\nA dirty input (uncommitted or untracked) makes the tag <id>-dirty-<7 hex of the dirty content>.')
     .action(
@@ -39,6 +39,13 @@ export function register(program: Command, streams: Streams): void {
           return 0;
         }
         if (opts.explain) {
+          // One image: stdout is exactly the hashed list, so it pipes as is into `git hash-object --stdin`; which
+          // image it is goes to stderr. Several: a `==` header line before each list.
+          if (all.length === 1) {
+            ctx.out.progress(`== ${all[0]!.file} -> ${all[0]!.contentTag} (stdout: its inputs, as hashed)`);
+            ctx.out.result(describeInputs(all[0]!.inputs).trimEnd());
+            return 0;
+          }
           for (const t of all) ctx.out.result(`== ${t.file} -> ${t.contentTag}\n${describeInputs(t.inputs).trimEnd()}`);
           return 0;
         }

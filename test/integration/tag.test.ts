@@ -70,6 +70,13 @@ describe('tags from git', () => {
     expect(id.slice(0, 16)).toBe(t.version);
     const out = await runCli(['tag', '--explain', '--image', 'builder-centos-x86_64_gcc4.8.5.Dockerfile'], root);
     expect(out.stdout).toContain(`context ${git(root, 'rev-parse', 'HEAD:images/common/a.txt').trim()} images/common/a.txt`);
+    // For one image stdout is the list alone: piped as is into git hash-object, it gives the id.
+    const piped = execFileSync('git', ['hash-object', '--stdin'], { cwd: root, input: out.stdout, encoding: 'utf8' }).trim();
+    expect(piped.slice(0, 16)).toBe(t.version);
+    expect(out.stderr).toBe(`== images/builder-centos-x86_64_gcc4.8.5.Dockerfile -> ${t.contentTag} (stdout: its inputs, as hashed)\n`);
+    // Several images: each list under its own header.
+    const all = await runCli(['tag', '--explain'], root);
+    expect(all.stdout).toContain(`== images/builder-centos-x86_64_gcc4.8.5.Dockerfile -> ${t.contentTag}\n`);
   });
 
   it('marks dirty inputs, and two dirty states never share a tag', async () => {
@@ -183,7 +190,7 @@ describe('build args are inputs of the content tag', () => {
     expect(withArg.contentTag).not.toBe(plain.contentTag);
     expect(withArg.inputs).toContainEqual({ kind: 'build-arg', path: 'FLAVOUR', id: 'slim' });
     const explained = await runCli(['tag', '--explain', '--image', X86, '--build-arg', 'FLAVOUR=slim'], root);
-    expect(explained.stdout).toContain(`-> ${withArg.contentTag}`);
+    expect(explained.stderr).toContain(`-> ${withArg.contentTag}`);
     expect(explained.stdout).toMatch(/^build-arg slim FLAVOUR$/m);
 
     // The same arg from the config gives the same tag; the flag wins over the config's value.
