@@ -20,21 +20,29 @@ export interface Sandbox {
 export class UnsafeMountError extends Error {}
 
 /**
- * A bind mount source must be a real directory or file under `root`, no component of it a symlink (an engine
- * follows a symlinked source, and a headers package can plant one). Returns the path to mount: the same place
- * under the real path of `root`, which is checked to resolve to itself.
+ * Where a bind mount's source really is, refused unless it stays inside its own staged tree (the first directory
+ * under `root`): an engine follows a symlinked source, and a headers package can plant one (`usr/src/x -> /`).
+ * A link inside the tree (Debian's `usr/src/linux-kbuild-6.1 -> ../lib/linux-kbuild-6.1`) is resolved here, so
+ * the engine gets a path with no symlink on its way; every component of that path is lstat'ed, and it must
+ * resolve to itself.
  */
 export async function checkMountSource(source: string, root: string): Promise<string> {
   const rel = relative(root, source);
   if (!isAbsolute(source) || rel === '' || rel === '..' || rel.startsWith(`..${sep}`) || isAbsolute(rel)) throw new UnsafeMountError(`mount source ${source} is not inside ${root}`);
   const realRoot = await realpath(root);
-  let at = realRoot;
-  for (const part of rel.split(sep)) {
+  const tree = join(realRoot, rel.split(sep)[0]!);
+  if ((await lstat(tree)).isSymbolicLink()) throw new UnsafeMountError(`mount source ${source}: its staged tree ${tree} is a symlink: refused`);
+  const real = await realpath(join(realRoot, rel)).catch(() => undefined);
+  if (!real) throw new UnsafeMountError(`mount source ${source} does not exist (or is a dangling link)`);
+  if (real !== tree && !real.startsWith(tree + sep)) {
+    const link = await readlink(join(realRoot, rel)).catch(() => undefined);
+    throw new UnsafeMountError(`mount source ${source}${link ? ` is a symlink (to ${link})` : ''} leading out of its staged tree (to ${real}): refused`);
+  }
+  let at = tree;
+  for (const part of relative(tree, real).split(sep).filter(Boolean)) {
     at = join(at, part);
-    const info = await lstat(at).catch(() => undefined);
-    if (!info) throw new UnsafeMountError(`mount source ${source}: ${at} does not exist`);
-    if (info.isSymbolicLink()) throw new UnsafeMountError(`mount source ${source} is a symlink (to ${await readlink(at)}) or passes one: refused`);
-    if (!info.isDirectory() && !info.isFile()) throw new UnsafeMountError(`mount source ${source}: ${at} is neither a directory nor a file`);
+    const info = await lstat(at);
+    if (info.isSymbolicLink() || (!info.isDirectory() && !info.isFile())) throw new UnsafeMountError(`mount source ${source}: ${at} is not a plain directory or file`);
   }
   if ((await realpath(at)) !== at) throw new UnsafeMountError(`mount source ${source} resolves elsewhere`);
   return at;
