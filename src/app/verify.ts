@@ -46,7 +46,7 @@ export interface VerifyRow {
   image: string;
   gcc: string;
   /** What was built: the built-in probe, a `--module`, or the driver builder's flow. */
-  build: BuildSpec['kind'];
+  build?: BuildSpec['kind'];
   verdict: 'pass' | 'fail' | 'skipped';
   seconds: number;
   /** Why it passed (its vermagic) or failed, in one sentence. */

@@ -15,6 +15,7 @@ import { readRegistryIndex } from '../app/registry-index.js';
 import { driverkitFlags, shellWords } from '../core/driverkit.js';
 import { action, type CommandContext, type Streams, insecureOption } from './context.js';
 import { runSelectDiff, type DiffFormat } from './select-diff.js';
+import { runSelectKernels } from './select-kernels.js';
 
 interface SelectOptions {
   target?: string;
@@ -29,6 +30,10 @@ interface SelectOptions {
   insecure?: string[];
   diff?: string;
   format?: DiffFormat;
+  kernels?: string;
+  release?: string;
+  image?: string[];
+  sample?: string;
 }
 
 export function register(program: Command, streams: Streams): void {
@@ -46,7 +51,11 @@ export function register(program: Command, streams: Streams): void {
     .option('--from-registry <repository>', "network: choose among the repository's tags as the driver builder lists them, instead of --index")
     .addOption(insecureOption('with --from-registry: registry spoken to over plain HTTP (loopback ones always are), repeatable'))
     .option('--diff <git-ref>', "the --matrix picks that change between images/ at <git-ref> and the working tree (also to $GITHUB_STEP_SUMMARY)")
-    .addOption(new Option('--format <format>', 'output format (markdown: with --diff)').choices(['text', 'json', 'markdown']))
+    .addOption(new Option('--format <format>', 'output format (markdown: with --diff or --kernels)').choices(['text', 'json', 'markdown']))
+    .option('--kernels <file|url>', "for every kernel of a list (kernel-crawler's list.json, or kernels: [{release, target, arch, headers}]) the pick, and the kernels per image")
+    .option('--release <regex>', 'with --kernels: only the kernels whose release matches')
+    .option('--image <name...>', 'with --kernels: only the kernels sent to these images (a name, or its tag)')
+    .option('--sample <n>', 'with --kernels: n kernels spread over the kernel series (deterministic)')
     .addHelpText('after', '\nExample: builder-images select --target centos --arch x86_64 --kernel-release 3.10.0-1160.el7.x86_64')
     .action(
       action<SelectOptions>(async (opts, ctx) => {
@@ -54,7 +63,11 @@ export function register(program: Command, streams: Streams): void {
           const arches: Arch[] = opts.arch ? [requireArch(opts.arch)] : ['x86_64', 'aarch64'];
           return runSelectDiff({ diff: opts.diff, tag: opts.tag, target: opts.target, arches, format: opts.json ? 'json' : (opts.format ?? 'text') }, ctx);
         }
-        if (opts.format === 'markdown') throw new UsageError('--format markdown goes with --diff');
+        if (opts.kernels) {
+          const entries = await loadEntries(opts, ctx);
+          return runSelectKernels(entries, { ...opts, kernels: opts.kernels, arch: opts.arch ? requireArch(opts.arch) : undefined }, ctx);
+        }
+        if (opts.format === 'markdown') throw new UsageError('--format markdown goes with --diff or --kernels');
         if (opts.format === 'json') opts.json = true;
         const entries = await loadEntries(opts, ctx);
         if (opts.matrix) return printMatrix(entries, opts, ctx.out);

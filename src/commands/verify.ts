@@ -13,8 +13,15 @@ import { githubAnnotation } from '../util/annotations.js';
 import { formatTable, type Output } from '../util/output.js';
 import { action, type Streams, insecureOption, formatOption } from './context.js';
 import { readIndex } from './select.js';
+import { mergeReports, planMatrix, runVerifyKernels, type GridFlags } from './verify-kernels.js';
+import { registryAccess } from '../app/registry-client.js';
+import { verifyOne } from '../app/verify.js';
+import { PROBE_CMAKE_FILES, probeModuleSource } from '../core/probe-module.js';
+import { digestOf } from '../core/digest.js';
 
-interface VerifyOptions {
+interface VerifyOptions extends Omit<GridFlags, 'kernels' | 'arch'> {
+  kernels?: string;
+  merge?: string[];
   headers?: string[];
   kernelRelease?: string;
   target?: string;
@@ -54,6 +61,17 @@ export function register(program: Command, streams: Streams): void {
     .addOption(formatOption())
     .option('--json', 'same as --format json')
     .addOption(insecureOption())
+    .option('--kernels <file|url>', "every kernel of a list (kernel-crawler's list.json, or kernels: [{release, target, arch, headers}]) with the image select sends it to")
+    .option('--release <regex>', 'with --kernels: only the kernels whose release matches')
+    .option('--image <name...>', 'with --kernels: only the kernels select sends to these images (a name, or its tag)')
+    .option('--sample <n>', 'with --kernels: n kernels spread over the kernel series (deterministic)')
+    .option('--shard <i/n>', 'with --kernels: only shard i of n of the (kernel, image) pairs (each pair is in exactly one)')
+    .option('--jobs <n>', 'with --kernels: kernels built at once (default 1)')
+    .option('--record', "with --kernels: skip pairs the registry's verification records prove for the same image digest, and record the new ones beside the image")
+    .option('--plan <shards>', 'print the GitHub Actions matrix of that many --shard values, and build nothing')
+    .option('--diff <git-ref>', 'with --kernels: only the kernels whose image or GCC images/ at <git-ref> and the working tree disagree on')
+    .option('--comment-pr [number]', 'with --kernels: post the report as a pull request comment, updated in place (GITHUB_TOKEN, GITHUB_REPOSITORY; the number defaults to the pull_request event)')
+    .option('--merge <reports...>', "print one report from shards' --json output, and build nothing")
     .addHelpText(
       'after',
       `
@@ -77,29 +95,57 @@ Examples:
     .action(
       action<VerifyOptions>(async (opts, ctx, args) => {
         const format = opts.json ? 'json' : opts.format;
+        if (opts.plan !== undefined) {
+          ctx.out.result(JSON.stringify(planMatrix(opts.plan)));
+          return 0;
+        }
+        if (opts.merge) return mergeReports(opts.merge, ctx, format);
         const repo = await loadRepo(ctx.cwd, ctx.configPath);
         const insecure = [...repo.config.insecureRegistries, ...(opts.insecure ?? [])];
         if (opts.arch && !isArch(opts.arch)) throw new UsageError(`--arch must be x86_64 or aarch64 (got "${opts.arch}")`);
         if (opts.gcc && !parseGccVersion(opts.gcc)) throw new UsageError(`--gcc ${opts.gcc} is not a full X.Y.Z version`);
+        const build = buildSpec(opts);
+        const timeoutMs = opts.timeout === undefined ? undefined : Number(opts.timeout) * 1000;
+        if (timeoutMs !== undefined && !(timeoutMs > 0)) throw new UsageError(`--timeout ${opts.timeout} is not a positive number of seconds`);
+        const cacheDir = join(repo.root, '.cache', 'headers');
+        const paths = { cwd: ctx.cwd, cacheDir };
+        if (opts.kernels) {
+          if (args.length || opts.headers) throw new UsageError('--kernels takes its images from the index (narrow them with --image), not from arguments or --headers');
+          const engine = await pickEngine((opts.engine ?? repo.config.engine) as EngineName | 'auto');
+          ctx.out.progress(`engine: ${engine}`);
+          const indexFile = opts.index ?? repo.config.index.file;
+          return runVerifyKernels(
+            { ...opts, kernels: opts.kernels, arch: opts.arch as Arch | undefined },
+            {
+              repo,
+              entries: await readIndex(resolve(ctx.cwd, indexFile), indexFile),
+              tag: opts.tag ?? repo.config.index.tags[0] ?? 'latest',
+              repoRoot: repo.root,
+              cacheDir,
+              client: registryAccess(repo, { insecure: opts.insecure, debug: ctx.out.debug }).client,
+              moduleSource: moduleSourceOf(build),
+              flow: build.kind === 'flow' ? build.flow : build.kind,
+              runPair: (kernel, candidate) => verifyOne(kernel, candidate, { engine, insecureRegistries: insecure, onProgress: ctx.out.progress, build, timeoutMs, paths }),
+            },
+            ctx,
+            format,
+          );
+        }
         const sets = kernelSets(opts.headers, { release: opts.kernelRelease, arch: opts.arch as Arch | undefined, target: opts.target }, repo.config.verify);
         const images = args.map((a) => imageUnderTest(a, opts.gcc));
         const unnamed = images.find((i) => !i.gccVersions?.length);
         if (unnamed) throw new UsageError(`cannot tell which GCCs ${unnamed.image} holds: its tag is not a builder tag; pass --gcc X.Y.Z`);
         const entries = images.length ? [] : await readIndex(resolve(ctx.cwd, opts.index ?? repo.config.index.file), opts.index ?? repo.config.index.file);
         const tag = opts.tag ?? repo.config.index.tags[0] ?? 'latest';
-        const build = buildSpec(opts);
-        const timeoutMs = opts.timeout === undefined ? undefined : Number(opts.timeout) * 1000;
-        if (timeoutMs !== undefined && !(timeoutMs > 0)) throw new UsageError(`--timeout ${opts.timeout} is not a positive number of seconds`);
         const engine = await pickEngine((opts.engine ?? repo.config.engine) as EngineName | 'auto');
         ctx.out.progress(`engine: ${engine}`);
 
         const rows: VerifyRow[] = [];
-        const cacheDir = join(repo.root, '.cache', 'headers');
         for (const set of sets) {
           const { kernels, cleanup } = await loadKernels(set.sources, set.overrides, { cwd: ctx.cwd, cacheDir, onProgress: ctx.out.progress });
           try {
             for (const k of kernels) ctx.out.progress(`kernel ${k.release} (${k.arch}, target ${k.target}) from ${k.releaseFrom}, make -C ${k.buildDir}`);
-            rows.push(...(await verifyAll(pairs(kernels, images, entries, tag), { engine, insecureRegistries: insecure, onProgress: ctx.out.progress, build, timeoutMs, paths: { cwd: ctx.cwd, cacheDir } })));
+            rows.push(...(await verifyAll(pairs(kernels, images, entries, tag), { engine, insecureRegistries: insecure, onProgress: ctx.out.progress, build, timeoutMs, paths })));
           } finally {
             await cleanup();
           }
@@ -121,6 +167,17 @@ export function buildSpec(opts: { module?: string; flow?: string; driverName?: s
   if (opts.flow === 'driverkit') return { kind: 'flow', flow: 'driverkit', source, driverName: opts.driverName, driverVersion: opts.driverVersion };
   if (opts.driverName || opts.driverVersion) throw new UsageError('--driver-name and --driver-version go with --flow driverkit');
   return source ? { kind: 'module', source } : { kind: 'probe' };
+}
+
+/**
+ * How a verification record names the module built: the probe's and the Falco-shaped tree's own hashes, a
+ * source's pinned sha256; an unpinned source is never proven earlier (a fresh name each run).
+ */
+function moduleSourceOf(build: BuildSpec): string {
+  if (build.kind === 'probe') return probeModuleSource();
+  const source = build.source;
+  if (!source) return digestOf(JSON.stringify(PROBE_CMAKE_FILES));
+  return source.sha256 ? `sha256:${source.sha256}` : digestOf(`unpinned ${source.given} ${Date.now()} ${Math.random()}`);
 }
 
 /** What an image argument names: a registry reference (its tag may say target, arch and GCCs) or a local image. */

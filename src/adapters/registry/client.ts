@@ -24,6 +24,7 @@ import {
   isIndexMediaType,
   MANIFEST_ACCEPT,
   matchPlatform,
+  MediaType,
   parseImageConfig,
   parseManifestBytes,
   sha256Digest,
@@ -210,6 +211,14 @@ export class RegistryClient {
 
   /** PUT exact bytes under a tag or digest; returns the digest of the bytes sent. */
   async putManifest(ref: ImageReference, bytes: Uint8Array, mediaType: string): Promise<string> {
+    return (await this.putManifestAnswer(ref, bytes, mediaType)).digest;
+  }
+
+  /**
+   * putManifest, also giving the registry's `OCI-Subject` answer: a registry with the referrers API names the
+   * subject it indexed; without it the pusher must keep the referrers fallback tag itself (distribution-spec 1.1).
+   */
+  async putManifestAnswer(ref: ImageReference, bytes: Uint8Array, mediaType: string): Promise<{ digest: string; ociSubject?: string }> {
     const digest = sha256Digest(bytes);
     const target = ref.tag ?? ref.digest ?? digest;
     const res = await this.transport.request({
@@ -225,7 +234,27 @@ export class RegistryClient {
     await res.body?.cancel();
     const announced = res.headers.get('docker-content-digest');
     if (announced && announced !== digest) throw new DigestMismatchError(`${formatReference(ref)}: the registry stored ${announced}, we sent ${digest}`);
-    return digest;
+    const subject = res.headers.get('oci-subject');
+    return subject && isDigest(subject) ? { digest, ociSubject: subject } : { digest };
+  }
+
+  /**
+   * One page of the referrers API (`GET /v2/<name>/referrers/<digest>`): the index's bytes, whether the
+   * registry applied the artifactType filter, and the next page's URL. A registry without the API answers 404
+   * (a NotFoundError): the caller falls back to the tag schema.
+   */
+  async getReferrersPage(repo: Repository, digest: string, options: { artifactType?: string; next?: URL } = {}): Promise<{ bytes: Uint8Array; filtered: boolean; next?: URL }> {
+    const what = `referrers of ${repo.registry}/${repo.repository}@${digest}`;
+    const query = options.artifactType ? `?artifactType=${encodeURIComponent(options.artifactType)}` : '';
+    const path = options.next?.href ?? `/v2/${repo.repository}/referrers/${safeDigest(digest, what)}${query}`;
+    const { response, url, bytes } = await this.transport.document(
+      { registry: repo.registry, method: 'GET', path, scopes: [pullScope(repo.repository)], headers: { accept: MediaType.OciIndex }, ok: [200], what },
+      MAX_MANIFEST_BYTES,
+    );
+    const filtered = (response.headers.get('oci-filters-applied') ?? '').split(',').some((f) => f.trim() === 'artifactType');
+    const link = /<([^>]+)>\s*;\s*rel="?next"?/.exec(response.headers.get('link') ?? '')?.[1];
+    const next = link ? this.transport.resolve(repo.registry, link, url.href) : undefined;
+    return next ? { bytes, filtered, next } : { bytes, filtered };
   }
 
   async deleteManifest(ref: ImageReference & { digest: string }): Promise<void> {
