@@ -8,12 +8,12 @@
  * Every one runs sandboxed (adapters/engines/sandbox.ts); headers mount sources are checked for symlinks first.
  */
 import { mkdir, stat, writeFile } from 'node:fs/promises';
-import { basename, dirname, join, resolve } from 'node:path';
+import { basename, dirname, join, resolve, sep } from 'node:path';
 import { execa } from 'execa';
 import { DRIVERKIT_FLOW_SCRIPT, flowEnv, type FlowPackaging } from '../core/driverkit-flow.js';
 import { moduleMakeArgs } from '../core/kernel-headers.js';
 import { MODULE_BUILD_SCRIPT, PROBE_CMAKE_FILES, PROBE_MODULE_FILES, PROBE_MODULE_NAME } from '../core/probe-module.js';
-import { checkMountSource, type Sandbox } from '../adapters/engines/sandbox.js';
+import { checkMountSource, stagedTreeOf, type Sandbox } from '../adapters/engines/sandbox.js';
 import type { BindMount } from '../adapters/engines/run.js';
 import { download, isSha256, sha256OfFile } from '../adapters/headers/download.js';
 import { serveInFreshNetns, type LoopbackServer } from '../adapters/netns/file-server.js';
@@ -76,11 +76,19 @@ export const OUT_IN = '/run/builder-images/out';
 const MODULE_IN = '/run/builder-images/module';
 const WORK_IN = '/tmp/builder-images-probe';
 
-/** The headers mounts, each source checked (no symlink on its way, inside the staged trees) and read-only. */
-export async function headersMounts(kernel: VerifyKernel, cacheDir: string): Promise<BindMount[]> {
-  const trees = join(cacheDir, 'trees');
+/**
+ * The headers mounts, each source checked (no symlink on its way, inside its staged tree, or inside the headers
+ * directory given) and read-only.
+ */
+export async function headersMounts(kernel: VerifyKernel, paths: HostPaths): Promise<BindMount[]> {
+  const trees = join(paths.cacheDir, 'trees');
+  const givenDirs = kernel.sources.map((s) => resolve(paths.cwd, s));
   const mounts: BindMount[] = [];
-  for (const m of kernel.mounts) mounts.push({ source: await checkMountSource(m.source, trees), target: m.target, readonly: true });
+  for (const m of kernel.mounts) {
+    const tree = (await stagedTreeOf(m.source, trees)) ?? givenDirs.find((d) => m.source === d || m.source.startsWith(d + sep));
+    if (!tree) throw new Error(`mount source ${m.source} is neither in a staged headers tree nor in a headers directory given`);
+    mounts.push({ source: await checkMountSource(m.source, tree), target: m.target, readonly: true });
+  }
   return mounts;
 }
 
@@ -100,7 +108,7 @@ export async function prepareModuleBuild(kernel: VerifyKernel, gcc: string, spec
   const inside = source.isDir ? MODULE_IN : `${MODULE_IN}.tar`;
   return {
     argv: ['/bin/sh', '-c', MODULE_BUILD_SCRIPT, 'verify', inside, WORK_IN, OUT_IN, kernel.buildDir, cc, ...make],
-    mounts: [...(await headersMounts(kernel, paths.cacheDir)), { source: source.path, target: inside, readonly: true }, { source: join(work, 'out'), target: OUT_IN, readonly: false }],
+    mounts: [...(await headersMounts(kernel, paths)), { source: source.path, target: inside, readonly: true }, { source: join(work, 'out'), target: OUT_IN, readonly: false }],
     sandbox: { network: { kind: 'none' } },
     describe: spec.kind === 'probe' ? `make ${make.join(' ')} (probe ${PROBE_MODULE_NAME})` : `module ${spec.source.given} (Kbuild: make ${make.join(' ')}; CMake: cmake .. && make CC=${cc} driver)`,
     close: async () => undefined,

@@ -37,7 +37,7 @@ interface VerifyOptions extends Omit<GridFlags, 'kernels' | 'arch'> {
   flow?: string;
   driverName?: string;
   driverVersion?: string;
-  timeout?: string;
+  buildTimeout?: string;
 }
 
 export function register(program: Command, streams: Streams): void {
@@ -57,7 +57,7 @@ export function register(program: Command, streams: Streams): void {
     .addOption(new Option('--flow <flow>', 'run the driver builder\'s own steps in the image (downloads over a loopback server, cmake, make driver, strip, modinfo)').choices(['driverkit']))
     .option('--driver-name <name>', 'with --flow: -DDRIVER_NAME (default: falco with --module, else the probe\'s name)')
     .option('--driver-version <version>', 'with --flow: -DDRIVER_VERSION (default 0.0.0+driver)')
-    .option('--timeout <seconds>', 'wall-clock limit of each build (default 1200)')
+    .option('--build-timeout <seconds>', 'wall-clock limit of each build in the sandbox (default 1200)')
     .addOption(formatOption())
     .option('--json', 'same as --format json')
     .addOption(insecureOption())
@@ -105,8 +105,8 @@ Examples:
         if (opts.arch && !isArch(opts.arch)) throw new UsageError(`--arch must be x86_64 or aarch64 (got "${opts.arch}")`);
         if (opts.gcc && !parseGccVersion(opts.gcc)) throw new UsageError(`--gcc ${opts.gcc} is not a full X.Y.Z version`);
         const build = buildSpec(opts);
-        const timeoutMs = opts.timeout === undefined ? undefined : Number(opts.timeout) * 1000;
-        if (timeoutMs !== undefined && !(timeoutMs > 0)) throw new UsageError(`--timeout ${opts.timeout} is not a positive number of seconds`);
+        const timeoutMs = opts.buildTimeout === undefined ? undefined : Number(opts.buildTimeout) * 1000;
+        if (timeoutMs !== undefined && !(timeoutMs > 0)) throw new UsageError(`--build-timeout ${opts.buildTimeout} is not a positive number of seconds`);
         const cacheDir = join(repo.root, '.cache', 'headers');
         const paths = { cwd: ctx.cwd, cacheDir };
         if (opts.kernels) {

@@ -94,7 +94,7 @@ configure.h:
 	@for dir in configure/*/; do name=$$(basename $$dir); \\
 	  if env -i HOME=/tmp PATH="$$PATH" KERNELDIR="$(KERNELDIR)" $(MAKE) -C "$(KERNELDIR)" M="$(TOP)/$$dir" CC="$(CC)" modules > "$$dir/build.log" 2>&1; then \\
 	    echo "configure: $$name: yes"; echo "#define HAS_$$name 1" >> configure.h.tmp; \\
-	  elif [ "$$name" = 0__SANITY ]; then echo "configure: Build system is broken, please see $$dir/build.log" >&2; cat "$$dir/build.log" >&2; exit 1; \\
+	  elif [ "$$name" = 0__SANITY ]; then echo "configure: error: Build system is broken, please see $$dir/build.log" >&2; cat "$$dir/build.log" >&2; exit 1; \\
 	  else echo "configure: $$name: no"; fi; done
 	@mv configure.h.tmp configure.h
 endif

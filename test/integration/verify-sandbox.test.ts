@@ -60,7 +60,20 @@ describe('verify sandbox: a hostile headers package (real buildah)', () => {
     expect(r.code).toBe(1);
     const [row] = JSON.parse(r.stdout) as { verdict: string; message: string }[];
     expect(row).toMatchObject({ verdict: 'fail' });
-    expect(row!.message).toMatch(/not run: mount source .*usr\/src\/hostroot is a symlink \(to \/\) leading out of its staged tree.*refused/);
+    expect(row!.message).toMatch(/not run: mount source .*usr\/src\/hostroot is a symlink \(to \/\) leading out of its tree.*refused/);
+  });
+
+  it('kills a build at the wall-clock limit, with everything it started', async () => {
+    const marker = `${(Date.now() % 100000) + 7}`;
+    const { root, debs } = await headersRepo(`modules:\n\tsetsid sleep 2000.${marker} < /dev/null > /dev/null 2>&1 &\n\tsleep 1000\n`);
+    const started = Date.now();
+    const r = await verify(root, debs, ['--build-timeout', '4']);
+    expect(r.code).toBe(1);
+    expect(Date.now() - started).toBeLessThan(60_000);
+    const [row] = JSON.parse(r.stdout) as { message: string }[];
+    expect(row!.message).toMatch(/ran past the 4 s limit and was killed/);
+    expect(hostProcessesWith(`2000.${marker}`)).toEqual([]);
+    expect(hostProcessesWith('sleep 1000')).toEqual([]);
   });
 
   describe('a Makefile that attacks the host', () => {

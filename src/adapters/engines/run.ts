@@ -86,18 +86,47 @@ export async function runInImage(engine: EngineName, image: string, platform: st
     const child = engineProcess(
       engine,
       [...(runtime ? ['--runtime', runtime] : []), 'run', '--rm', '--name', name, '--platform', platform, ...pull, ...tls, ...isolationArgs(engine, options.sandbox), ...docker, ...ulimits, ...volumeArgs(options.mounts), ...envArgs(options.containerEnv), '--entrypoint', argv[0]!, '--', image, ...argv.slice(1)],
-      { env, reject: false, timeout: options.timeout },
+      { env, reject: false },
     );
     // podman's and docker's containers are not our descendants (conmon, containerd-shim): ask the engine for its pid.
     const namespaces = new Set<string>();
     const asking = learnNamespace(engine, name, env, child).then((ns) => ns && namespaces.add(ns));
+    const clock = wallClock(options.timeout, async () => {
+      await execa(engine, ['rm', '--force', '--', name], { env, reject: false });
+      await reapNamespaces(namespaces);
+    }, child.pid);
     const r = await child;
+    clock.stop();
     await asking;
     await execa(engine, ['rm', '--force', '--', name], { env, reject: false });
-    return { exitCode: r.exitCode ?? 1, stdout: String(r.stdout), stderr: String(r.stderr), timedOut: r.timedOut, reaped: await reapNamespaces(namespaces) };
+    return { exitCode: r.exitCode ?? 1, stdout: String(r.stdout), stderr: String(r.stderr), timedOut: clock.expired(), reaped: await reapNamespaces(namespaces) };
   } finally {
     await removal.runNow();
   }
+}
+
+/**
+ * The wall-clock limit of a sandboxed run: when it expires, the container's processes go first (they hold the
+ * engine's output pipes open: killing the engine alone would leave the run waiting on them), then the engine's
+ * process group.
+ */
+function wallClock(ms: number | undefined, killContainer: () => Promise<void>, enginePid: number | undefined): { stop(): void; expired(): boolean } {
+  let expired = false;
+  const timer = ms
+    ? setTimeout(() => {
+        expired = true;
+        void killContainer()
+          .catch(() => undefined)
+          .finally(() => {
+            try {
+              if (enginePid) process.kill(-enginePid, 'SIGKILL');
+            } catch {
+              // gone already
+            }
+          });
+      }, ms)
+    : undefined;
+  return { stop: () => clearTimeout(timer), expired: () => expired };
 }
 
 /** The PID namespace of a named container while it runs (polled from the engine's inspect, read from /proc). */
@@ -126,11 +155,13 @@ async function runWithBuildah(image: string, platform: string, argv: string[], o
     // chroot isolation shares the host's PID, network and IPC namespaces: a foreign build gets an OCI runtime.
     const runtime = options.sandbox ? await ociRuntime(env) : undefined;
     const isolation = options.sandbox ? ['--isolation', 'oci', ...(runtime ? ['--runtime', runtime] : []), ...isolationArgs('buildah', options.sandbox)] : ['--isolation', 'chroot'];
-    const child = engineProcess('buildah', [...buildahGlobalArgs(env), 'run', ...isolation, ...volumeArgs(options.mounts), ...envArgs(options.containerEnv), container, '--', ...argv], { env, reject: false, timeout: options.timeout });
+    const child = engineProcess('buildah', [...buildahGlobalArgs(env), 'run', ...isolation, ...volumeArgs(options.mounts), ...envArgs(options.containerEnv), container, '--', ...argv], { env, reject: false, timeout: options.sandbox ? undefined : options.timeout });
     const watch = options.sandbox ? watchNamespaces(child.pid) : undefined;
+    const clock = watch ? wallClock(options.timeout, async () => void (await reapNamespaces(watch.seen)), child.pid) : undefined;
     const r = await child;
+    clock?.stop();
     const reaped = watch ? await reapNamespaces(await watch.stop()) : undefined;
-    return { exitCode: r.exitCode ?? 1, stdout: String(r.stdout), stderr: String(r.stderr), timedOut: r.timedOut, reaped };
+    return { exitCode: r.exitCode ?? 1, stdout: String(r.stdout), stderr: String(r.stderr), timedOut: r.timedOut || clock?.expired(), reaped };
   } finally {
     await removal.runNow();
   }

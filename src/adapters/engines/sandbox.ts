@@ -20,32 +20,39 @@ export interface Sandbox {
 export class UnsafeMountError extends Error {}
 
 /**
- * Where a bind mount's source really is, refused unless it stays inside its own staged tree (the first directory
- * under `root`): an engine follows a symlinked source, and a headers package can plant one (`usr/src/x -> /`).
- * A link inside the tree (Debian's `usr/src/linux-kbuild-6.1 -> ../lib/linux-kbuild-6.1`) is resolved here, so
- * the engine gets a path with no symlink on its way; every component of that path is lstat'ed, and it must
- * resolve to itself.
+ * Where a bind mount's source really is, refused unless it stays inside its tree (a staged headers tree, or a
+ * headers directory the caller gave): an engine follows a symlinked source, and a headers package can plant one
+ * (`usr/src/x -> /`). A link inside the tree (Debian's `usr/src/linux-kbuild-6.1 -> ../lib/linux-kbuild-6.1`) is
+ * resolved here, so the engine gets a path with no symlink on its way; every component of that path is lstat'ed,
+ * and it must resolve to itself.
  */
-export async function checkMountSource(source: string, root: string): Promise<string> {
-  const rel = relative(root, source);
-  if (!isAbsolute(source) || rel === '' || rel === '..' || rel.startsWith(`..${sep}`) || isAbsolute(rel)) throw new UnsafeMountError(`mount source ${source} is not inside ${root}`);
-  const realRoot = await realpath(root);
-  const tree = join(realRoot, rel.split(sep)[0]!);
-  if ((await lstat(tree)).isSymbolicLink()) throw new UnsafeMountError(`mount source ${source}: its staged tree ${tree} is a symlink: refused`);
-  const real = await realpath(join(realRoot, rel)).catch(() => undefined);
+export async function checkMountSource(source: string, tree: string): Promise<string> {
+  const rel = relative(tree, source);
+  if (!isAbsolute(source) || rel === '..' || rel.startsWith(`..${sep}`) || isAbsolute(rel)) throw new UnsafeMountError(`mount source ${source} is not inside ${tree}`);
+  const realTree = await realpath(tree);
+  const real = await realpath(join(realTree, rel)).catch(() => undefined);
   if (!real) throw new UnsafeMountError(`mount source ${source} does not exist (or is a dangling link)`);
-  if (real !== tree && !real.startsWith(tree + sep)) {
-    const link = await readlink(join(realRoot, rel)).catch(() => undefined);
-    throw new UnsafeMountError(`mount source ${source}${link ? ` is a symlink (to ${link})` : ''} leading out of its staged tree (to ${real}): refused`);
+  if (real !== realTree && !real.startsWith(realTree + sep)) {
+    const link = await readlink(join(realTree, rel)).catch(() => undefined);
+    throw new UnsafeMountError(`mount source ${source}${link ? ` is a symlink (to ${link})` : ''} leading out of its tree (to ${real}): refused`);
   }
-  let at = tree;
-  for (const part of relative(tree, real).split(sep).filter(Boolean)) {
+  let at = realTree;
+  for (const part of relative(realTree, real).split(sep).filter(Boolean)) {
     at = join(at, part);
     const info = await lstat(at);
     if (info.isSymbolicLink() || (!info.isDirectory() && !info.isFile())) throw new UnsafeMountError(`mount source ${source}: ${at} is not a plain directory or file`);
   }
   if ((await realpath(at)) !== at) throw new UnsafeMountError(`mount source ${source} resolves elsewhere`);
   return at;
+}
+
+/** The staged tree a mount source is in (the first directory under `trees`), refused when that is a link. */
+export async function stagedTreeOf(source: string, trees: string): Promise<string | undefined> {
+  const rel = relative(trees, source);
+  if (rel === '' || rel === '..' || rel.startsWith(`..${sep}`) || isAbsolute(rel)) return undefined;
+  const tree = join(trees, rel.split(sep)[0]!);
+  if ((await lstat(tree)).isSymbolicLink()) throw new UnsafeMountError(`mount source ${source}: its staged tree ${tree} is a symlink: refused`);
+  return tree;
 }
 
 /** `pid:[4026531836]` of a host process, or undefined when it is gone. */
@@ -86,7 +93,7 @@ export async function childNamespaces(root: number): Promise<Set<string>> {
 }
 
 /** Watch a running engine process for the PID namespaces its containers get, until stopped. */
-export function watchNamespaces(root: number | undefined, intervalMs = 300): { stop(): Promise<Set<string>> } {
+export function watchNamespaces(root: number | undefined, intervalMs = 300): { seen: Set<string>; stop(): Promise<Set<string>> } {
   const seen = new Set<string>();
   const look = async () => {
     if (root !== undefined) for (const ns of await childNamespaces(root)) seen.add(ns);
@@ -96,6 +103,7 @@ export function watchNamespaces(root: number | undefined, intervalMs = 300): { s
     pending = pending.then(look);
   }, intervalMs);
   return {
+    seen,
     async stop() {
       clearInterval(timer);
       await pending;
