@@ -12,6 +12,7 @@ import { planGrid, runGrid, type GridRow } from '../app/verify-grid.js';
 import type { Candidate, VerifyKernel, VerifyRow } from '../app/verify.js';
 import type { RegistryClient } from '../adapters/registry/client.js';
 import type { IndexEntry } from '../core/index-schema.js';
+import type { Arch } from '../core/names.js';
 import { parseShard, type Shard } from '../core/kernel-list.js';
 import { summaryLine, verifyMarkdown, verifyMatrix, type ReportRow } from '../core/verify-report.js';
 import { UsageError } from '../errors.js';
@@ -52,11 +53,20 @@ export function shardFlag(text: string | undefined): Shard | undefined {
   return shard;
 }
 
-/** `--plan N`: the GitHub Actions matrix of N shards, `{"include": [{"shard": "1/N"}, …]}`. */
-export function planMatrix(text: string): { include: { shard: string; name: string }[] } {
+/**
+ * `--plan N`: the GitHub Actions matrix of N shards per arch, each on the config's native runner for its arch:
+ * `{"include": [{"shard": "1/N", "arch": "x86_64", "runner": "ubuntu-24.04", "name": "…"}, …]}`.
+ */
+export function planMatrix(text: string, runners: Partial<Record<Arch, string>>, arches: Arch[]): { include: { shard: string; arch: Arch; runner: string; name: string }[] } {
   const n = Number(text);
   if (!Number.isInteger(n) || n < 1 || n > 256) throw new UsageError(`--plan takes the number of shards, 1 to 256 (got "${text}")`);
-  return { include: Array.from({ length: n }, (_, i) => ({ shard: `${i + 1}/${n}`, name: `verify ${i + 1} of ${n}` })) };
+  return {
+    include: arches.flatMap((arch) => {
+      const runner = runners[arch];
+      if (!runner) throw new UsageError(`--plan: no runner for ${arch} under runners: in builder-images.yaml`);
+      return Array.from({ length: n }, (_, i) => ({ shard: `${i + 1}/${n}`, arch, runner, name: `verify ${arch} ${i + 1} of ${n}` }));
+    }),
+  };
 }
 
 export interface GridContext {

@@ -68,7 +68,7 @@ export function register(program: Command, streams: Streams): void {
     .option('--shard <i/n>', 'with --kernels: only shard i of n of the (kernel, image) pairs (each pair is in exactly one)')
     .option('--jobs <n>', 'with --kernels: kernels built at once (default 1)')
     .option('--record', "with --kernels: skip pairs the registry's verification records prove for the same image digest, and record the new ones beside the image")
-    .option('--plan <shards>', 'print the GitHub Actions matrix of that many --shard values, and build nothing')
+    .option('--plan <shards>', "print the GitHub Actions matrix of that many --shard values per arch (--arch: one), each with the config's runner, and build nothing")
     .option('--diff <git-ref>', 'with --kernels: only the kernels whose image or GCC images/ at <git-ref> and the working tree disagree on')
     .option('--comment-pr [number]', 'with --kernels: post the report as a pull request comment, updated in place (GITHUB_TOKEN, GITHUB_REPOSITORY; the number defaults to the pull_request event)')
     .option('--merge <reports...>', "print one report from shards' --json output, and build nothing")
@@ -95,12 +95,13 @@ Examples:
     .action(
       action<VerifyOptions>(async (opts, ctx, args) => {
         const format = opts.json ? 'json' : opts.format;
-        if (opts.plan !== undefined) {
-          ctx.out.result(JSON.stringify(planMatrix(opts.plan)));
-          return 0;
-        }
         if (opts.merge) return mergeReports(opts.merge, ctx, format);
         const repo = await loadRepo(ctx.cwd, ctx.configPath);
+        if (opts.plan !== undefined) {
+          if (opts.arch && !isArch(opts.arch)) throw new UsageError(`--arch must be x86_64 or aarch64 (got "${opts.arch}")`);
+          ctx.out.result(JSON.stringify(planMatrix(opts.plan, repo.config.runners, opts.arch ? [opts.arch as Arch] : ['x86_64', 'aarch64'])));
+          return 0;
+        }
         const insecure = [...repo.config.insecureRegistries, ...(opts.insecure ?? [])];
         if (opts.arch && !isArch(opts.arch)) throw new UsageError(`--arch must be x86_64 or aarch64 (got "${opts.arch}")`);
         if (opts.gcc && !parseGccVersion(opts.gcc)) throw new UsageError(`--gcc ${opts.gcc} is not a full X.Y.Z version`);
