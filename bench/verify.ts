@@ -7,6 +7,9 @@
  * space-separated sources, replaces it). Image: BENCH_VERIFY_IMAGE (a registry reference or buildah:NAME) with
  * BENCH_VERIFY_GCC; by default a bookworm image with GCC 12 and make is built from .cache/bases/bookworm-<arch>.tar
  * (made by `make e2e` or scripts/make-bases.sh) in a private storage.
+ * The driver builder's flow (verify --flow driverkit: downloads from the loopback server, unpacking, cmake, make
+ * driver, strip, modinfo, sandboxed) is reported against a plain `cmake .. && make CC=… driver` of the same
+ * Falco-shaped tree in the same image with the headers mounted (no downloads, no unpacking, no sandbox).
  */
 import { existsSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -18,7 +21,9 @@ import { loadRepo } from '../src/app/repo.js';
 import { kernelSets, loadKernels, verifyOne, type Candidate, type VerifyKernel } from '../src/app/verify.js';
 import { moduleMakeArgs } from '../src/core/kernel-headers.js';
 import { platformString } from '../src/core/names.js';
-import { PROBE_MODULE_FILES } from '../src/core/probe-module.js';
+import { MODULE_BUILD_SCRIPT, PROBE_CMAKE_FILES, PROBE_MODULE_FILES } from '../src/core/probe-module.js';
+import { dirname } from 'node:path';
+import { mkdir } from 'node:fs/promises';
 import { median, privateContainersStorage, row, timeIt, verdict } from './lib.js';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
@@ -28,6 +33,13 @@ const removeStorage = privateContainersStorage();
 const bah = ['--storage-driver', 'vfs'];
 
 async function benchImage(): Promise<Candidate> {
+  const archive = /^oci-archive:(.+)$/.exec(process.env.BENCH_VERIFY_IMAGE ?? '');
+  if (archive) {
+    // An image saved earlier (e.g. the tests' toolchain archive): loaded once into the private storage.
+    const id = (await execa('buildah', [...bah, 'pull', '--quiet', `oci-archive:${archive[1]}`])).stdout.trim().split('\n').pop()!;
+    await execa('buildah', [...bah, 'tag', id, 'localhost/bench-verify:archive']);
+    return { image: 'localhost/bench-verify:archive', engine: 'buildah', gcc: process.env.BENCH_VERIFY_GCC ?? '12.0.0', why: 'BENCH_VERIFY_IMAGE' };
+  }
   if (process.env.BENCH_VERIFY_IMAGE) {
     const local = /^buildah:(.+)$/.exec(process.env.BENCH_VERIFY_IMAGE);
     return { image: local ? local[1]! : process.env.BENCH_VERIFY_IMAGE, engine: local ? 'buildah' : undefined, gcc: process.env.BENCH_VERIFY_GCC ?? '12.0.0', why: 'BENCH_VERIFY_IMAGE' };
@@ -38,7 +50,7 @@ async function benchImage(): Promise<Candidate> {
   const ctr = (await execa('buildah', [...bah, 'from', '--quiet', 'scratch'])).stdout.trim();
   await execa('buildah', [...bah, 'add', ctr, base, '/']);
   await execa('buildah', [...bah, 'run', '--isolation', 'chroot', ctr, '--', 'sh', '-c',
-    'apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends gcc-12 libc6-dev make libelf-dev bc flex bison kmod >/dev/null && ln -sf gcc-12 /usr/bin/gcc-12.0.0 && rm -rf /var/lib/apt/lists/*']);
+    'apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends gcc-12 libc6-dev make libelf-dev bc flex bison kmod cmake curl ca-certificates binutils xz-utils >/dev/null && ln -sf gcc-12 /usr/bin/cc && ln -sf gcc-12 /usr/bin/gcc-12.0.0 && rm -rf /var/lib/apt/lists/*']);
   await execa('buildah', [...bah, 'commit', '--quiet', ctr, 'localhost/bench-verify:gcc12']);
   await execa('buildah', [...bah, 'rm', ctr]);
   console.log(`bench image localhost/bench-verify:gcc12 built in ${((Date.now() - started) / 1000).toFixed(0)}s (not timed below)`);
@@ -56,6 +68,27 @@ async function plainMake(kernel: VerifyKernel, candidate: Candidate): Promise<nu
       pull: candidate.engine ? 'never' : undefined,
     });
     if (r.exitCode !== 0) throw new Error(`plain make failed: ${r.stderr.slice(-400)}`);
+    return 0;
+  } finally {
+    await rm(work, { recursive: true, force: true });
+  }
+}
+
+/** The flow's peer: the same Falco-shaped tree built with cmake and make driver, headers mounted, unsandboxed. */
+async function plainDriverMake(kernel: VerifyKernel, candidate: Candidate): Promise<number> {
+  const work = await mkdtemp(join(tmpdir(), 'bench-driver-'));
+  try {
+    for (const [name, text] of Object.entries(PROBE_CMAKE_FILES)) {
+      await mkdir(dirname(join(work, 'src', name)), { recursive: true });
+      await writeFile(join(work, 'src', name), text);
+    }
+    await mkdir(join(work, 'out'));
+    const cc = `/usr/bin/gcc-${candidate.gcc}`;
+    const r = await runInImage('buildah', candidate.image, platformString(kernel.arch), ['/bin/sh', '-c', MODULE_BUILD_SCRIPT, 'sh', '/m', '/tmp/m', '/out', kernel.buildDir, cc], {
+      mounts: [...kernel.mounts.map((m) => ({ ...m, readonly: true })), { source: join(work, 'src'), target: '/m', readonly: true }, { source: join(work, 'out'), target: '/out', readonly: false }],
+      pull: candidate.engine ? 'never' : undefined,
+    });
+    if (r.exitCode !== 0) throw new Error(`plain cmake + make driver failed: ${r.stderr.slice(-400)}`);
     return 0;
   } finally {
     await rm(work, { recursive: true, force: true });
@@ -86,6 +119,15 @@ try {
         row(`${kernel.release}: plain make, same image and mounts`, plainMs, `ratio ${(verifyMs / plainMs).toFixed(2)}`);
         const limit = plainMs * 1.1 + engineStart;
         verdict(`verify ${kernel.release}`, verifyMs <= limit, `${(verifyMs / 1000).toFixed(2)} s vs limit ${(limit / 1000).toFixed(2)} s (plain make x 1.10 + engine start)`);
+        if (kernel.packaging === 'other') continue;
+        // The driver builder's flow: what it adds over the plain build is its downloads and unpacking, in the sandbox.
+        const flowOptions = { ...options, build: { kind: 'flow' as const, flow: 'driverkit' as const }, paths: { cwd: root, cacheDir } };
+        const flowFirst = await verifyOne(kernel, candidate, flowOptions);
+        if (flowFirst.verdict !== 'pass') throw new Error(`verify --flow driverkit did not pass: ${flowFirst.message} ${flowFirst.errors.join(' | ')}`);
+        const flowMs = await median(RUNS, () => verifyOne(kernel, candidate, flowOptions));
+        const driverMs = await median(RUNS, () => plainDriverMake(kernel, candidate));
+        row(`${kernel.release}: verify --flow driverkit (curl, unpack, cmake, make driver, strip, modinfo)`, flowMs);
+        row(`${kernel.release}: plain cmake + make driver, same image, headers mounted`, driverMs, `ratio ${(flowMs / driverMs).toFixed(2)}`);
       }
     } finally {
       await cleanup();

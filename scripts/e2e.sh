@@ -4,9 +4,9 @@
 #  bookworm image for both arches (arm64 under qemu)  4 check --exec (real gcc -dumpfullversion)  5 index + select
 #  6 a broken aarch64 variant is refused and nothing of it is published  7 bump --dry-run after a new base push
 #  8 verify: bookworm's kernel headers (amd64 from apt, arm64 by https URL); select picks step 3's Debian GCC 12
-#    image for that kernel and a probe module is built with it and judged on both arches; the GCC 11 image is
-#    reported failing, and an image without make is refused by push --verify's check (the driver builder's
-#    contract) with nothing published.
+#    image for that kernel and a probe module is built with it and judged on both arches, then the driver
+#    builder's own flow (verify --flow driverkit) on both; the GCC 11 image is reported failing, and an image
+#    without make is refused by push --verify's check (the driver builder's contract) with nothing published.
 # Env: E2E_SUITE (bookworm), E2E_IMAGE (builder-any-x86_64_gcc11.0.0.Dockerfile), E2E_KEEP=1 keeps the work dir.
 # Step 3 also builds a Debian GCC 12 image (the GCC Debian builds bookworm's kernel with) for step 8; the two
 # arm64 builds under qemu run side by side.
@@ -160,6 +160,12 @@ for r in "x86_64 $abi-amd64" "aarch64 $abi-arm64"; do cli --cwd "$repo" select -
 cli --cwd "$repo" verify --index "$work/index.yaml" --headers "${amd64_debs[@]}" "${arm64_urls[@]}" | tee "$work/verify.txt"
 [ "$(grep -cE "^$abi-(amd64|arm64) .* pass " "$work/verify.txt")" = 2 ] || fail "verify did not pass on both arches"
 grep -q "vermagic $abi-arm64 SMP" "$work/verify.txt" || fail "no arm64 vermagic read from the module"
+# The driver builder's own flow in the same images: curl of the sources and the headers packages from a
+# loopback server only the build reaches, ar + tar, the sed, cmake, make CC=/usr/bin/gcc-12.0.0 driver, strip -g,
+# modinfo; arm64 under qemu-user.
+cli --cwd "$repo" verify --flow driverkit --index "$work/index.yaml" --headers "${amd64_debs[@]}" "${arm64_urls[@]}" | tee "$work/verify-flow.txt"
+[ "$(grep -cE "^$abi-(amd64|arm64) .* pass " "$work/verify-flow.txt")" = 2 ] || fail "the driver builder's flow did not pass on both arches"
+grep -q "pass (flow): bi_probe.ko: vermagic $abi-arm64 SMP" "$work/verify-flow.txt" || fail "no arm64 module from the driver builder's flow"
 # Unusable: step 3's GCC 11 image cannot build this kernel's modules (its .config asks for GCC 12 flags).
 if cli --cwd "$repo" verify "$x86_tag" --headers "${amd64_debs[@]}" > "$work/verify-gcc11.txt" 2>&1; then cat "$work/verify-gcc11.txt"; fail "verify passed GCC 11 for $krel"; fi
 cat "$work/verify-gcc11.txt" | grep -v '^verify:' || true
@@ -170,7 +176,7 @@ grep -q "fail" "$work/verify-gcc11.txt" && grep -q "error" "$work/verify-gcc11.t
 printf 'ARG BASE_IMAGE=%s/builders:debian-x86_64_gcc12.0.0-latest\nFROM ${BASE_IMAGE}\nRUN rm -f /usr/bin/make\n' "$reg" > "$repo/images/builder-any-x86_64_gcc12.0.0.Dockerfile"
 commit nomake
 refused any-x86_64_gcc12.0.0 'check failed, nothing published: .*make is not on PATH' builder-any-x86_64_gcc12.0.0.Dockerfile --verify "${amd64_debs[*]}"
-step "8. verify $krel: .ko on amd64 + arm64; GCC 11 failed, no make refused by check"
+step "8. verify $krel: .ko on amd64 + arm64 (probe and the driver builder's flow); GCC 11 failed, no make refused by check"
 
 echo
 echo "== e2e summary"

@@ -30,12 +30,16 @@ declare -A PKG=(
   [dockerd]=docker.io                 # the docker engine's tests run a private daemon (vfs, no iptables)
   [curl]=curl                         # e2e waits for its registry
   [xz]=xz-utils                       # verify unpacks .deb/.rpm kernel headers compressed with xz
+  [runc]=runc                         # verify's sandbox: the OCI runtime buildah/podman run foreign builds with
+  [ip]=iproute2                       # verify --flow: the file server's own network namespace (ip netns)
+  [busybox]=busybox-static            # verify's sandbox tests: a tiny image of the host's busybox and make
+  [make]=make                         # (same image)
 )
 # profile -> the binaries its target runs
 declare -A USES=(
-  [test]="docker-registry htpasswd buildah podman openssl zstd dockerd skopeo umoci xz"
-  [e2e]="docker-registry htpasswd buildah openssl debootstrap qemu-aarch64-static curl xz"
-  [bench]="docker-registry buildah skopeo umoci debootstrap"
+  [test]="docker-registry htpasswd buildah podman openssl zstd dockerd skopeo umoci xz runc ip busybox make"
+  [e2e]="docker-registry htpasswd buildah openssl debootstrap qemu-aarch64-static curl xz runc ip"
+  [bench]="docker-registry buildah skopeo umoci debootstrap runc ip"
 )
 
 want=()

@@ -7,15 +7,13 @@
  * kernel's machine whose vermagic starts with the kernel's release: the exit code alone proves nothing.
  * Nothing is published or changed; the staging trees and the work dir are removed.
  */
-import { mkdir, mkdtemp, lstat, readdir, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, lstat, readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { IndexEntry } from '../core/index-schema.js';
 import { defaultGccForKernel, parseKernelRelease } from '../core/kernel.js';
-import { firstErrorLines, moduleMakeArgs, targetForKernel } from '../core/kernel-headers.js';
+import { firstErrorLines, targetForKernel } from '../core/kernel-headers.js';
 import { judgeModule } from '../core/kernel-module.js';
 import { platformString, type Arch } from '../core/names.js';
-import { PROBE_MODULE_FILES } from '../core/probe-module.js';
 import { selectBuilder } from '../core/select.js';
 import { formatGccVersion } from '../core/version.js';
 import { emulationFor, type EngineName } from '../adapters/engines/detect.js';
@@ -23,6 +21,8 @@ import { runInImage } from '../adapters/engines/run.js';
 import { parseHeadersSource, stageHeaders, type HeadersSource, type StagedKernel } from '../adapters/headers/stage.js';
 import type { VerifyKernelConfig } from '../core/config.js';
 import { UsageError } from '../errors.js';
+import { InterruptedError, tempDir } from '../util/cleanup.js';
+import { prepareFlow, prepareModuleBuild, type BuildSpec, type HostPaths, type PreparedBuild } from './verify-build.js';
 
 /** A kernel to build for: its release, arch and driver-builder target, and where its headers are. */
 export interface VerifyKernel extends StagedKernel {
@@ -45,6 +45,8 @@ export interface VerifyRow {
   target: string;
   image: string;
   gcc: string;
+  /** What was built: the built-in probe, a `--module`, or the driver builder's flow. */
+  build?: BuildSpec['kind'];
   verdict: 'pass' | 'fail' | 'skipped';
   seconds: number;
   /** Why it passed (its vermagic) or failed, in one sentence. */
@@ -54,6 +56,10 @@ export interface VerifyRow {
   vermagic?: string;
   why: string;
   headers: string[];
+  /** The built .ko on the host, while the run lasts (a VerifyWorkspace keeps it; gone when the run ends). */
+  modulePath?: string;
+  /** Processes the build left running, killed after it (a daemon it started). */
+  reaped?: number;
 }
 
 export interface KernelOverrides {
@@ -150,35 +156,40 @@ export interface RunVerifyOptions {
   engine: EngineName;
   insecureRegistries: string[];
   onProgress?: (line: string) => void;
-  /** A build taking longer than this fails (ms). */
+  /** A build taking longer than this fails (ms): the wall-clock limit of the sandbox. */
   timeoutMs?: number;
+  /** What to build (default: the built-in probe). */
+  build?: BuildSpec;
+  /** Where relative module sources are read, and the headers cache (downloads, staged trees). */
+  paths?: HostPaths;
 }
 
-/** The script run inside the image; values come as arguments, never spliced into it. */
-const IN_IMAGE_SCRIPT = [
-  'set -u',
-  'src=$1; work=$2; out=$3; shift 3',
-  'command -v make >/dev/null 2>&1 || { echo "verify: make not found in the image" >&2; exit 127; }',
-  'rm -rf "$work" && mkdir -p "$work" && cp -R "$src/." "$work/" || exit 1',
-  'make "$@"; status=$?',
-  'for ko in "$work"/*.ko; do [ -f "$ko" ] && cp "$ko" "$out/"; done',
-  'exit $status',
-].join('\n');
-
-const MODULE_IN = '/run/builder-images/module';
-const OUT_IN = '/run/builder-images/out';
-const WORK_IN = '/tmp/builder-images-probe';
 const MAX_MODULE_BYTES = 64 * 1024 * 1024;
 
-/** Build the probe module for one kernel in one image and judge the .ko. */
-export async function verifyOne(kernel: VerifyKernel, candidate: Candidate, options: RunVerifyOptions): Promise<VerifyRow> {
+/** The run's work dirs: kept until the run ends, so a row's modulePath can be read (booted) after it is judged. */
+export class VerifyWorkspace {
+  private readonly dirs: { remove(): Promise<void> }[] = [];
+  async make(): Promise<string> {
+    const dir = await tempDir('bi-verify-');
+    this.dirs.push(dir);
+    return dir.path;
+  }
+  async removeAll(): Promise<void> {
+    await Promise.all(this.dirs.splice(0).map((d) => d.remove()));
+  }
+}
+
+/** Build the probe (or the module, or the driver builder's flow) for one kernel in one image and judge the .ko. */
+export async function verifyOne(kernel: VerifyKernel, candidate: Candidate, options: RunVerifyOptions, workspace?: VerifyWorkspace): Promise<VerifyRow> {
   const started = Date.now();
+  const spec = options.build ?? { kind: 'probe' };
   const row = (verdict: VerifyRow['verdict'], message: string, extra: Partial<VerifyRow> = {}): VerifyRow => ({
     kernel: kernel.release,
     arch: kernel.arch,
     target: kernel.target,
     image: candidate.image,
     gcc: candidate.gcc,
+    build: spec.kind,
     verdict,
     seconds: Math.round((Date.now() - started) / 100) / 10,
     message,
@@ -189,65 +200,80 @@ export async function verifyOne(kernel: VerifyKernel, candidate: Candidate, opti
   });
   const emulation = emulationFor(kernel.arch);
   if (emulation.mode === 'none') return row('skipped', `not run: ${platformString(kernel.arch)} cannot execute here (${emulation.detail})`);
-  const work = await mkdtemp(join(tmpdir(), 'bi-verify-'));
+  const own = workspace ? undefined : new VerifyWorkspace();
+  const work = await (workspace ?? own!).make();
   try {
-    const moduleDir = join(work, 'module');
     const outDir = join(work, 'out');
-    await mkdir(moduleDir);
     await mkdir(outDir);
-    for (const [name, text] of Object.entries(PROBE_MODULE_FILES)) await writeFile(join(moduleDir, name), text);
-    const make = moduleMakeArgs({ buildDir: kernel.buildDir, moduleDir: WORK_IN, cc: `/usr/bin/gcc-${candidate.gcc}`, kernel: kernel.arch, image: kernel.arch });
-    options.onProgress?.(`verify: ${kernel.release} (${kernel.arch}) in ${candidate.image}: make ${make.join(' ')}`);
-    const mounts = [
-      ...kernel.mounts.map((m) => ({ ...m, readonly: true })),
-      { source: moduleDir, target: MODULE_IN, readonly: true },
-      { source: outDir, target: OUT_IN, readonly: false },
-    ];
+    let prepared: PreparedBuild;
+    try {
+      const paths = options.paths ?? { cwd: process.cwd(), cacheDir: join(process.cwd(), '.cache', 'headers') };
+      prepared = spec.kind === 'flow' ? await prepareFlow(kernel, candidate.gcc, spec, work, paths) : await prepareModuleBuild(kernel, candidate.gcc, spec, work, paths);
+    } catch (err) {
+      if (err instanceof InterruptedError) throw err;
+      return row('fail', `not run: ${(err as Error).message}`);
+    }
+    options.onProgress?.(`verify: ${kernel.release} (${kernel.arch}) in ${candidate.image}: ${prepared.describe}`);
     let result;
     try {
-      result = await runInImage(candidate.engine ?? options.engine, candidate.image, platformString(kernel.arch), ['/bin/sh', '-c', IN_IMAGE_SCRIPT, 'verify', MODULE_IN, WORK_IN, OUT_IN, ...make], {
+      result = await runInImage(candidate.engine ?? options.engine, candidate.image, platformString(kernel.arch), prepared.argv, {
         insecureRegistries: options.insecureRegistries,
-        mounts,
+        mounts: prepared.mounts,
+        containerEnv: prepared.containerEnv,
+        sandbox: prepared.sandbox,
         timeout: options.timeoutMs ?? 20 * 60_000,
         pull: candidate.engine ? 'never' : undefined,
       });
     } catch (err) {
+      if (err instanceof InterruptedError) throw err;
       const text = String((err as { stderr?: string }).stderr || (err as Error).message);
       return row('fail', `the engine could not run the image: ${firstErrorLines(text, 1)[0] ?? text}`, { errors: firstErrorLines(text) });
+    } finally {
+      await prepared.close();
     }
-    const ko = (await readdir(outDir)).find((f) => f.endsWith('.ko'));
     const output = `${result.stdout}\n${result.stderr}`;
+    const sandbox = result.reaped ? { reaped: result.reaped } : {};
+    if (result.timedOut) return row('fail', `the build ran past the ${Math.round((options.timeoutMs ?? 20 * 60_000) / 1000)} s limit and was killed`, { errors: firstErrorLines(output), ...sandbox });
+    const ko = (await readdir(outDir)).find((f) => f.endsWith('.ko'));
     if (!ko) {
       const errors = firstErrorLines(output);
       // 127 is the shell's "command not found": say so even when the image printed nothing.
       const status = result.exitCode === 127 ? 'exit 127: a command the build needs is not in the image' : `exit ${result.exitCode}`;
-      return row('fail', `no .ko was built (${status})${errors[0] ? `: ${errors[0]}` : ''}`, { errors });
+      return row('fail', `no .ko was built (${status})${errors[0] ? `: ${errors[0]}` : ''}`, { errors, ...sandbox });
     }
     // The image wrote it: read it only as a regular file (no symlink out to the host) of a module's size.
-    const info = await lstat(join(outDir, ko));
-    if (!info.isFile() || info.size > MAX_MODULE_BYTES) return row('fail', `${ko} is not a regular file of a module's size`);
-    const verdict = judgeModule(await readFile(join(outDir, ko)), { arch: kernel.arch, release: kernel.release });
-    if (!verdict.ok) return row('fail', verdict.message, { vermagic: verdict.vermagic, errors: firstErrorLines(output) });
-    if (result.exitCode !== 0) return row('fail', `a .ko was built but make exited ${result.exitCode}`, { vermagic: verdict.vermagic, errors: firstErrorLines(output) });
-    return row('pass', `${ko}: ${verdict.message}`, { vermagic: verdict.vermagic });
+    const modulePath = join(outDir, ko);
+    const info = await lstat(modulePath);
+    if (!info.isFile() || info.size > MAX_MODULE_BYTES) return row('fail', `${ko} is not a regular file of a module's size`, sandbox);
+    const verdict = judgeModule(await readFile(modulePath), { arch: kernel.arch, release: kernel.release });
+    const kept = workspace ? { modulePath } : {};
+    if (!verdict.ok) return row('fail', verdict.message, { vermagic: verdict.vermagic, errors: firstErrorLines(output), ...sandbox, ...kept });
+    if (result.exitCode !== 0) return row('fail', `a .ko was built but the build exited ${result.exitCode}`, { vermagic: verdict.vermagic, errors: firstErrorLines(output), ...sandbox, ...kept });
+    return row('pass', `${ko}: ${verdict.message}`, { vermagic: verdict.vermagic, ...sandbox, ...kept });
   } finally {
-    await rm(work, { recursive: true, force: true });
+    await own?.removeAll();
   }
 }
 
 /** Every kernel against its candidates, one after another (each build already uses the machine). */
 export async function verifyAll(pairs: { kernel: VerifyKernel; candidate: Candidate | string }[], options: RunVerifyOptions): Promise<VerifyRow[]> {
   const rows: VerifyRow[] = [];
-  for (const { kernel, candidate } of pairs) {
-    if (typeof candidate === 'string') {
-      rows.push({ kernel: kernel.release, arch: kernel.arch, target: kernel.target, image: '-', gcc: '-', verdict: 'fail', seconds: 0, message: candidate, errors: [], why: candidate, headers: kernel.sources });
-      continue;
+  const workspace = new VerifyWorkspace();
+  try {
+    for (const { kernel, candidate } of pairs) {
+      if (typeof candidate === 'string') {
+        rows.push({ kernel: kernel.release, arch: kernel.arch, target: kernel.target, image: '-', gcc: '-', build: options.build?.kind ?? 'probe', verdict: 'fail', seconds: 0, message: candidate, errors: [], why: candidate, headers: kernel.sources });
+        continue;
+      }
+      // Each row's .ko (modulePath) stays readable until the run ends: a later step (boot) can load it.
+      const r = await verifyOne(kernel, candidate, options, workspace);
+      options.onProgress?.(`verify: ${r.kernel} (${r.arch}) ${r.image} gcc ${r.gcc}: ${r.verdict} in ${r.seconds}s: ${r.message}`);
+      rows.push(r);
     }
-    const r = await verifyOne(kernel, candidate, options);
-    options.onProgress?.(`verify: ${r.kernel} (${r.arch}) ${r.image} gcc ${r.gcc}: ${r.verdict} in ${r.seconds}s: ${r.message}`);
-    rows.push(r);
+  } finally {
+    await workspace.removeAll();
   }
-  return rows;
+  return rows.map(({ modulePath: _kept, ...r }) => r);
 }
 
 /**

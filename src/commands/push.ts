@@ -4,6 +4,7 @@ import { runPush, type PushResult, type VerifyHook } from '../app/push.js';
 import { registryAccess } from '../app/registry-client.js';
 import { loadRepo, type Repo } from '../app/repo.js';
 import { kernelSets, loadKernels, verifyBuiltImage } from '../app/verify.js';
+import type { BuildSpec } from '../app/verify-build.js';
 import type { EngineName } from '../adapters/engines/detect.js';
 import { formatTable, type Output } from '../util/output.js';
 import { appendStepSummary, markdownTable } from '../util/step-summary.js';
@@ -26,6 +27,7 @@ interface PushCliOptions {
   insecure?: string[];
   json?: boolean;
   verify?: string[] | true;
+  flow?: 'driverkit' | 'probe';
 }
 
 export function register(program: Command, streams: Streams): void {
@@ -49,6 +51,7 @@ export function register(program: Command, streams: Streams): void {
     .addOption(insecureOption())
     .option('--json', 'print the result as JSON')
     .option('--verify [headers...]', 'before publishing, build a kernel module with each built image against these kernel headers (as verify does; no sources: config verify)')
+    .addOption(new Option('--flow <flow>', "with --verify: driverkit runs the driver builder's own steps (curl, cmake, make driver, strip, modinfo); probe builds the built-in Kbuild probe").choices(['driverkit', 'probe']).default('driverkit'))
     .addHelpText(
       'after',
       `
@@ -63,7 +66,7 @@ Example:
         const repo = await loadRepo(ctx.cwd, ctx.configPath);
         const { client, insecureRegistries: insecure } = registryAccess(repo, { insecure: opts.insecure, debug: ctx.out.debug, idleTimeoutMs: ctx.idleTimeoutMs });
         const repositories = [...(opts.repo ?? []), ...((opts as { registry?: string[] }).registry ?? [])].map((r) => checkRepository(r));
-        const verify = opts.verify && !opts.dryRun ? await prepareVerify(opts.verify, repo, insecure, ctx.out.progress) : undefined;
+        const verify = opts.verify && !opts.dryRun ? await prepareVerify(opts.verify, repo, insecure, ctx.out.progress, opts.flow ?? 'driverkit') : undefined;
         const result = await runPush(repo, client, {
           verify: verify?.hook,
           repositories: repositories.length ? repositories : repo.config.repositories,
@@ -91,7 +94,7 @@ Example:
 }
 
 /** Stage the kernels once for every image of the push; the hook builds the probe module with each built image. */
-async function prepareVerify(given: string[] | true, repo: Repo, insecure: string[], onProgress: (line: string) => void): Promise<{ hook: VerifyHook; cleanup: () => Promise<void> }> {
+async function prepareVerify(given: string[] | true, repo: Repo, insecure: string[], onProgress: (line: string) => void, flow: 'driverkit' | 'probe'): Promise<{ hook: VerifyHook; cleanup: () => Promise<void> }> {
   const sets = kernelSets(given === true ? undefined : given, {}, repo.config.verify);
   const loaded: Awaited<ReturnType<typeof loadKernels>>[] = [];
   try {
@@ -102,8 +105,9 @@ async function prepareVerify(given: string[] | true, repo: Repo, insecure: strin
   }
   const kernels = loaded.flatMap((l) => l.kernels);
   for (const k of kernels) onProgress(`verify: kernel ${k.release} (${k.arch}, target ${k.target}) from ${k.releaseFrom}`);
+  const build: BuildSpec = flow === 'driverkit' ? { kind: 'flow', flow: 'driverkit' } : { kind: 'probe' };
   const hook: VerifyHook = ({ image, engine, name, onProgress: log }) =>
-    verifyBuiltImage(kernels, { image, engine, arch: name.arch, target: name.target, gccVersions: name.gccVersions }, { engine, insecureRegistries: insecure, onProgress: log });
+    verifyBuiltImage(kernels, { image, engine, arch: name.arch, target: name.target, gccVersions: name.gccVersions }, { engine, insecureRegistries: insecure, onProgress: log, build, paths: { cwd: repo.root, cacheDir: join(repo.root, '.cache', 'headers') } });
   return { hook, cleanup: async () => void (await Promise.all(loaded.map((l) => l.cleanup()))) };
 }
 

@@ -3,6 +3,7 @@ import { Option, type Command } from 'commander';
 import { pickEngine, type EngineName } from '../adapters/engines/detect.js';
 import { loadRepo } from '../app/repo.js';
 import { candidateForImage, kernelSets, loadKernels, pickFromIndex, verifyAll, type Candidate, type ImageUnderTest, type VerifyKernel, type VerifyRow } from '../app/verify.js';
+import { parseModuleSource, type BuildSpec } from '../app/verify-build.js';
 import type { IndexEntry } from '../core/index-schema.js';
 import { isArch, parseImageTag, type Arch } from '../core/names.js';
 import { tryParseReference } from '../core/reference.js';
@@ -15,7 +16,8 @@ import { readIndex } from './select.js';
 import { mergeReports, planMatrix, runVerifyKernels, type GridFlags } from './verify-kernels.js';
 import { registryAccess } from '../app/registry-client.js';
 import { verifyOne } from '../app/verify.js';
-import { probeModuleSource } from '../core/probe-module.js';
+import { PROBE_CMAKE_FILES, probeModuleSource } from '../core/probe-module.js';
+import { digestOf } from '../core/digest.js';
 
 interface VerifyOptions extends Omit<GridFlags, 'kernels' | 'arch'> {
   kernels?: string;
@@ -31,6 +33,11 @@ interface VerifyOptions extends Omit<GridFlags, 'kernels' | 'arch'> {
   format: 'text' | 'json' | 'github';
   json?: boolean;
   insecure?: string[];
+  module?: string;
+  flow?: string;
+  driverName?: string;
+  driverVersion?: string;
+  buildTimeout?: string;
 }
 
 export function register(program: Command, streams: Streams): void {
@@ -46,6 +53,11 @@ export function register(program: Command, streams: Streams): void {
     .option('--index <file>', 'builder index select reads (default: config index.file)')
     .option('--tag <tag>', 'image tag (version) select chooses among (default: the first config index tag)')
     .addOption(new Option('--engine <engine>', 'engine that runs the image (default: config engine)').choices(['auto', 'docker', 'podman', 'buildah']))
+    .option('--module <source>', 'build this out-of-tree module instead of the built-in probe: a Kbuild tree or a CMake project with a driver target (Falco\'s libs); a directory, tarball or https URL, optionally #sha256=HEX')
+    .addOption(new Option('--flow <flow>', 'run the driver builder\'s own steps in the image (downloads over a loopback server, cmake, make driver, strip, modinfo)').choices(['driverkit']))
+    .option('--driver-name <name>', 'with --flow: -DDRIVER_NAME (default: falco with --module, else the probe\'s name)')
+    .option('--driver-version <version>', 'with --flow: -DDRIVER_VERSION (default 0.0.0+driver)')
+    .option('--build-timeout <seconds>', 'wall-clock limit of each build in the sandbox (default 1200)')
     .addOption(formatOption())
     .option('--json', 'same as --format json')
     .addOption(insecureOption())
@@ -67,11 +79,18 @@ For each kernel in the headers, run the image (the one the driver builder would 
 that arch) with the headers mounted read-only at their distro paths, and build a probe module with
 make -C <headers> M=<module> CC=/usr/bin/gcc-X.Y.Z ARCH=<x86|arm64>. A kernel passes only when a .ko results that
 is an ELF relocatable for its machine whose vermagic starts with its release. Nothing is published or changed.
+--module builds any out-of-tree module instead (Kbuild: make -C <headers> M=…; CMake: cmake .. && make CC=… driver).
+--flow driverkit runs the driver builder's own steps in the image: curl of the sources and headers packages from
+a file server only the build can reach, ar/tar (or rpm2cpio|cpio), cmake, make CC=… driver, strip -g, modinfo.
+Every build runs sandboxed: its own PID, IPC, UTS and mount namespaces, no network (the flow: only that server),
+no capabilities (the flow: CHOWN, FOWNER, DAC_OVERRIDE for unpacking), headers read-only, a wall-clock limit,
+and nothing it started left running.
 Give images before --headers (or after --). Exit 1 when any build fails.
 Examples:
   builder-images verify --headers linux-headers-6.1.0-56-amd64_6.1.192-2_amd64.deb \\
       linux-headers-6.1.0-56-common_6.1.192-2_all.deb linux-kbuild-6.1_6.1.192-2_amd64.deb
-  builder-images verify ghcr.io/org/builders:any-x86_64_gcc12.0.0-latest --headers ./kernel-devel-5.14.0-427.el9.x86_64.rpm`,
+  builder-images verify ghcr.io/org/builders:any-x86_64_gcc12.0.0-latest --headers ./kernel-devel-5.14.0-427.el9.x86_64.rpm
+  builder-images verify --flow driverkit --module https://example.org/libs-10.2.0.tar.gz#sha256=HEX --headers …`,
     )
     .action(
       action<VerifyOptions>(async (opts, ctx, args) => {
@@ -86,6 +105,11 @@ Examples:
         const insecure = [...repo.config.insecureRegistries, ...(opts.insecure ?? [])];
         if (opts.arch && !isArch(opts.arch)) throw new UsageError(`--arch must be x86_64 or aarch64 (got "${opts.arch}")`);
         if (opts.gcc && !parseGccVersion(opts.gcc)) throw new UsageError(`--gcc ${opts.gcc} is not a full X.Y.Z version`);
+        const build = buildSpec(opts);
+        const timeoutMs = opts.buildTimeout === undefined ? undefined : Number(opts.buildTimeout) * 1000;
+        if (timeoutMs !== undefined && !(timeoutMs > 0)) throw new UsageError(`--build-timeout ${opts.buildTimeout} is not a positive number of seconds`);
+        const cacheDir = join(repo.root, '.cache', 'headers');
+        const paths = { cwd: ctx.cwd, cacheDir };
         if (opts.kernels) {
           if (args.length || opts.headers) throw new UsageError('--kernels takes its images from the index (narrow them with --image), not from arguments or --headers');
           const engine = await pickEngine((opts.engine ?? repo.config.engine) as EngineName | 'auto');
@@ -98,11 +122,11 @@ Examples:
               entries: await readIndex(resolve(ctx.cwd, indexFile), indexFile),
               tag: opts.tag ?? repo.config.index.tags[0] ?? 'latest',
               repoRoot: repo.root,
-              cacheDir: join(repo.root, '.cache', 'headers'),
+              cacheDir,
               client: registryAccess(repo, { insecure: opts.insecure, debug: ctx.out.debug }).client,
-              moduleSource: probeModuleSource(),
-              flow: 'probe',
-              runPair: (kernel, candidate) => verifyOne(kernel, candidate, { engine, insecureRegistries: insecure, onProgress: ctx.out.progress }),
+              moduleSource: moduleSourceOf(build),
+              flow: build.kind === 'flow' ? build.flow : build.kind,
+              runPair: (kernel, candidate) => verifyOne(kernel, candidate, { engine, insecureRegistries: insecure, onProgress: ctx.out.progress, build, timeoutMs, paths }),
             },
             ctx,
             format,
@@ -119,10 +143,10 @@ Examples:
 
         const rows: VerifyRow[] = [];
         for (const set of sets) {
-          const { kernels, cleanup } = await loadKernels(set.sources, set.overrides, { cwd: ctx.cwd, cacheDir: join(repo.root, '.cache', 'headers'), onProgress: ctx.out.progress });
+          const { kernels, cleanup } = await loadKernels(set.sources, set.overrides, { cwd: ctx.cwd, cacheDir, onProgress: ctx.out.progress });
           try {
             for (const k of kernels) ctx.out.progress(`kernel ${k.release} (${k.arch}, target ${k.target}) from ${k.releaseFrom}, make -C ${k.buildDir}`);
-            rows.push(...(await verifyAll(pairs(kernels, images, entries, tag), { engine, insecureRegistries: insecure, onProgress: ctx.out.progress })));
+            rows.push(...(await verifyAll(pairs(kernels, images, entries, tag), { engine, insecureRegistries: insecure, onProgress: ctx.out.progress, build, timeoutMs, paths })));
           } finally {
             await cleanup();
           }
@@ -131,6 +155,30 @@ Examples:
         return rows.some((r) => r.verdict === 'fail') ? 1 : 0;
       }, streams),
     );
+}
+
+/** --module / --flow / --driver-*: what to build, the built-in probe by default. */
+export function buildSpec(opts: { module?: string; flow?: string; driverName?: string; driverVersion?: string }): BuildSpec {
+  let source;
+  try {
+    source = opts.module ? parseModuleSource(opts.module) : undefined;
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
+  if (opts.flow === 'driverkit') return { kind: 'flow', flow: 'driverkit', source, driverName: opts.driverName, driverVersion: opts.driverVersion };
+  if (opts.driverName || opts.driverVersion) throw new UsageError('--driver-name and --driver-version go with --flow driverkit');
+  return source ? { kind: 'module', source } : { kind: 'probe' };
+}
+
+/**
+ * How a verification record names the module built: the probe's and the Falco-shaped tree's own hashes, a
+ * source's pinned sha256; an unpinned source is never proven earlier (a fresh name each run).
+ */
+function moduleSourceOf(build: BuildSpec): string {
+  if (build.kind === 'probe') return probeModuleSource();
+  const source = build.source;
+  if (!source) return digestOf(JSON.stringify(PROBE_CMAKE_FILES));
+  return source.sha256 ? `sha256:${source.sha256}` : digestOf(`unpinned ${source.given} ${Date.now()} ${Math.random()}`);
 }
 
 /** What an image argument names: a registry reference (its tag may say target, arch and GCCs) or a local image. */
@@ -175,7 +223,7 @@ function print(out: Output, rows: VerifyRow[], format: 'text' | 'json' | 'github
   for (const r of rows) table.push([r.kernel, r.arch, r.image, r.gcc, r.verdict, r.seconds.toFixed(1)]);
   out.result(formatTable(table));
   for (const r of rows) {
-    out.result(`  ${r.kernel} ${r.arch}: ${r.verdict}: ${r.message}`);
+    out.result(`  ${r.kernel} ${r.arch}: ${r.verdict} (${r.build}): ${r.message}${r.reaped ? ` (${r.reaped} process(es) it left running were killed)` : ''}`);
     if (r.verdict !== 'pass') for (const line of r.errors) out.result(`    | ${line}`);
   }
   const failed = rows.filter((r) => r.verdict === 'fail').length;
