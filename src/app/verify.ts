@@ -23,6 +23,7 @@ import { runInImage } from '../adapters/engines/run.js';
 import { parseHeadersSource, stageHeaders, type HeadersSource, type StagedKernel } from '../adapters/headers/stage.js';
 import type { VerifyKernelConfig } from '../core/config.js';
 import { UsageError } from '../errors.js';
+import type { BootResult } from './boot.js';
 
 /** A kernel to build for: its release, arch and driver-builder target, and where its headers are. */
 export interface VerifyKernel extends StagedKernel {
@@ -54,6 +55,8 @@ export interface VerifyRow {
   vermagic?: string;
   why: string;
   headers: string[];
+  /** verify --boot: what the kernel did with the module (app/boot.ts). */
+  boot?: BootResult;
 }
 
 export interface KernelOverrides {
@@ -152,6 +155,8 @@ export interface RunVerifyOptions {
   onProgress?: (line: string) => void;
   /** A build taking longer than this fails (ms). */
   timeoutMs?: number;
+  /** verify --boot: called with a passing row and its .ko while the file still exists (app/boot.ts withBoot). */
+  afterBuild?: (row: VerifyRow, modulePath: string) => Promise<VerifyRow>;
 }
 
 /** The script run inside the image; values come as arguments, never spliced into it. */
@@ -229,7 +234,8 @@ export async function verifyOne(kernel: VerifyKernel, candidate: Candidate, opti
     const verdict = judgeModule(await readFile(join(outDir, ko)), { arch: kernel.arch, release: kernel.release });
     if (!verdict.ok) return row('fail', verdict.message, { vermagic: verdict.vermagic, errors: firstErrorLines(output) });
     if (result.exitCode !== 0) return row('fail', `a .ko was built but make exited ${result.exitCode}`, { vermagic: verdict.vermagic, errors: firstErrorLines(output) });
-    return row('pass', `${ko}: ${verdict.message}`, { vermagic: verdict.vermagic });
+    const passed = row('pass', `${ko}: ${verdict.message}`, { vermagic: verdict.vermagic });
+    return options.afterBuild ? await options.afterBuild(passed, join(outDir, ko)) : passed;
   } finally {
     await rm(work, { recursive: true, force: true });
   }

@@ -12,8 +12,9 @@ import { githubAnnotation } from '../util/annotations.js';
 import { formatTable, type Output } from '../util/output.js';
 import { action, type Streams, insecureOption, formatOption } from './context.js';
 import { readIndex } from './select.js';
+import { bootOptionsFrom, bootSummary, printBootLines, registerBootOptions, type BootFlags } from './verify-boot.js';
 
-interface VerifyOptions {
+interface VerifyOptions extends BootFlags {
   headers?: string[];
   kernelRelease?: string;
   target?: string;
@@ -28,7 +29,7 @@ interface VerifyOptions {
 }
 
 export function register(program: Command, streams: Streams): void {
-  program
+  const command = program
     .command('verify')
     .description('Prove an image builds a kernel module: compile one against real headers with the GCC select picks')
     .argument('[images...]', 'images to verify (default: the pick of select over the index); registry reference or buildah:/podman:/docker:IMAGE')
@@ -42,7 +43,9 @@ export function register(program: Command, streams: Streams): void {
     .addOption(new Option('--engine <engine>', 'engine that runs the image (default: config engine)').choices(['auto', 'docker', 'podman', 'buildah']))
     .addOption(formatOption())
     .option('--json', 'same as --format json')
-    .addOption(insecureOption())
+    .addOption(insecureOption());
+  registerBootOptions(command);
+  command
     .addHelpText(
       'after',
       `
@@ -69,6 +72,7 @@ Examples:
         if (unnamed) throw new UsageError(`cannot tell which GCCs ${unnamed.image} holds: its tag is not a builder tag; pass --gcc X.Y.Z`);
         const entries = images.length ? [] : await readIndex(resolve(ctx.cwd, opts.index ?? repo.config.index.file), opts.index ?? repo.config.index.file);
         const tag = opts.tag ?? repo.config.index.tags[0] ?? 'latest';
+        const boot = bootOptionsFrom(opts, { cwd: ctx.cwd, cacheDir: join(repo.root, '.cache', 'kernels'), onProgress: ctx.out.progress });
         const engine = await pickEngine((opts.engine ?? repo.config.engine) as EngineName | 'auto');
         ctx.out.progress(`engine: ${engine}`);
 
@@ -77,7 +81,7 @@ Examples:
           const { kernels, cleanup } = await loadKernels(set.sources, set.overrides, { cwd: ctx.cwd, cacheDir: join(repo.root, '.cache', 'headers'), onProgress: ctx.out.progress });
           try {
             for (const k of kernels) ctx.out.progress(`kernel ${k.release} (${k.arch}, target ${k.target}) from ${k.releaseFrom}, make -C ${k.buildDir}`);
-            rows.push(...(await verifyAll(pairs(kernels, images, entries, tag), { engine, insecureRegistries: insecure, onProgress: ctx.out.progress })));
+            rows.push(...(await verifyAll(pairs(kernels, images, entries, tag), { engine, insecureRegistries: insecure, onProgress: ctx.out.progress, afterBuild: boot })));
           } finally {
             await cleanup();
           }
@@ -126,12 +130,14 @@ function print(out: Output, rows: VerifyRow[], format: 'text' | 'json' | 'github
     }
     return;
   }
-  const table = [['KERNEL', 'ARCH', 'IMAGE', 'GCC', 'VERDICT', 'SECONDS']];
-  for (const r of rows) table.push([r.kernel, r.arch, r.image, r.gcc, r.verdict, r.seconds.toFixed(1)]);
+  const booted = rows.some((r) => r.boot);
+  const table = [['KERNEL', 'ARCH', 'IMAGE', 'GCC', 'VERDICT', 'SECONDS', ...(booted ? ['BOOT'] : [])]];
+  for (const r of rows) table.push([r.kernel, r.arch, r.image, r.gcc, r.verdict, r.seconds.toFixed(1), ...(booted ? [bootSummary(r)] : [])]);
   out.result(formatTable(table));
   for (const r of rows) {
     out.result(`  ${r.kernel} ${r.arch}: ${r.verdict}: ${r.message}`);
     if (r.verdict !== 'pass') for (const line of r.errors) out.result(`    | ${line}`);
+    printBootLines(out, r);
   }
   const failed = rows.filter((r) => r.verdict === 'fail').length;
   const skipped = rows.filter((r) => r.verdict === 'skipped').length;
