@@ -196,8 +196,11 @@ export function readBootConsole(text: string, input: { nonce: string; module?: s
 
   if (!has('init')) {
     const stderr = input.outcome.kind === 'exited' ? lastMeaningful(consoleLines(input.outcome.stderr), 3) : [];
-    const why = lines.map(withoutTimestamp).find((l) => /Kernel panic - not syncing/.test(l)) ?? stderr[0] ?? lastLines[lastLines.length - 1] ?? 'no console output at all';
-    return { ...base, lastLines: [...lastLines, ...stderr], verdict: { kind: 'no-boot', reason: why }, message: `boot failed: init never ran (${outcomeText(input.outcome)}): ${why}` };
+    // A panic's call trace follows it: what led to it is the lines before, so those are the ones shown.
+    const panicAt = lines.findIndex((l) => /Kernel panic - not syncing/.test(l));
+    const shown = panicAt >= 0 ? lastMeaningful(lines.slice(0, panicAt + 1)) : lastLines;
+    const why = (panicAt >= 0 ? withoutTimestamp(lines[panicAt]!) : undefined) ?? stderr[0] ?? lastLines[lastLines.length - 1] ?? 'no console output at all';
+    return { ...base, lastLines: [...shown, ...stderr], verdict: { kind: 'no-boot', reason: why }, message: `boot failed: init never ran (${outcomeText(input.outcome)}): ${why}` };
   }
   if (input.module === undefined) {
     if (has('done')) return { ...base, verdict: { kind: 'booted' }, message: `booted ${base.release ?? ''} to init and powered off`.replace('  ', ' ') };
