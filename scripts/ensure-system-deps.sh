@@ -30,11 +30,13 @@ declare -A PKG=(
   [dockerd]=docker.io                 # the docker engine's tests run a private daemon (vfs, no iptables)
   [curl]=curl                         # e2e waits for its registry
   [xz]=xz-utils                       # verify unpacks .deb/.rpm kernel headers compressed with xz
+  [qemu-system-x86_64]=qemu-system-x86   # verify --boot boots amd64 kernels (its tests too)
+  [qemu-system-aarch64]=qemu-system-arm  # verify --boot boots arm64 kernels
 )
 # profile -> the binaries its target runs
 declare -A USES=(
-  [test]="docker-registry htpasswd buildah podman openssl zstd dockerd skopeo umoci xz"
-  [e2e]="docker-registry htpasswd buildah openssl debootstrap qemu-aarch64-static curl xz"
+  [test]="docker-registry htpasswd buildah podman openssl zstd dockerd skopeo umoci xz qemu-system-x86_64 qemu-system-aarch64"
+  [e2e]="docker-registry htpasswd buildah openssl debootstrap qemu-aarch64-static curl xz qemu-system-x86_64 qemu-system-aarch64"
   [bench]="docker-registry buildah skopeo umoci debootstrap"
 )
 
