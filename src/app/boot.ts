@@ -172,7 +172,8 @@ export interface BootableRow {
   verdict: 'pass' | 'fail' | 'skipped';
   message: string;
   errors: string[];
-  boot?: BootResult;
+  boot?: string;
+  bootDetail?: BootResult;
 }
 
 /** verify --boot: a row whose module was built is booted; a refused load or a failed boot fails the row. */
@@ -180,6 +181,8 @@ export async function withBoot<R extends BootableRow>(row: R, modulePath: string
   const boot = await bootKernel({ release: row.kernel, arch: row.arch, headers: row.headers }, modulePath, options);
   options.onProgress?.(`boot: ${row.kernel} (${row.arch}): ${boot.verdict} in ${boot.seconds}s under ${boot.accel ?? '-'}: ${boot.message}`);
   const message = `${row.message}; boot: ${boot.message}`;
-  if (boot.ok) return { ...row, boot, message };
-  return { ...row, boot, verdict: 'fail', message, errors: boot.kernelLines.length ? boot.kernelLines : boot.lastLines };
+  // The one-string verdict verification records and reports keep (core/verify-record.ts): `loads` or why not.
+  const verdict = boot.ok ? 'loads' : boot.message;
+  if (boot.ok) return { ...row, boot: verdict, bootDetail: boot, message };
+  return { ...row, boot: verdict, bootDetail: boot, verdict: 'fail', message, errors: boot.kernelLines.length ? boot.kernelLines : boot.lastLines };
 }

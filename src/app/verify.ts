@@ -55,8 +55,10 @@ export interface VerifyRow {
   vermagic?: string;
   why: string;
   headers: string[];
-  /** verify --boot: what the kernel did with the module (app/boot.ts). */
-  boot?: BootResult;
+  /** verify --boot: the kernel's verdict in one string (`loads`, `refused: <the kernel's line>`, …). */
+  boot?: string;
+  /** verify --boot: the whole boot report (app/boot.ts). */
+  bootDetail?: BootResult;
 }
 
 export interface KernelOverrides {

@@ -48,13 +48,14 @@ export function bootOptionsFrom(opts: BootFlags, where: Pick<BootOptions, 'cwd' 
 
 /** The BOOT column: the verdict and the accelerator. */
 export function bootSummary(row: VerifyRow): string {
-  if (!row.boot) return '-';
-  return `${row.boot.verdict}${row.boot.accel ? ` (${row.boot.accel}, ${row.boot.seconds.toFixed(1)}s)` : ''}`;
+  const boot = row.bootDetail;
+  if (!boot) return '-';
+  return `${boot.verdict}${boot.accel ? ` (${boot.accel}, ${boot.seconds.toFixed(1)}s)` : ''}`;
 }
 
 /** Under a row: the boot's accelerator choice and, when it failed, the kernel's lines or the console's last. */
 export function printBootLines(out: Output, row: VerifyRow): void {
-  const boot = row.boot;
+  const boot = row.bootDetail;
   if (!boot) return;
   if (boot.accel) out.result(`    boot: ${boot.accel}: ${boot.accelWhy ?? ''}; kernel image ${boot.kernelImage ?? '-'}`);
   if (!boot.ok && row.errors.length === 0) for (const line of boot.lastLines) out.result(`    | ${line}`);

@@ -9,12 +9,10 @@ import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
-import { createGunzip } from 'node:zlib';
-import { execa } from 'execa';
 import tar from 'tar-stream';
 import { packageKind, readAr, rpmPayloadOffset, sniffCompression, uncpio } from '../headers/packages.js';
 import { StagingTree } from '../headers/staging.js';
-import { zstdDecompress } from '../layers/zstd.js';
+import { decompress } from '../compress/decompress.js';
 import { onInterrupt } from '../../util/cleanup.js';
 
 export class PackageMemberError extends Error {}
@@ -35,32 +33,10 @@ interface Stream {
   close(): Promise<void>;
 }
 
-function decompress(data: Buffer, what: string): Stream {
-  const kind = sniffCompression(data);
-  if (kind === 'none') return { output: Readable.from([data]), close: async () => undefined };
-  if (kind === 'gzip') {
-    const gunzip = Readable.from([data]).pipe(createGunzip({ chunkSize: 256 * 1024 }));
-    return { output: gunzip, close: async () => void gunzip.destroy() };
-  }
-  if (kind === 'zstd') {
-    const d = zstdDecompress(Readable.from([data]));
-    const output = Readable.from(d.output);
-    return { output, close: () => d.close() };
-  }
-  const tool = kind === 'xz' ? 'xz' : 'bzip2';
-  const child = execa(tool, ['-dc'], { input: data, buffer: false, stderr: 'pipe', reject: false });
-  const stop = onInterrupt(() => child.kill('SIGKILL'), { first: true });
-  void child.then(stop.dismiss, stop.dismiss);
-  child.stdout.on('error', () => undefined);
-  return {
-    output: child.stdout,
-    close: async () => {
-      child.kill('SIGKILL');
-      child.stdout.destroy();
-      const r = await child;
-      if (r.exitCode && !r.isTerminated) throw new PackageMemberError(`${what}: ${tool} -dc failed: ${String(r.stderr).trim()}`);
-    },
-  };
+/** The headers adapter's decompression contract (src/adapters/compress): bounded, its child closed with it. */
+function decompressed(data: Buffer): Stream {
+  const d = decompress(Readable.from([data]), sniffCompression(data));
+  return { output: Readable.from(d.output), close: () => d.close() };
 }
 
 /** The best-ranked regular file of a tar stream (each bounded by maxBytes), read until rank 0 or the end. */
@@ -125,7 +101,7 @@ async function fromRpm(bytes: Buffer, rank: MemberRank, maxBytes: number, what: 
   const removal = onInterrupt(() => rm(root, { recursive: true, force: true }));
   try {
     const tree = new WantedTree(root, what, rank, maxBytes);
-    const input = decompress(payload, `${what} payload`);
+    const input = decompressed(payload);
     try {
       await uncpio(input.output, tree, what);
     } finally {
@@ -150,5 +126,5 @@ export async function extractMember(path: string, rank: MemberRank, options: { w
   if (kind !== 'deb') throw new PackageMemberError(`${what}: neither a .deb nor an .rpm`);
   const data = readAr(bytes, what).find((m) => /^data\.tar(\.[a-z0-9]+)?$/.test(m.name));
   if (!data) throw new PackageMemberError(`${what}: no data.tar member`);
-  return fromTar(decompress(data.data, `${what} ${data.name}`), rank, maxBytes, what);
+  return fromTar(decompressed(data.data), rank, maxBytes, what);
 }

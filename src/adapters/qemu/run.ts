@@ -95,7 +95,7 @@ const HOST_ARCH: Record<string, Arch> = { x64: 'x86_64', arm64: 'aarch64' };
  */
 export async function kvmCandidate(arch: Arch): Promise<string | undefined> {
   const host = HOST_ARCH[hostArch()];
-  if (host !== arch) return `a ${arch} guest on a ${host ?? hostArch()} host`;
+  if (host !== arch) return `the guest is ${arch}, the host ${host ?? hostArch()}`;
   try {
     await access('/dev/kvm', constants.R_OK | constants.W_OK);
   } catch {
