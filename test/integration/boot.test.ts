@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { bootKernel, type BootOptions } from '../../src/app/boot.js';
 import { runQemu } from '../../src/adapters/qemu/run.js';
+import { CleanupScope, runInScope } from '../../src/util/cleanup.js';
 import { inTreeModule, KERNEL_CACHE, KERNELS, REPO_ROOT } from '../support/boot-kernels.js';
 
 const options: BootOptions = { cacheDir: KERNEL_CACHE, cwd: REPO_ROOT, timeoutMs: 240_000 };
@@ -82,6 +83,25 @@ describe('qemu process', () => {
       // Gone, or a zombie waiting for pid 1 to reap it: either way no longer running.
       const state = await readFile(`/proc/${grandchild}/stat`, 'utf8').then((t) => t.slice(t.lastIndexOf(')') + 2, t.lastIndexOf(')') + 3), () => 'gone');
       expect(['gone', 'Z']).toContain(state);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('an interruption (SIGINT/SIGTERM through the run\'s scope) kills the group and nothing new starts', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'bi-qemu-int-'));
+    try {
+      const pidFile = join(dir, 'child.pid');
+      const scope = new CleanupScope();
+      const run = runInScope(scope, () => runQemu('sh', ['-c', `sleep 600 & echo $! > ${pidFile}; echo ready; sleep 600`], { timeoutMs: 120_000, maxConsoleBytes: 1024 }));
+      for (let i = 0; i < 100 && !(await readFile(pidFile, 'utf8').catch(() => '')).trim(); i++) await new Promise((r) => setTimeout(r, 50));
+      await scope.interrupt('SIGINT');
+      const r = await run;
+      expect(r.outcome.kind).toBe('exited');
+      const grandchild = Number(await readFile(pidFile, 'utf8'));
+      const state = await readFile(`/proc/${grandchild}/stat`, 'utf8').then((t) => t.slice(t.lastIndexOf(')') + 2, t.lastIndexOf(')') + 3), () => 'gone');
+      expect(['gone', 'Z']).toContain(state);
+      await expect(runInScope(scope, () => runQemu('sh', ['-c', 'true'], { timeoutMs: 1000, maxConsoleBytes: 10 }))).rejects.toThrow(/interrupted by SIGINT/);
     } finally {
       await rm(dir, { recursive: true, force: true });
     }

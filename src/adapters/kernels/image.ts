@@ -63,7 +63,7 @@ export async function fetchFile(source: FileSource, what: string, options: Fetch
 }
 
 /** The image inside a package, read once and cached by the package's content. */
-async function imageFromPackage(pkg: { path: string; sha256: string }, release: string | undefined, what: string, options: FetchOptions): Promise<{ path: string; member: string }> {
+async function imageFromPackage(pkg: { path: string; sha256: string }, release: string, what: string, options: FetchOptions, anyRelease = false): Promise<{ path: string; member: string }> {
   const dir = join(options.cacheDir, 'images', pkg.sha256);
   const marker = join(dir, 'member');
   const known = await readFile(marker, 'utf8').catch(() => undefined);
@@ -72,8 +72,17 @@ async function imageFromPackage(pkg: { path: string; sha256: string }, release: 
     return { path: join(dir, basename(known)), member: known };
   }
   options.onProgress?.(`boot: reading the kernel image out of ${basename(pkg.path)}`);
-  const found = await extractMember(pkg.path, (name) => kernelImageMember(name, release), { what, maxBytes: MAX_IMAGE_BYTES });
-  if (!found) throw new KernelImageError(`${what}: no kernel image in the package (looked for boot/vmlinuz-${release ?? '*'}, lib/modules/${release ?? '*'}/vmlinuz)`);
+  // The kernel's own release first; with anyRelease, another release's image after it (ranked below, so the
+  // reading goes on in case the package holds the release's own).
+  const rank = (name: string) => {
+    const own = kernelImageMember(name, release);
+    if (own !== undefined || !anyRelease) return own;
+    const other = kernelImageMember(name, undefined);
+    return other === undefined ? undefined : 3 + other;
+  };
+  const found = await extractMember(pkg.path, rank, { what, maxBytes: MAX_IMAGE_BYTES });
+  const looked = anyRelease ? '*' : release;
+  if (!found) throw new KernelImageError(`${what}: no kernel image in the package (looked for boot/vmlinuz-${looked}, lib/modules/${looked}/vmlinuz)`);
   const path = join(dir, basename(found.name));
   await writeFileAtomic(path, found.data);
   await writeFileAtomic(marker, found.name);
@@ -81,13 +90,13 @@ async function imageFromPackage(pkg: { path: string; sha256: string }, release: 
 }
 
 /** A file given by the user: a package (its image is read out of it) or the image itself. */
-async function fromGiven(source: FileSource, options: FetchOptions): Promise<{ path: string; from: string }> {
+async function fromGiven(source: FileSource, release: string, options: FetchOptions): Promise<{ path: string; from: string }> {
   const what = `--kernel-image ${source.location}`;
   const file = await fetchFile(source, '--kernel-image', { ...options, maxBytes: MAX_PACKAGE_BYTES });
   const kind = packageKind(await readHead(file.path, 8));
   if (kind === 'deb' || kind === 'rpm') {
     // Any kernel's image: the one given may be another release than the headers' (that is the point of giving it).
-    const { path, member } = await imageFromPackage(file, undefined, what, options);
+    const { path, member } = await imageFromPackage(file, release, what, options, true);
     return { path, from: `${source.location} (${member})` };
   }
   return { path: file.path, from: source.location };
@@ -96,7 +105,7 @@ async function fromGiven(source: FileSource, options: FetchOptions): Promise<{ p
 /** The image for a kernel: the one given, else the distro's package next to its headers, tried in order. */
 export async function kernelImageFor(kernel: { release: string; arch: Arch; headers: string[] }, given: FileSource | undefined, options: FetchOptions): Promise<KernelImage> {
   let found: { path: string; from: string } | undefined;
-  if (given) found = await fromGiven(given, options);
+  if (given) found = await fromGiven(given, kernel.release, options);
   else {
     const urls = kernelImagePackageUrls(kernel.headers, kernel.release);
     if (urls.length === 0) {
