@@ -1,7 +1,8 @@
 /**
  * verify's cost per kernel against its peer: a plain `make` of the same module, in the same image, with the same
  * headers mounts, through the same engine. Target: verify within 10 % of the plain make, plus one engine start
- * (what an extra run of the engine costs, measured here with `true`).
+ * (what an extra run of the engine costs, measured here with `true`). Then verify --boot's boot of that module
+ * against a plain boot of the same kernel (bench/boot.ts; BENCH_BOOT=0 skips it).
  *
  * Kernels: the config's verify list (builder-images.yaml), those of this machine's arch (BENCH_VERIFY_HEADERS,
  * space-separated sources, replaces it). Image: BENCH_VERIFY_IMAGE (a registry reference or buildah:NAME) with
@@ -12,7 +13,7 @@
  * Falco-shaped tree in the same image with the headers mounted (no downloads, no unpacking, no sandbox).
  */
 import { existsSync } from 'node:fs';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { copyFile, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { arch as nodeArch, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
@@ -24,6 +25,7 @@ import { platformString } from '../src/core/names.js';
 import { MODULE_BUILD_SCRIPT, PROBE_CMAKE_FILES, PROBE_MODULE_FILES } from '../src/core/probe-module.js';
 import { dirname } from 'node:path';
 import { mkdir } from 'node:fs/promises';
+import { benchBoot } from './boot.js';
 import { median, privateContainersStorage, row, timeIt, verdict } from './lib.js';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
@@ -111,7 +113,12 @@ try {
       for (const kernel of kernels.filter((k) => k.arch === arch)) {
         row(`${kernel.release}: headers staged (download/unpack or cache)`, staged.ms);
         const options = { engine: 'buildah' as const, insecureRegistries: [] };
-        const first = await verifyOne(kernel, candidate, options);
+        // The first build's module is kept for the boot rows (BENCH_BOOT=0 skips them).
+        const keptKo = join(await mkdtemp(join(tmpdir(), 'bench-ko-')), 'module.ko');
+        const first = await verifyOne(kernel, candidate, { ...options, afterBuild: async (r, ko) => {
+          await copyFile(ko, keptKo);
+          return r;
+        } });
         if (first.verdict !== 'pass') throw new Error(`verify did not pass: ${first.message} ${first.errors.join(' | ')}`);
         const verifyMs = await median(RUNS, () => verifyOne(kernel, candidate, options));
         const plainMs = await median(RUNS, () => plainMake(kernel, candidate));
@@ -119,6 +126,8 @@ try {
         row(`${kernel.release}: plain make, same image and mounts`, plainMs, `ratio ${(verifyMs / plainMs).toFixed(2)}`);
         const limit = plainMs * 1.1 + engineStart;
         verdict(`verify ${kernel.release}`, verifyMs <= limit, `${(verifyMs / 1000).toFixed(2)} s vs limit ${(limit / 1000).toFixed(2)} s (plain make x 1.10 + engine start)`);
+        if (process.env.BENCH_BOOT !== '0') await benchBoot({ release: kernel.release, arch: kernel.arch, headers: kernel.sources }, keptKo, RUNS, join(root, '.cache', 'kernels'));
+        await rm(join(keptKo, '..'), { recursive: true, force: true });
         if (kernel.packaging === 'other') continue;
         // The driver builder's flow: what it adds over the plain build is its downloads and unpacking, in the sandbox.
         const flowOptions = { ...options, build: { kind: 'flow' as const, flow: 'driverkit' as const }, paths: { cwd: root, cacheDir } };

@@ -34,11 +34,13 @@ declare -A PKG=(
   [ip]=iproute2                       # verify --flow: the file server's own network namespace (ip netns)
   [busybox]=busybox-static            # verify's sandbox tests: a tiny image of the host's busybox and make
   [make]=make                         # (same image)
+  [qemu-system-x86_64]=qemu-system-x86   # verify --boot boots amd64 kernels (its tests too)
+  [qemu-system-aarch64]=qemu-system-arm  # verify --boot boots arm64 kernels
 )
 # profile -> the binaries its target runs
 declare -A USES=(
-  [test]="docker-registry htpasswd buildah podman openssl zstd dockerd skopeo umoci xz runc ip busybox make"
-  [e2e]="docker-registry htpasswd buildah openssl debootstrap qemu-aarch64-static curl xz runc ip"
+  [test]="docker-registry htpasswd buildah podman openssl zstd dockerd skopeo umoci xz runc ip busybox make qemu-system-x86_64 qemu-system-aarch64"
+  [e2e]="docker-registry htpasswd buildah openssl debootstrap qemu-aarch64-static curl xz runc ip qemu-system-x86_64 qemu-system-aarch64"
   [bench]="docker-registry buildah skopeo umoci debootstrap runc ip"
 )
 

@@ -23,6 +23,7 @@ import type { VerifyKernelConfig } from '../core/config.js';
 import { UsageError } from '../errors.js';
 import { InterruptedError, tempDir } from '../util/cleanup.js';
 import { prepareFlow, prepareModuleBuild, type BuildSpec, type HostPaths, type PreparedBuild } from './verify-build.js';
+import type { BootResult } from './boot.js';
 
 /** A kernel to build for: its release, arch and driver-builder target, and where its headers are. */
 export interface VerifyKernel extends StagedKernel {
@@ -60,6 +61,10 @@ export interface VerifyRow {
   modulePath?: string;
   /** Processes the build left running, killed after it (a daemon it started). */
   reaped?: number;
+  /** verify --boot: the kernel's verdict in one string (`loads`, `refused: <the kernel's line>`, …). */
+  boot?: string;
+  /** verify --boot: the whole boot report (app/boot.ts). */
+  bootDetail?: BootResult;
 }
 
 export interface KernelOverrides {
@@ -162,6 +167,8 @@ export interface RunVerifyOptions {
   build?: BuildSpec;
   /** Where relative module sources are read, and the headers cache (downloads, staged trees). */
   paths?: HostPaths;
+  /** verify --boot: called with a passing row and its .ko while the file still exists (app/boot.ts withBoot). */
+  afterBuild?: (row: VerifyRow, modulePath: string) => Promise<VerifyRow>;
 }
 
 const MAX_MODULE_BYTES = 64 * 1024 * 1024;
@@ -249,7 +256,8 @@ export async function verifyOne(kernel: VerifyKernel, candidate: Candidate, opti
     const kept = workspace ? { modulePath } : {};
     if (!verdict.ok) return row('fail', verdict.message, { vermagic: verdict.vermagic, errors: firstErrorLines(output), ...sandbox, ...kept });
     if (result.exitCode !== 0) return row('fail', `a .ko was built but the build exited ${result.exitCode}`, { vermagic: verdict.vermagic, errors: firstErrorLines(output), ...sandbox, ...kept });
-    return row('pass', `${ko}: ${verdict.message}`, { vermagic: verdict.vermagic, ...sandbox, ...kept });
+    const passed = row('pass', `${ko}: ${verdict.message}`, { vermagic: verdict.vermagic, ...sandbox, ...kept });
+    return options.afterBuild ? await options.afterBuild(passed, modulePath) : passed;
   } finally {
     await own?.removeAll();
   }

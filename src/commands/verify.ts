@@ -18,8 +18,9 @@ import { registryAccess } from '../app/registry-client.js';
 import { verifyOne } from '../app/verify.js';
 import { PROBE_CMAKE_FILES, probeModuleSource } from '../core/probe-module.js';
 import { digestOf } from '../core/digest.js';
+import { bootOptionsFrom, bootSummary, printBootLines, registerBootOptions, type BootFlags } from './verify-boot.js';
 
-interface VerifyOptions extends Omit<GridFlags, 'kernels' | 'arch'> {
+interface VerifyOptions extends Omit<GridFlags, 'kernels' | 'arch'>, BootFlags {
   kernels?: string;
   merge?: string[];
   headers?: string[];
@@ -41,7 +42,7 @@ interface VerifyOptions extends Omit<GridFlags, 'kernels' | 'arch'> {
 }
 
 export function register(program: Command, streams: Streams): void {
-  program
+  const command = program
     .command('verify')
     .description('Prove an image builds a kernel module: compile one against real headers with the GCC select picks')
     .argument('[images...]', 'images to verify (default: the pick of select over the index); registry reference or buildah:/podman:/docker:IMAGE')
@@ -71,7 +72,9 @@ export function register(program: Command, streams: Streams): void {
     .option('--plan <shards>', "print the GitHub Actions matrix of that many --shard values per arch (--arch: one), each with the config's runner, and build nothing")
     .option('--diff <git-ref>', 'with --kernels: only the kernels whose image or GCC images/ at <git-ref> and the working tree disagree on')
     .option('--comment-pr [number]', 'with --kernels: post the report as a pull request comment, updated in place (GITHUB_TOKEN, GITHUB_REPOSITORY; the number defaults to the pull_request event)')
-    .option('--merge <reports...>', "print one report from shards' --json output, and build nothing")
+    .option('--merge <reports...>', "print one report from shards' --json output, and build nothing");
+  registerBootOptions(command);
+  command
     .addHelpText(
       'after',
       `
@@ -110,6 +113,7 @@ Examples:
         if (timeoutMs !== undefined && !(timeoutMs > 0)) throw new UsageError(`--build-timeout ${opts.buildTimeout} is not a positive number of seconds`);
         const cacheDir = join(repo.root, '.cache', 'headers');
         const paths = { cwd: ctx.cwd, cacheDir };
+        const boot = bootOptionsFrom(opts, { cwd: ctx.cwd, cacheDir: join(repo.root, '.cache', 'kernels'), onProgress: ctx.out.progress });
         if (opts.kernels) {
           if (args.length || opts.headers) throw new UsageError('--kernels takes its images from the index (narrow them with --image), not from arguments or --headers');
           const engine = await pickEngine((opts.engine ?? repo.config.engine) as EngineName | 'auto');
@@ -125,8 +129,8 @@ Examples:
               cacheDir,
               client: registryAccess(repo, { insecure: opts.insecure, debug: ctx.out.debug }).client,
               moduleSource: moduleSourceOf(build),
-              flow: build.kind === 'flow' ? build.flow : build.kind,
-              runPair: (kernel, candidate) => verifyOne(kernel, candidate, { engine, insecureRegistries: insecure, onProgress: ctx.out.progress, build, timeoutMs, paths }),
+              flow: `${build.kind === 'flow' ? build.flow : build.kind}${boot ? '+boot' : ''}`,
+              runPair: (kernel, candidate) => verifyOne(kernel, candidate, { engine, insecureRegistries: insecure, onProgress: ctx.out.progress, build, timeoutMs, paths, afterBuild: boot }),
             },
             ctx,
             format,
@@ -146,7 +150,7 @@ Examples:
           const { kernels, cleanup } = await loadKernels(set.sources, set.overrides, { cwd: ctx.cwd, cacheDir, onProgress: ctx.out.progress });
           try {
             for (const k of kernels) ctx.out.progress(`kernel ${k.release} (${k.arch}, target ${k.target}) from ${k.releaseFrom}, make -C ${k.buildDir}`);
-            rows.push(...(await verifyAll(pairs(kernels, images, entries, tag), { engine, insecureRegistries: insecure, onProgress: ctx.out.progress, build, timeoutMs, paths })));
+            rows.push(...(await verifyAll(pairs(kernels, images, entries, tag), { engine, insecureRegistries: insecure, onProgress: ctx.out.progress, build, timeoutMs, paths, afterBuild: boot })));
           } finally {
             await cleanup();
           }
@@ -219,12 +223,14 @@ function print(out: Output, rows: VerifyRow[], format: 'text' | 'json' | 'github
     }
     return;
   }
-  const table = [['KERNEL', 'ARCH', 'IMAGE', 'GCC', 'VERDICT', 'SECONDS']];
-  for (const r of rows) table.push([r.kernel, r.arch, r.image, r.gcc, r.verdict, r.seconds.toFixed(1)]);
+  const booted = rows.some((r) => r.bootDetail);
+  const table = [['KERNEL', 'ARCH', 'IMAGE', 'GCC', 'VERDICT', 'SECONDS', ...(booted ? ['BOOT'] : [])]];
+  for (const r of rows) table.push([r.kernel, r.arch, r.image, r.gcc, r.verdict, r.seconds.toFixed(1), ...(booted ? [bootSummary(r)] : [])]);
   out.result(formatTable(table));
   for (const r of rows) {
     out.result(`  ${r.kernel} ${r.arch}: ${r.verdict} (${r.build}): ${r.message}${r.reaped ? ` (${r.reaped} process(es) it left running were killed)` : ''}`);
     if (r.verdict !== 'pass') for (const line of r.errors) out.result(`    | ${line}`);
+    printBootLines(out, r);
   }
   const failed = rows.filter((r) => r.verdict === 'fail').length;
   const skipped = rows.filter((r) => r.verdict === 'skipped').length;
