@@ -1,5 +1,6 @@
 import { Option, type Command } from 'commander';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
+import { checkSigningKey, signPublished, type SignResult } from '../app/sign.js';
 import { runPush, type PushResult, type VerifyHook } from '../app/push.js';
 import { registryAccess } from '../app/registry-client.js';
 import { loadRepo, type Repo } from '../app/repo.js';
@@ -26,6 +27,9 @@ interface PushCliOptions {
   insecure?: string[];
   json?: boolean;
   verify?: string[] | true;
+  sign?: string;
+  signatureStore: string;
+  lookasideUrl?: string;
 }
 
 export function register(program: Command, streams: Streams): void {
@@ -48,6 +52,9 @@ export function register(program: Command, streams: Streams): void {
     .option('--builder <PLATFORM=NAME>', 'docker: remote BuildKit builder for a platform, repeatable', collect)
     .addOption(insecureOption())
     .option('--json', 'print the result as JSON')
+    .option('--sign <key>', 'sign every published manifest and index (simple signing, gpg key id or fingerprint) into the lookaside store')
+    .option('--signature-store <dir>', 'lookaside directory --sign writes (<repo>@sha256=<hex>/signature-N)', '.cache/signatures')
+    .option('--lookaside-url <url>', 'where users read the store from, for the printed registries.d snippet (default: file:// of the directory)')
     .option('--verify [headers...]', 'before publishing, build a kernel module with each built image against these kernel headers (as verify does; no sources: config verify)')
     .addHelpText(
       'after',
@@ -62,6 +69,7 @@ Example: builder-images push --repo 127.0.0.1:5000/builders --engine buildah`,
         const repo = await loadRepo(ctx.cwd, ctx.configPath);
         const { client, insecureRegistries: insecure } = registryAccess(repo, { insecure: opts.insecure, debug: ctx.out.debug, idleTimeoutMs: ctx.idleTimeoutMs });
         const repositories = [...(opts.repo ?? []), ...((opts as { registry?: string[] }).registry ?? [])].map((r) => checkRepository(r));
+        if (opts.sign && !opts.dryRun) await checkSigningKey(opts.sign);
         const verify = opts.verify && !opts.dryRun ? await prepareVerify(opts.verify, repo, insecure, ctx.out.progress) : undefined;
         const result = await runPush(repo, client, {
           verify: verify?.hook,
@@ -81,8 +89,13 @@ Example: builder-images push --repo 127.0.0.1:5000/builders --engine buildah`,
           onProgress: ctx.out.progress,
         });
         await verify?.cleanup();
-        if (opts.json) ctx.out.json(result);
-        else printSummary(ctx.out, result, Boolean(opts.dryRun));
+        const finalRepositories = repositories.length ? repositories : repo.config.repositories;
+        const signed = opts.sign && !opts.dryRun ? await signPublished(result, finalRepositories, { key: opts.sign, store: resolve(ctx.cwd, opts.signatureStore), lookasideUrl: opts.lookasideUrl, onProgress: ctx.out.progress }) : undefined;
+        if (opts.json) ctx.out.json(signed ? { ...result, signatures: signed } : result);
+        else {
+          printSummary(ctx.out, result, Boolean(opts.dryRun));
+          if (signed) printSigned(ctx.out, signed);
+        }
         await appendStepSummary(markdownSummary(result, Boolean(opts.dryRun)));
         return result.ok ? 0 : 1;
       }, streams),
@@ -104,6 +117,12 @@ async function prepareVerify(given: string[] | true, repo: Repo, insecure: strin
   const hook: VerifyHook = ({ image, engine, name, onProgress: log }) =>
     verifyBuiltImage(kernels, { image, engine, arch: name.arch, target: name.target, gccVersions: name.gccVersions }, { engine, insecureRegistries: insecure, onProgress: log });
   return { hook, cleanup: async () => void (await Promise.all(loaded.map((l) => l.cleanup()))) };
+}
+
+function printSigned(out: Output, s: SignResult): void {
+  const written = s.signatures.filter((x) => x.written).length;
+  out.result(`\nsigned with ${s.fingerprint}: ${written} new signature(s), ${s.signatures.length - written} already in the store`);
+  out.result(`registries.d snippet (e.g. /etc/containers/registries.d/builder-images.yaml):\n${s.registriesD}`);
 }
 
 function imageRows(r: PushResult): string[][] {
