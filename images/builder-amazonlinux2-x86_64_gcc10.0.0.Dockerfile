@@ -3,5 +3,5 @@
 # Base digest: docker.io/library/amazonlinux:2 as pinned in public Dockerfiles; `builder-images bump` keeps it current.
 ARG BASE_IMAGE=amazonlinux:2@sha256:3bc2191fa2d5f467217e5ca947485bc203b73c02b9a23b164818fa6e37647625
 FROM ${BASE_IMAGE}
-RUN yum install -y gcc10 make elfutils-libelf-devel bc flex bison kmod && yum clean all
+RUN yum install -y gcc10 make elfutils-libelf-devel bc flex bison kmod && yum clean all && rm -rf /var/cache/yum /var/log/yum.log /var/cache/ldconfig/aux-cache
 RUN set -eu; test -x /usr/bin/gcc10-gcc; ln -sf gcc10-gcc /usr/bin/gcc-10.0.0

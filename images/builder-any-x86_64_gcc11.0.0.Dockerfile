@@ -7,5 +7,5 @@ ARG TARGETARCH
 ENV DEBIAN_FRONTEND=noninteractive
 RUN apt-get update \
  && apt-get install -y --no-install-recommends gcc-11 libc6-dev make libelf-dev bc flex bison kmod \
- && rm -rf /var/lib/apt/lists/*
+ && rm -rf /var/lib/apt/lists/* /var/cache/apt/*.bin /var/cache/ldconfig/aux-cache /var/log/apt /var/log/dpkg.log /var/log/alternatives.log
 RUN set -eu; test -x /usr/bin/gcc-11; ln -sf gcc-11 /usr/bin/gcc-11.0.0

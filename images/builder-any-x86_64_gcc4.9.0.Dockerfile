@@ -10,5 +10,5 @@ ARG TARGETARCH
 ENV DEBIAN_FRONTEND=noninteractive
 RUN apt-get update \
  && apt-get install -y --no-install-recommends gcc-4.9 libc6-dev make libelf-dev bc flex bison kmod \
- && rm -rf /var/lib/apt/lists/*
+ && rm -rf /var/lib/apt/lists/* /var/cache/apt/*.bin /var/cache/ldconfig/aux-cache /var/log/apt /var/log/dpkg.log /var/log/alternatives.log
 RUN set -eu; test -x /usr/bin/gcc-4.9; ln -sf gcc-4.9 /usr/bin/gcc-4.9.0
