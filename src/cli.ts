@@ -1,3 +1,4 @@
+import { VERSION } from './version.js';
 import { Command, CommanderError } from 'commander';
 import { COMMANDS } from './commands/registry.js';
 import { exitCodeOf, type Streams } from './commands/context.js';
@@ -28,7 +29,6 @@ export function buildProgram(streams: Streams): Command {
   return program;
 }
 
-const VERSION = '0.1.0';
 
 /** Signals that end a run the clean way: what it created is removed, then the exit code is 128 + the signal number. */
 const INTERRUPTS: NodeJS.Signals[] = ['SIGINT', 'SIGTERM'];

@@ -1,6 +1,8 @@
 import { Option, type Command } from 'commander';
 import { join, resolve } from 'node:path';
 import { checkSigningKey, signPublished, type SignResult } from '../app/sign.js';
+import { attestPublished } from '../app/attest.js';
+import { VERSION } from '../version.js';
 import { runPush, type PushResult, type VerifyHook } from '../app/push.js';
 import { registryAccess } from '../app/registry-client.js';
 import { loadRepo, type Repo } from '../app/repo.js';
@@ -28,6 +30,7 @@ interface PushCliOptions {
   json?: boolean;
   verify?: string[] | true;
   sign?: string;
+  attest?: boolean;
   signatureStore: string;
   lookasideUrl?: string;
 }
@@ -52,6 +55,7 @@ export function register(program: Command, streams: Streams): void {
     .option('--builder <PLATFORM=NAME>', 'docker: remote BuildKit builder for a platform, repeatable', collect)
     .addOption(insecureOption())
     .option('--json', 'print the result as JSON')
+    .option('--attest', 'attach an SPDX SBOM and SLSA provenance to every image built and pushed (OCI artifacts referring to it)')
     .option('--sign <key>', 'sign every published manifest and index (simple signing, gpg key id or fingerprint) into the lookaside store')
     .option('--signature-store <dir>', 'lookaside directory --sign writes (<repo>@sha256=<hex>/signature-N)', '.cache/signatures')
     .option('--lookaside-url <url>', 'where users read the store from, for the printed registries.d snippet (default: file:// of the directory)')
@@ -90,10 +94,14 @@ Example: builder-images push --repo 127.0.0.1:5000/builders --engine buildah`,
         });
         await verify?.cleanup();
         const finalRepositories = repositories.length ? repositories : repo.config.repositories;
+        const attested = opts.attest && !opts.dryRun && finalRepositories[0]
+          ? await attestPublished(repo, client, result, { repository: finalRepositories[0], buildArgs: parsePairs(opts.buildArg, '--build-arg'), engine: opts.engine ?? repo.config.engine, toolVersion: VERSION, onProgress: ctx.out.progress })
+          : undefined;
         const signed = opts.sign && !opts.dryRun ? await signPublished(result, finalRepositories, { key: opts.sign, store: resolve(ctx.cwd, opts.signatureStore), lookasideUrl: opts.lookasideUrl, onProgress: ctx.out.progress }) : undefined;
-        if (opts.json) ctx.out.json(signed ? { ...result, signatures: signed } : result);
+        if (opts.json) ctx.out.json({ ...result, ...(signed ? { signatures: signed } : {}), ...(attested ? { attestations: attested } : {}) });
         else {
           printSummary(ctx.out, result, Boolean(opts.dryRun));
+          if (attested) for (const a of attested) ctx.out.result(`attested ${a.tag}: SBOM ${a.sbom.descriptor.digest.slice(0, 19)} (${a.packages} packages), provenance ${a.provenance.descriptor.digest.slice(0, 19)}`);
           if (signed) printSigned(ctx.out, signed);
         }
         await appendStepSummary(markdownSummary(result, Boolean(opts.dryRun)));
