@@ -5,7 +5,8 @@
  */
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { pulledImages, platformBuildArgs } from '../core/dockerfile.js';
+import { platformBuildArgs } from '../core/dockerfile/evaluate.js';
+import { pulledImages } from '../core/dockerfile/extract.js';
 import { platformString } from '../core/names.js';
 import { IN_TOTO_MEDIA_TYPE, provenanceStatement } from '../core/provenance.js';
 import { parseReference, repositoryName } from '../core/reference.js';

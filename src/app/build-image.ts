@@ -8,7 +8,8 @@
 import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { platformBuildArgs, pulledImages } from '../core/dockerfile.js';
+import { platformBuildArgs } from '../core/dockerfile/evaluate.js';
+import { pulledImages } from '../core/dockerfile/extract.js';
 import { platformString } from '../core/names.js';
 import { isLoopbackRegistry, tryParseReference } from '../core/reference.js';
 import type { Config } from '../core/config.js';
@@ -103,7 +104,7 @@ export async function buildImage(repo: Repo, t: ImageTags, options: BuildImageOp
     const manifest = await readLayoutManifest(options.layoutDir);
     if (!options.check) return { manifest, pulled };
     options.onProgress?.('checking the built image');
-    const [check] = await checkSource(new OciLayoutSource(options.layoutDir), { gccVersions: t.name.gccVersions, arch: t.name.arch });
+    const [check] = await checkSource(new OciLayoutSource(options.layoutDir), { gccVersions: t.name.gccVersions, arch: t.name.arch, target: t.name.target, contract: repo.config.check });
     return { manifest, pulled, problems: check ? reportProblems(check.report) : ['the build output holds no image'] };
   } finally {
     if (options.keep) interrupted.dismiss();
@@ -146,7 +147,8 @@ export async function buildAndCheckInStorage(repo: Repo, t: ImageTags, options: 
     try {
       if (inspected.status === 'rejected') throw inspected.reason;
       const info = inspected.value;
-      const report = judgeTree(new DirectoryTree(root.dir), info.platform, { gccVersions: t.name.gccVersions, arch: t.name.arch });
+      const expect = { gccVersions: t.name.gccVersions, arch: t.name.arch, target: t.name.target, contract: repo.config.check };
+      const report = judgeTree(new DirectoryTree(root.dir), info.platform, expect, { env: info.env, labels: info.labels });
       return { ...info, engine: options.engine, localName: request.localName, problems: reportProblems(report), mountedWith: root.how, remove };
     } finally {
       released = root.release().catch((err: unknown) => options.onProgress?.(`warning: ${(err as Error).message}`));

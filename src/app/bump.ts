@@ -9,7 +9,8 @@
  * One reference that cannot be resolved is reported by name and the rest still bump.
  */
 import { join } from 'node:path';
-import { extractImageReferences, parseDockerfile } from '../core/dockerfile.js';
+import { extractImageReferences } from '../core/dockerfile/extract.js';
+import { parseDockerfile } from '../core/dockerfile/parse.js';
 import { applyUpdates, depTypeOf, planUpdate, type PlannedUpdate, type Resolution } from '../core/bump.js';
 import { formatIndexTag, parseImageTag } from '../core/names.js';
 import { formatPlatform, isIndexMediaType, matchPlatform, type ImageIndex, type ImageManifest, type Platform } from '../core/oci.js';
@@ -47,7 +48,7 @@ export interface BumpOptions {
 }
 
 export async function planBump(repo: Repo, client: RegistryClient, options: BumpOptions): Promise<BumpPlan> {
-  const ownRepos = new Set(repo.config.repositories.map((r) => repositoryName(parseReference(r))));
+  const ownRepositories = new Set(repo.config.repositories.map((r) => repositoryName(parseReference(r))));
   const problems: BumpProblem[] = [];
   const updates: PlannedUpdate[] = [];
   const spans = new Map<PlannedUpdate, { start: number; end: number }>();
@@ -75,7 +76,7 @@ export async function planBump(repo: Repo, client: RegistryClient, options: Bump
       }
       try {
         let resolution: Resolution | undefined;
-        if (ownRepos.has(repositoryName(ref)) && ref.tag && parseImageTag(ref.tag)) {
+        if (ownRepositories.has(repositoryName(ref)) && ref.tag && parseImageTag(ref.tag)) {
           ownTags ??= await computeTags(repo);
           resolution = await resolveOwn(resolver, ref, ownTags);
           if (!resolution) {

@@ -3,6 +3,8 @@
  * compilers for real (--exec). Works on any image source.
  */
 import { checkTree, type CheckReport } from '../core/check-rules.js';
+import { checkContract } from '../core/contract-rules.js';
+import { DEFAULT_CONTRACT, LABEL_FLOWS, parseFlowsLabel, type ContractChoice } from '../core/driver-contract.js';
 import { FileTree, TreeError, type LayerEntry, type TreeView } from '../core/filetree.js';
 import { archOfPlatform, formatArchTag, parseImageTag, platformOfArch, platformString, type Arch, type BuilderName } from '../core/names.js';
 import { tryParseReference } from '../core/reference.js';
@@ -25,6 +27,14 @@ export interface Expectation {
   arch?: Arch;
   /** The target (distro) the name promises, when a name says it: it picks the Dockerfile the image came from. */
   target?: string;
+  /** The driver builder's contract to prove (default: driverkit's kernel-module flow). */
+  contract?: ContractChoice;
+}
+
+/** What the check reads from an image's config besides its layers. */
+export interface ImageSettings {
+  env?: readonly string[] | null;
+  labels?: Readonly<Record<string, string>> | null;
 }
 
 /** One thing to check: where the image is, what it must hold, and the Dockerfile that made it. */
@@ -38,6 +48,8 @@ export interface CheckTarget {
 export interface TargetCheck extends ImageCheck {
   dockerfile?: string;
   error?: string;
+  /** The error behind `error`, for the command to word a hint from its data. */
+  failure?: unknown;
 }
 
 export interface ExecResult {
@@ -112,7 +124,7 @@ class LayerFeed {
 }
 
 /** Merge an image's layers into a tree, each layer streamed once and applied in order as it streams. */
-export async function buildTree(image: SourceImage, onLayer?: (index: number, total: number) => void, limits: TreeLimits = {}): Promise<{ tree: FileTree; compressedBytes: number }> {
+export async function readImageTree(image: SourceImage, onLayer?: (index: number, total: number) => void, limits: TreeLimits = {}): Promise<{ tree: FileTree; compressedBytes: number }> {
   const layers = image.manifest.layers;
   const maxEntries = limits.maxEntries ?? DEFAULT_MAX_ENTRIES;
   const feeds = layers.map(() => new LayerFeed());
@@ -179,8 +191,8 @@ export async function checkSource(source: ImageSource, expect: Expectation, opti
   const results: ImageCheck[] = [];
   for (const image of images) {
     options.onProgress?.(`checking ${image.description}`);
-    const { tree, compressedBytes } = await buildTree(image, (i, n) => options.onProgress?.(`  layer ${i + 1}/${n}`), options);
-    const report = judgeTree(tree, image.platform, expect);
+    const { tree, compressedBytes } = await readImageTree(image, (i, n) => options.onProgress?.(`  layer ${i + 1}/${n}`), options);
+    const report = judgeTree(tree, image.platform, expect, { env: image.config.config?.Env, labels: image.config.config?.Labels });
     results.push({
       source: source.label,
       description: image.description,
@@ -196,7 +208,7 @@ export async function checkSource(source: ImageSource, expect: Expectation, opti
 }
 
 /** The check rules on an image's file system (merged from layers, or a mounted root), platform included. */
-export function judgeTree(tree: TreeView, platform: Platform, expect: Expectation): CheckReport {
+export function judgeTree(tree: TreeView, platform: Platform, expect: Expectation, settings: ImageSettings = {}): CheckReport {
   const imageArch = archOfPlatform(platform.architecture);
   const arch = expect.arch ?? imageArch;
   const report: CheckReport = arch ? checkTree(tree, { arch, gccVersions: expect.gccVersions }) : { arch: null, platform: formatPlatform(platform), gccs: [], extra: [], ok: false };
@@ -205,12 +217,34 @@ export function judgeTree(tree: TreeView, platform: Platform, expect: Expectatio
     report.extra.push({ path: '/', message: `the image is ${formatPlatform(platform)} but its name says ${arch} (${platformString(arch)}): build it with --platform ${platformString(arch)}` });
     report.ok = false;
   }
+  if (arch) {
+    const choice = imageChoice(expect.contract ?? DEFAULT_CONTRACT, settings.labels, report);
+    report.contract = checkContract(tree, { arch, target: expect.target, choice, env: settings.env ?? undefined });
+    if (report.contract && !report.contract.ok) report.ok = false;
+  }
   return report;
 }
 
-/** A report's errors as sentences (empty when it passed). */
+/** The configured contract, with the flows an image's own label declares. A bad label is an error of the image. */
+function imageChoice(choice: ContractChoice, labels: ImageSettings['labels'], report: CheckReport): ContractChoice {
+  const value = labels?.[LABEL_FLOWS];
+  if (value === undefined || choice.contract === 'none') return choice;
+  const parsed = parseFlowsLabel(value);
+  if ('error' in parsed) {
+    report.extra.push({ path: '/', message: parsed.error });
+    report.ok = false;
+    return choice;
+  }
+  return { ...choice, flows: parsed.flows };
+}
+
+/** A report's errors as sentences (empty when it passed): the GCC links first, then the contract's findings. */
 export function reportProblems(report: CheckReport): string[] {
-  return [...report.gccs.filter((g) => g.verdict === 'error').map((g) => g.message ?? `gcc ${g.gcc}: error`), ...report.extra.map((e) => e.message)];
+  return [
+    ...report.gccs.filter((g) => g.verdict === 'error').map((g) => g.message ?? `gcc ${g.gcc}: error`),
+    ...report.extra.map((e) => e.message),
+    ...(report.contract?.findings ?? []).filter((f) => f.verdict === 'error').map((f) => f.message ?? `${f.need}: error`),
+  ];
 }
 
 /**
@@ -250,7 +284,7 @@ async function execCheck(engine: EngineName, imageRef: string, arch: Arch, gccVe
 export function allTargets(repo: Repo, repository: string, version: string): CheckTarget[] {
   return builderImages(repo.files).map((f) => ({
     spec: `${repository}:${formatArchTag(f.name as BuilderName, version)}`,
-    expect: { gccVersions: f.name.gccVersions, arch: f.name.arch, target: f.name.target },
+    expect: { gccVersions: f.name.gccVersions, arch: f.name.arch, target: f.name.target, contract: repo.config.check },
     dockerfile: f.path,
   }));
 }
@@ -261,8 +295,9 @@ export function allTargets(repo: Repo, repository: string, version: string): Che
  */
 export function explicitTarget(repo: Repo, spec: string, expect: Expectation | undefined): CheckTarget {
   const tag = parseImageTag(tryParseReference(spec)?.tag ?? '');
-  const resolved = expect ?? (tag ? { gccVersions: tag.gccVersions, arch: tag.arch, target: tag.target } : undefined);
-  if (!resolved) throw new UsageError(`cannot tell which GCCs ${spec} must hold: its tag is not a builder tag; pass --name or --gcc`);
+  const named = expect ?? (tag ? { gccVersions: tag.gccVersions, arch: tag.arch, target: tag.target } : undefined);
+  if (!named) throw new UsageError(`cannot tell which GCCs ${spec} must hold: its tag is not a builder tag; pass --name or --gcc`);
+  const resolved: Expectation = { ...named, contract: named.contract ?? repo.config.check };
   const file = resolved.target
     ? builderImages(repo.files).find(
         (f) => f.name.target === resolved.target && f.name.gccVersions.join() === resolved.gccVersions.join() && (!resolved.arch || f.name.arch === resolved.arch),
@@ -301,7 +336,7 @@ export async function checkTargets(targets: CheckTarget[], options: CheckTargets
       // A source the user named wrongly (no such image in a layout, not an archive…) is theirs to fix: exit 2.
       if (err instanceof UsageError) throw err;
       const report: CheckReport = { arch: null, platform: '', gccs: [], extra: [], ok: false };
-      checks.push({ source: target.spec, description: target.spec, digest: '', platform: '', layers: 0, compressedBytes: 0, ok: false, report, dockerfile: target.dockerfile, error: (err as Error).message });
+      checks.push({ source: target.spec, description: target.spec, digest: '', platform: '', layers: 0, compressedBytes: 0, ok: false, report, dockerfile: target.dockerfile, error: (err as Error).message, failure: err });
     } finally {
       await source.close?.();
     }

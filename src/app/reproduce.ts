@@ -7,7 +7,7 @@ import { cleanPath, diffConfigs, diffLayer, type FileDifference, type FileFacts 
 import type { LayerEntry } from '../core/filetree.js';
 import { OciLayoutSource } from '../adapters/sources/oci-layout.js';
 import type { SourceImage } from '../adapters/sources/types.js';
-import { buildTree } from './check.js';
+import { readImageTree } from './check.js';
 import { buildImage, type BuildImageOptions, type BuiltImage } from './build-image.js';
 import type { Repo } from './repo.js';
 import type { ImageTags } from './tags.js';
@@ -54,7 +54,7 @@ async function layerFiles(image: SourceImage): Promise<Map<string, FileFacts>[]>
       layers[layer]!.set(cleanPath(e.path), facts);
     }
   };
-  await buildTree(image, undefined, { details: { hash: true }, observe });
+  await readImageTree(image, undefined, { details: { hash: true }, observe });
   return layers;
 }
 

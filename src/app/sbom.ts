@@ -15,7 +15,7 @@ import { attachArtifact, listReferrers, type AttachedArtifact, type RegistryClie
 import { openImageSource, type SourceImage } from '../adapters/sources/index.js';
 import { RegistrySource } from '../adapters/sources/registry.js';
 import { UsageError } from '../errors.js';
-import { buildTree } from './check.js';
+import { readImageTree } from './check.js';
 
 export const SBOM_TOOL = 'builder-images';
 const MAX_DB_BYTES = 64 * 1024 * 1024;
@@ -65,7 +65,7 @@ export async function imageSbom(image: SourceImage, repository: string, gccVersi
       bodies.set(path, byLayer);
     }
   };
-  const { tree } = await buildTree(image, undefined, { details: { keepBody: wanted }, observe });
+  const { tree } = await readImageTree(image, undefined, { details: { keepBody: wanted }, observe });
   const files = currentBodies(tree, bodies);
   const text = (path: string) => Buffer.from(files.get(path)!).toString('utf8');
   const packages: DebPackage[] = [];

@@ -31,14 +31,18 @@ export interface SelectDiff {
   diff: MatrixDiff;
 }
 
-export async function diffSelect(repo: Repo, options: SelectDiffOptions): Promise<SelectDiff> {
-  const commit = await resolveCommit(repo.root, options.ref);
+/** The builder index of images/ at a git ref (read from git, nothing checked out) and of the working tree. */
+export async function indexesAt(repo: Repo, ref: string, tag: string): Promise<{ commit: string; before: IndexEntry[]; after: IndexEntry[] }> {
+  const commit = await resolveCommit(repo.root, ref);
   const imagesDir = repo.config.imagesDir.replace(/^\.\//, '').replace(/\/+$/, '');
   const committed = await listCommitted(repo.root, imagesDir, commit);
   const beforeNames = committed.map((e) => parseDockerfileName(basename(e.path))).filter((n): n is BuilderName => n !== null);
   const afterNames = builderImages(repo.files).map((f) => f.name);
-  const before = indexOf(beforeNames, repo, options.tag);
-  const after = indexOf(afterNames, repo, options.tag);
+  return { commit, before: indexOf(beforeNames, repo, tag), after: indexOf(afterNames, repo, tag) };
+}
+
+export async function diffSelect(repo: Repo, options: SelectDiffOptions): Promise<SelectDiff> {
+  const { commit, before, after } = await indexesAt(repo, options.ref, options.tag);
   const targets = options.target ? [options.target] : [...new Set([...indexTargets(before), ...indexTargets(after)])].sort();
   const matrix = (entries: IndexEntry[]) => selectionMatrix(entries, targets, options.arches, options.tag);
   const diff = diffMatrices(matrix(before), matrix(after));

@@ -104,12 +104,16 @@ async function runVerify(repo: Repo, opts: IndexOptions, ctx: CommandContext): P
 function printVerdicts(verdicts: EntryVerdict[], format: IndexOptions['format'], out: Output): void {
   const bad = verdicts.filter((v) => v.status !== 'ok');
   if (format === 'json') {
-    out.json(verdicts.map((v) => ({ name: v.entry.name, target: v.entry.target, arch: v.entry.arch, tag: v.entry.tag, status: v.status, digest: v.digest ?? null, problems: v.problems })));
+    out.json(verdicts.map((v) => ({ name: v.entry.name, target: v.entry.target, arch: v.entry.arch, tag: v.entry.tag, status: v.status, digest: v.digest ?? null, problems: v.problems, provenKernels: v.provenKernels ?? [] })));
     return;
   }
   for (const v of bad) {
     const text = `${v.status}: ${v.entry.name}: ${v.problems.join('; ')}`;
     out.result(format === 'github' ? githubAnnotation('error', text, { title: `index entry ${v.status}` }) : text);
+  }
+  for (const v of verdicts.filter((x) => x.provenKernels?.length)) {
+    const kernels = v.provenKernels!;
+    out.result(`verified: ${v.entry.name}: ${kernels.length} kernel(s) proven by verify (${kernels.slice(0, 3).join(', ')}${kernels.length > 3 ? ', …' : ''})`);
   }
   const count = (status: EntryVerdict['status']) => verdicts.filter((v) => v.status === status).length;
   const summary = `${verdicts.length} index entr${verdicts.length === 1 ? 'y' : 'ies'} verified: ${count('ok')} ok, ${count('missing')} missing, ${count('disagrees')} disagreeing, ${count('error')} error(s)`;

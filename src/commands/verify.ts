@@ -12,8 +12,14 @@ import { githubAnnotation } from '../util/annotations.js';
 import { formatTable, type Output } from '../util/output.js';
 import { action, type Streams, insecureOption, formatOption } from './context.js';
 import { readIndex } from './select.js';
+import { mergeReports, planMatrix, runVerifyKernels, type GridFlags } from './verify-kernels.js';
+import { registryAccess } from '../app/registry-client.js';
+import { verifyOne } from '../app/verify.js';
+import { probeModuleSource } from '../core/probe-module.js';
 
-interface VerifyOptions {
+interface VerifyOptions extends Omit<GridFlags, 'kernels' | 'arch'> {
+  kernels?: string;
+  merge?: string[];
   headers?: string[];
   kernelRelease?: string;
   target?: string;
@@ -43,6 +49,17 @@ export function register(program: Command, streams: Streams): void {
     .addOption(formatOption())
     .option('--json', 'same as --format json')
     .addOption(insecureOption())
+    .option('--kernels <file|url>', "every kernel of a list (kernel-crawler's list.json, or kernels: [{release, target, arch, headers}]) with the image select sends it to")
+    .option('--release <regex>', 'with --kernels: only the kernels whose release matches')
+    .option('--image <name...>', 'with --kernels: only the kernels select sends to these images (a name, or its tag)')
+    .option('--sample <n>', 'with --kernels: n kernels spread over the kernel series (deterministic)')
+    .option('--shard <i/n>', 'with --kernels: only shard i of n of the (kernel, image) pairs (each pair is in exactly one)')
+    .option('--jobs <n>', 'with --kernels: kernels built at once (default 1)')
+    .option('--record', "with --kernels: skip pairs the registry's verification records prove for the same image digest, and record the new ones beside the image")
+    .option('--plan <shards>', "print the GitHub Actions matrix of that many --shard values per arch (--arch: one), each with the config's runner, and build nothing")
+    .option('--diff <git-ref>', 'with --kernels: only the kernels whose image or GCC images/ at <git-ref> and the working tree disagree on')
+    .option('--comment-pr [number]', 'with --kernels: post the report as a pull request comment, updated in place (GITHUB_TOKEN, GITHUB_REPOSITORY; the number defaults to the pull_request event)')
+    .option('--merge <reports...>', "print one report from shards' --json output, and build nothing")
     .addHelpText(
       'after',
       `
@@ -59,10 +76,38 @@ Examples:
     .action(
       action<VerifyOptions>(async (opts, ctx, args) => {
         const format = opts.json ? 'json' : opts.format;
+        if (opts.merge) return mergeReports(opts.merge, ctx, format);
         const repo = await loadRepo(ctx.cwd, ctx.configPath);
+        if (opts.plan !== undefined) {
+          if (opts.arch && !isArch(opts.arch)) throw new UsageError(`--arch must be x86_64 or aarch64 (got "${opts.arch}")`);
+          ctx.out.result(JSON.stringify(planMatrix(opts.plan, repo.config.runners, opts.arch ? [opts.arch as Arch] : ['x86_64', 'aarch64'])));
+          return 0;
+        }
         const insecure = [...repo.config.insecureRegistries, ...(opts.insecure ?? [])];
         if (opts.arch && !isArch(opts.arch)) throw new UsageError(`--arch must be x86_64 or aarch64 (got "${opts.arch}")`);
         if (opts.gcc && !parseGccVersion(opts.gcc)) throw new UsageError(`--gcc ${opts.gcc} is not a full X.Y.Z version`);
+        if (opts.kernels) {
+          if (args.length || opts.headers) throw new UsageError('--kernels takes its images from the index (narrow them with --image), not from arguments or --headers');
+          const engine = await pickEngine((opts.engine ?? repo.config.engine) as EngineName | 'auto');
+          ctx.out.progress(`engine: ${engine}`);
+          const indexFile = opts.index ?? repo.config.index.file;
+          return runVerifyKernels(
+            { ...opts, kernels: opts.kernels, arch: opts.arch as Arch | undefined },
+            {
+              repo,
+              entries: await readIndex(resolve(ctx.cwd, indexFile), indexFile),
+              tag: opts.tag ?? repo.config.index.tags[0] ?? 'latest',
+              repoRoot: repo.root,
+              cacheDir: join(repo.root, '.cache', 'headers'),
+              client: registryAccess(repo, { insecure: opts.insecure, debug: ctx.out.debug }).client,
+              moduleSource: probeModuleSource(),
+              flow: 'probe',
+              runPair: (kernel, candidate) => verifyOne(kernel, candidate, { engine, insecureRegistries: insecure, onProgress: ctx.out.progress }),
+            },
+            ctx,
+            format,
+          );
+        }
         const sets = kernelSets(opts.headers, { release: opts.kernelRelease, arch: opts.arch as Arch | undefined, target: opts.target }, repo.config.verify);
         const images = args.map((a) => imageUnderTest(a, opts.gcc));
         const unnamed = images.find((i) => !i.gccVersions?.length);

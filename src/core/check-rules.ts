@@ -6,6 +6,7 @@
  * execute bit, which is an ELF executable for the image's architecture. A full three-part /usr/bin/gcc-X.Y.Z
  * the name does not declare is an error (the name lies). Shorter names leading to the same compiler are info.
  */
+import type { ContractReport } from './contract-rules.js';
 import { ARCH_MACHINE, isExecutableElf, readElfHeader } from './elf.js';
 import { resolvePath, type Resolution, type TreeView } from './filetree.js';
 import { platformString, type Arch } from './names.js';
@@ -39,6 +40,8 @@ export interface CheckReport {
   gccs: GccCheck[];
   /** Errors not tied to a declared GCC (undeclared compilers). */
   extra: { path: string; resolved?: string; message: string }[];
+  /** The driver builder's contract (core/contract-rules.ts); absent or null when it was not checked. */
+  contract?: ContractReport | null;
   ok: boolean;
 }
 

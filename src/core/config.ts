@@ -3,6 +3,7 @@
  * adapters/fs/config-file.ts. Every key is optional; an unknown key is an error that names it. Flags override it.
  */
 import { z } from 'zod';
+import { ANY_FAMILIES, FAMILIES, FLOWS } from './driver-contract.js';
 
 /** A path the config names: relative to the repository root and inside it (no absolute path, no `..` out of it). */
 const insidePath = z
@@ -32,6 +33,20 @@ const verifyKernel = z
     headers: z.array(headersSource).min(1),
   })
   .strict();
+
+/** What `check` proves besides the GCC links: the driver builder's contract (core/driver-contract.ts). */
+const checkConfig = z
+  .object({
+    /** driverkit: the commands and files driverkit's scripts run in the image; none: only the GCC links. */
+    contract: z.enum(['driverkit', 'none']).default('driverkit'),
+    /** The flows every image claims; an image's io.builder-images.flows label overrides it. */
+    flows: z.array(z.enum(FLOWS)).min(1).default(['kmod']),
+    /** The target families an `any` image serves (a target's own image serves its family). */
+    anyFamilies: z.array(z.enum(FAMILIES)).min(1).default([...ANY_FAMILIES]),
+  })
+  .strict();
+
+export type CheckConfig = z.infer<typeof checkConfig>;
 
 export type VerifyKernelConfig = z.infer<typeof verifyKernel>;
 
@@ -68,6 +83,7 @@ export const configSchema = z
       .default({ x86_64: 'ubuntu-24.04', aarch64: 'ubuntu-24.04-arm' }),
     /** Remote BuildKit builder per platform (docker buildx --builder). */
     builders: z.record(z.string(), z.string()).default({}),
+    check: checkConfig.default({ contract: 'driverkit', flows: ['kmod'], anyFamilies: [...ANY_FAMILIES] }),
     /** Kernels to build a probe module for with the image select picks (verify, push --verify). */
     verify: z.array(verifyKernel).default([]),
     bump: z

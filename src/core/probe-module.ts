@@ -2,6 +2,7 @@
  * The out-of-tree module `verify` builds: the smallest one Kbuild turns into a .ko with a .modinfo section.
  * Shipped as data with the tool (no file to find at run time). Pure.
  */
+import { digestOf } from './digest.js';
 export const PROBE_MODULE_NAME = 'bi_probe';
 
 export const PROBE_MODULE_FILES: Record<string, string> = {
@@ -26,3 +27,8 @@ MODULE_DESCRIPTION("builder-images verify probe");
 `,
   Kbuild: 'obj-m := bi_probe.o\n',
 };
+
+/** The probe's source hash as a verification record names it: sha256 over its files, names sorted. */
+export function probeModuleSource(): string {
+  return digestOf(Object.keys(PROBE_MODULE_FILES).sort().map((name) => `${name}\u0000${PROBE_MODULE_FILES[name]}\u0000`).join(''));
+}

@@ -7,17 +7,22 @@ import { parseReference } from '../../src/core/reference.js';
 import { RegistryClient } from '../../src/adapters/registry/index.js';
 import { makeRepo, runCli } from '../support/cli.js';
 import { elfHeader, tinyProgram, X86_64 } from '../support/elf.js';
+import { withDriverTools } from '../support/driver-tools.js';
 import { gitInitCommit } from '../support/git.js';
 import { dir, file, pushLayeredImage, symlink, type TestEntry } from '../support/image-builder.js';
 import { startRegistry, type TestRegistry } from '../support/registry.js';
 
-/** An x86-64 image whose /usr/bin/gcc-<gcc> is a program printing `prints` (a header only when not given). */
-const gccImage = (gcc: string, prints?: string): TestEntry[] => [
-  dir('usr/'),
-  dir('usr/bin/'),
-  file('usr/bin/x86_64-linux-gnu-gcc', prints === undefined ? elfHeader(X86_64) : tinyProgram(`${prints}\n`)),
-  symlink(`usr/bin/gcc-${gcc}`, 'x86_64-linux-gnu-gcc'),
-];
+/**
+ * An x86-64 image whose /usr/bin/gcc-<gcc> is a program printing `prints` (a header only when not given), with the
+ * driver builder's tools (test/support/driver-tools.ts) so that only the GCC decides.
+ */
+const gccImage = (gcc: string, prints?: string): TestEntry[] =>
+  withDriverTools([
+    dir('usr/'),
+    dir('usr/bin/'),
+    file('usr/bin/x86_64-linux-gnu-gcc', prints === undefined ? elfHeader(X86_64) : tinyProgram(`${prints}\n`)),
+    symlink(`usr/bin/gcc-${gcc}`, 'x86_64-linux-gnu-gcc'),
+  ]);
 
 describe('check command', () => {
   let reg: TestRegistry;

@@ -7,12 +7,14 @@ import { RegistryClient } from '../../src/adapters/registry/index.js';
 import { openImageSource } from '../../src/adapters/sources/index.js';
 import { checkSource } from '../../src/app/check.js';
 import { runCli } from '../support/cli.js';
+import { withDriverTools } from '../support/driver-tools.js';
 import { AARCH64, elfHeader, X86_64 } from '../support/elf.js';
 import { buildLayeredImage, dir, file, hardlink, opaque, pushLayeredImage, symlink, whiteout, writeOciLayout, type TestEntry } from '../support/image-builder.js';
 import { startRegistry, type TestRegistry } from '../support/registry.js';
 
-const GCC12_X86: TestEntry[] = [dir('usr/'), dir('usr/bin/'), file('usr/bin/x86_64-linux-gnu-gcc-12', Buffer.concat([elfHeader(X86_64), Buffer.alloc(4096)])), symlink('usr/bin/gcc-12', 'x86_64-linux-gnu-gcc-12')];
-const GCC12_ARM: TestEntry[] = [dir('usr/'), dir('usr/bin/'), file('usr/bin/aarch64-linux-gnu-gcc-12', elfHeader(AARCH64)), symlink('usr/bin/gcc-12', 'aarch64-linux-gnu-gcc-12')];
+// Each carries the driver builder's tools (test/support/driver-tools.ts): these tests are about the GCC links.
+const GCC12_X86: TestEntry[] = withDriverTools([dir('usr/'), dir('usr/bin/'), file('usr/bin/x86_64-linux-gnu-gcc-12', Buffer.concat([elfHeader(X86_64), Buffer.alloc(4096)])), symlink('usr/bin/gcc-12', 'x86_64-linux-gnu-gcc-12')]);
+const GCC12_ARM: TestEntry[] = withDriverTools([dir('usr/'), dir('usr/bin/'), file('usr/bin/aarch64-linux-gnu-gcc-12', elfHeader(AARCH64)), symlink('usr/bin/gcc-12', 'aarch64-linux-gnu-gcc-12')], { machine: AARCH64 });
 
 describe('check reads images straight from their layers', () => {
   let reg: TestRegistry;

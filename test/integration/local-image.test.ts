@@ -11,6 +11,7 @@ import { inspectLocalImage, mountLocalImage, pushLocalImage } from '../../src/ad
 import { DirectoryTree } from '../../src/adapters/rootfs/directory-tree.js';
 import { RegistryClient } from '../../src/adapters/registry/index.js';
 import { judgeTree } from '../../src/app/check.js';
+import { DEFAULT_CONTRACT } from '../../src/core/driver-contract.js';
 import { parseReference } from '../../src/core/reference.js';
 import { elfHeader, X86_64 } from '../support/elf.js';
 import { startRegistry, type TestRegistry } from '../support/registry.js';
@@ -61,7 +62,7 @@ describe('local images in buildah storage', () => {
         expect(root.how).toBe(`${via} ${via === 'podman' ? 'image mount' : 'mount'}`);
         const tree = new DirectoryTree(root.dir);
         expect(tree.list('/usr/bin')).toEqual(['gcc-12', 'gcc-12.0.0']);
-        const report = judgeTree(tree, { os: 'linux', architecture: 'amd64' }, { gccVersions: ['12.0.0'], arch: 'x86_64' });
+        const report = judgeTree(tree, { os: 'linux', architecture: 'amd64' }, { gccVersions: ['12.0.0'], arch: 'x86_64', contract: { ...DEFAULT_CONTRACT, contract: 'none' } });
         expect(report.gccs[0]).toMatchObject({ verdict: 'ok', resolved: '/usr/lib/gcc/x86_64-linux-gnu/12/gcc' });
         expect(report.ok).toBe(true);
       } finally {

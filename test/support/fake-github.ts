@@ -4,6 +4,8 @@
  *   GET   /repos/:owner/:repo/pulls?head=owner:branch&state=open
  *   POST  /repos/:owner/:repo/pulls
  *   PATCH /repos/:owner/:repo/pulls/:number
+ *   GET   /repos/:owner/:repo/issues/:number/comments, POST the same
+ *   PATCH /repos/:owner/:repo/issues/comments/:id
  * Requests without `authorization: token <expected>` get 401, as GitHub would.
  */
 import { createServer } from 'node:http';
@@ -26,9 +28,16 @@ export interface FakePull {
   state: 'open' | 'closed';
 }
 
+export interface FakeComment {
+  id: number;
+  issue: number;
+  body: string;
+}
+
 export async function startFakeGitHub(expectedToken: string) {
   const requests: RecordedRequest[] = [];
   const pulls: FakePull[] = [];
+  const comments: FakeComment[] = [];
   const server = createServer((req, res) => {
     let raw = '';
     req.on('data', (c) => (raw += c));
@@ -38,6 +47,22 @@ export async function startFakeGitHub(expectedToken: string) {
       requests.push({ method: req.method!, path: url.pathname, query: Object.fromEntries(url.searchParams), body, authorization: req.headers.authorization });
       const send = (status: number, data: unknown) => res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(data));
       if (req.headers.authorization !== `token ${expectedToken}`) return send(401, { message: 'Bad credentials' });
+      const c = /^\/repos\/[^/]+\/[^/]+\/issues\/(?:(\d+)\/comments|comments\/(\d+))$/.exec(url.pathname);
+      if (c) {
+        const shape = (x: FakeComment) => ({ id: x.id, body: x.body, html_url: `https://github.com/o/r/issues/${x.issue}#issuecomment-${x.id}` });
+        if (req.method === 'GET' && c[1]) return send(200, comments.filter((x) => x.issue === Number(c[1])).map(shape));
+        if (req.method === 'POST' && c[1]) {
+          const x = { id: 1000 + comments.length, issue: Number(c[1]), body: String(body?.body) };
+          comments.push(x);
+          return send(201, shape(x));
+        }
+        const x = comments.find((y) => y.id === Number(c[2]));
+        if (req.method === 'PATCH' && x) {
+          x.body = String(body?.body);
+          return send(200, shape(x));
+        }
+        return send(404, { message: 'Not Found' });
+      }
       const m = /^\/repos\/([^/]+)\/([^/]+)\/pulls(?:\/(\d+))?$/.exec(url.pathname);
       if (!m) return send(404, { message: 'Not Found' });
       const [, owner, repo, number] = m;
@@ -66,6 +91,7 @@ export async function startFakeGitHub(expectedToken: string) {
     url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
     requests,
     pulls,
+    comments,
     stop: () => new Promise<void>((r) => server.close(() => r())),
   };
 }

@@ -31,6 +31,9 @@ export const whiteout = (path: string): TestEntry => {
 };
 export const opaque = (dirPath: string): TestEntry => file(`${dirPath.replace(/\/$/, '')}/.wh..wh..opq`, '', 0o644);
 
+/** A fixed mtime: the same entries make the same layer bytes (and digests) on every run. */
+const mtime = new Date('2024-01-01T00:00:00Z');
+
 export async function tarOf(entries: TestEntry[]): Promise<Buffer> {
   const pack = tar.pack();
   const chunks: Buffer[] = [];
@@ -39,9 +42,9 @@ export async function tarOf(entries: TestEntry[]): Promise<Buffer> {
   });
   const done = new Promise<void>((r) => pack.on('end', () => r()));
   for (const e of entries) {
-    if (e.kind === 'file') pack.entry({ name: e.path, mode: e.mode ?? 0o644, type: 'file' }, e.content);
-    else if (e.kind === 'dir') pack.entry({ name: e.path, type: 'directory', mode: 0o755 });
-    else pack.entry({ name: e.path, type: e.kind === 'symlink' ? 'symlink' : 'link', linkname: e.target, mode: 0o777 });
+    if (e.kind === 'file') pack.entry({ name: e.path, mode: e.mode ?? 0o644, type: 'file', mtime }, e.content);
+    else if (e.kind === 'dir') pack.entry({ name: e.path, type: 'directory', mode: 0o755, mtime });
+    else pack.entry({ name: e.path, type: e.kind === 'symlink' ? 'symlink' : 'link', linkname: e.target, mode: 0o777, mtime });
   }
   pack.finalize();
   await done;
@@ -64,7 +67,10 @@ export interface BuiltImage {
 }
 
 /** Layers as entries (written with tar-stream) or as raw tar bytes (test/support/tar-corpus.ts). */
-export async function buildLayeredImage(layers: (TestEntry[] | Buffer)[], options: { arch?: string; compression?: Compression | Compression[] } = {}): Promise<BuiltImage> {
+export async function buildLayeredImage(
+  layers: (TestEntry[] | Buffer)[],
+  options: { arch?: string; compression?: Compression | Compression[]; env?: string[]; labels?: Record<string, string> } = {},
+): Promise<BuiltImage> {
   const blobs = new Map<string, Buffer>();
   const descs: Descriptor[] = [];
   const diffIds: string[] = [];
@@ -78,7 +84,7 @@ export async function buildLayeredImage(layers: (TestEntry[] | Buffer)[], option
     descs.push({ mediaType, digest, size: bytes.length });
     diffIds.push(sha256Digest(raw));
   }
-  const config = Buffer.from(JSON.stringify({ architecture: options.arch ?? 'amd64', os: 'linux', rootfs: { type: 'layers', diff_ids: diffIds }, config: {} }));
+  const config = Buffer.from(JSON.stringify({ architecture: options.arch ?? 'amd64', os: 'linux', rootfs: { type: 'layers', diff_ids: diffIds }, config: { ...(options.env ? { Env: options.env } : {}), ...(options.labels ? { Labels: options.labels } : {}) } }));
   const configDigest = sha256Digest(config);
   blobs.set(configDigest, config);
   const manifest: ImageManifest = { schemaVersion: 2, mediaType: MediaType.OciManifest, config: { mediaType: MediaType.OciConfig, digest: configDigest, size: config.length }, layers: descs };

@@ -32,6 +32,9 @@ link('bin', 'usr/bin'); // merged /usr, as Debian has it
 mkdirSync(join(hostSide, 'usr/bin'), { recursive: true });
 writeFileSync(join(hostSide, 'usr/bin/gcc-14.0.0'), elfHeader(X86_64));
 link('escape', hostSide); // a directory link out of the root, if the host followed it
+put('usr/lib/os-release', 'PRETTY_NAME="Debian GNU/Linux 12 (bookworm)"\nID=debian\nVERSION_ID="12"\n' + '#'.repeat(5000), 0o644);
+mkdirSync(join(root, 'etc'));
+link('etc/os-release', '../usr/lib/os-release');
 
 describe('a mounted image root seen as a tree', () => {
   const tree = new DirectoryTree(root);
@@ -53,6 +56,13 @@ describe('a mounted image root seen as a tree', () => {
   it('keeps the first bytes of executables only, for the ELF check', () => {
     expect(tree.lookup(['usr', 'lib', 'gcc', 'x86_64-linux-gnu', '12', 'gcc'])?.head?.length).toBe(64);
     expect(tree.lookup(['usr', 'bin', 'notes'])?.head).toBeUndefined();
+  });
+
+  it('keeps the first 4 KiB of os-release, so the contract names packages of the image\'s distro', () => {
+    expect(tree.lookup(['usr', 'lib', 'os-release'])?.head?.length).toBe(4096);
+    const report = judgeTree(tree, { os: 'linux', architecture: 'amd64' }, { gccVersions: ['12.0.0'], arch: 'x86_64', target: 'debian' }, { env: ['PATH=/usr/bin'] });
+    expect(report.contract).toMatchObject({ osRelease: '/etc/os-release', distro: { id: 'debian', name: 'Debian GNU/Linux 12 (bookworm)' }, path: ['/usr/bin'] });
+    expect(report.contract!.findings.find((f) => f.need === 'c++')).toMatchObject({ verdict: 'error', package: 'g++' });
   });
 
   it('gives the check rules the same verdicts as a tree merged from layers', () => {

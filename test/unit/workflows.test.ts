@@ -25,9 +25,9 @@ interface Workflow {
 /** The write scopes a job's scripts need: packages to publish images, contents to push commits, pull-requests to open one. */
 function neededWrites(scripts: string): string[] {
   const needs = new Set<string>();
-  if (/\bmake push\b|builder-images push\b/.test(scripts)) needs.add('packages');
+  if (/\bmake push\b|builder-images push\b|builder-images verify\b[\s\S]*--record\b/.test(scripts)) needs.add('packages');
   if (/\bgit push\b|bump --open-pr/.test(scripts)) needs.add('contents');
-  if (/bump --open-pr/.test(scripts)) needs.add('pull-requests');
+  if (/bump --open-pr|--comment-pr\b/.test(scripts)) needs.add('pull-requests');
   return [...needs].sort();
 }
 

@@ -38,6 +38,9 @@ export interface LocalImageInfo {
   /** The config blob's digest (containers/storage names an image by it). */
   configDigest: string;
   platform: Platform;
+  /** The config's Env and Labels (the check reads PATH and the declared flows from them). */
+  env: string[];
+  labels: Record<string, string>;
 }
 
 export async function inspectLocalImage(engine: StorageEngine, name: string, env: NodeJS.ProcessEnv = process.env): Promise<LocalImageInfo> {
@@ -47,7 +50,29 @@ export async function inspectLocalImage(engine: StorageEngine, name: string, env
   if (!id || !/^[a-f0-9]{64}$/.test(id.replace(/^sha256:/, ''))) throw new Error(`${engine} inspect ${name} gave no image id`);
   const platform: Platform = { os: os || 'linux', architecture: architecture || 'unknown' };
   if (variant) platform.variant = variant;
-  return { configDigest: `sha256:${id.replace(/^sha256:/, '')}`, platform };
+  return { configDigest: `sha256:${id.replace(/^sha256:/, '')}`, platform, ...(await inspectRunConfig(engine, name, env)) };
+}
+
+/** Env and Labels of a stored image, from the engine's JSON inspect (Go templates cannot quote them in buildah). */
+async function inspectRunConfig(engine: StorageEngine, name: string, env: NodeJS.ProcessEnv): Promise<{ env: string[]; labels: Record<string, string> }> {
+  const args = engine === 'buildah' ? ['inspect', '--type', 'image', '--', name] : ['image', 'inspect', '--', name];
+  const text = await engineOutput(engine, engine, args, env, `inspect ${name}`);
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    throw new Error(`${engine} inspect ${name} did not print JSON`);
+  }
+  const doc = (Array.isArray(parsed) ? parsed[0] : parsed) as { OCIv1?: { config?: RunConfig }; Config?: RunConfig } | undefined;
+  const config = engine === 'buildah' ? doc?.OCIv1?.config : doc?.Config;
+  const strings = (v: unknown) => (Array.isArray(v) ? v.filter((e): e is string => typeof e === 'string') : []);
+  const labels = Object.fromEntries(Object.entries(config?.Labels ?? {}).filter((e): e is [string, string] => typeof e[1] === 'string'));
+  return { env: strings(config?.Env), labels };
+}
+
+interface RunConfig {
+  Env?: unknown;
+  Labels?: Record<string, unknown> | null;
 }
 
 export interface MountedRoot {

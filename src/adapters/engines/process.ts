@@ -32,7 +32,8 @@ async function stopGroup(child: { pid?: number } & Promise<unknown>): Promise<vo
   }
 }
 
-function killGroup(pid: number, signal: NodeJS.Signals): void {
+/** Signal a process group started by engineProcess (its leader's pid); a group already gone is no error. */
+export function killGroup(pid: number, signal: NodeJS.Signals): void {
   try {
     process.kill(-pid, signal);
   } catch {

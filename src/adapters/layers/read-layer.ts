@@ -2,17 +2,19 @@
  * Read one layer blob as a stream of metadata entries, in a single pass: detect the compression (gzip via zlib,
  * zstd via ./zstd.ts, or plain tar) by its magic bytes, hash the blob as it flows and compare with its digest,
  * parse the tar strictly as Go's archive/tar does (core/tar.ts), and hand entries over in batches as they come,
- * waiting when the consumer asks it to (backpressure). Only headers and the first bytes of files that may be
- * executables are kept; file bodies are skipped, never stored: memory stays bounded whatever the layer holds.
+ * waiting when the consumer asks it to (backpressure). Only headers, the first bytes of files that may be
+ * executables and the first 4 KiB of os-release are kept; file bodies are skipped, never stored: memory stays
+ * bounded whatever the layer holds.
  */
 import { createHash } from 'node:crypto';
-import { Readable } from 'node:stream';
-import { createGunzip } from 'node:zlib';
+import type { Readable } from 'node:stream';
 import { asBuffer } from '../../util/bytes.js';
 import { ELF_HEAD_BYTES } from '../../core/elf.js';
-import type { LayerEntry } from '../../core/filetree.js';
+import { OS_RELEASE_MAX_BYTES, OS_RELEASE_PATHS } from '../../core/driver-contract.js';
+import { normalizePath, type LayerEntry } from '../../core/filetree.js';
 import { TarFormatError, TarReader, type TarEntry } from '../../core/tar.js';
-import { zstdDecompress, ZstdWindowError, type Decompression, type ZstdOptions } from './zstd.js';
+import { decompress, sniffCompression } from '../compress/decompress.js';
+import { ZstdWindowError, type ZstdOptions } from '../compress/zstd.js';
 
 export type Compression = 'gzip' | 'zstd' | 'none';
 
@@ -23,10 +25,10 @@ export class LayerError extends Error {
   }
 }
 
+/** The codecs an OCI layer may use; anything else is read as a plain tar (and fails as one). */
 function detectCompression(first: Uint8Array): Compression {
-  if (first[0] === 0x1f && first[1] === 0x8b) return 'gzip';
-  if (first[0] === 0x28 && first[1] === 0xb5 && first[2] === 0x2f && first[3] === 0xfd) return 'zstd';
-  return 'none';
+  const kind = sniffCompression(first);
+  return kind === 'gzip' || kind === 'zstd' ? kind : 'none';
 }
 
 export interface ReadLayerOptions {
@@ -57,6 +59,16 @@ export interface LayerDetails {
   keepBody?: (path: string, size: number) => number;
 }
 
+/** The text files the check reads whole (os-release tells the distro), as tar paths without the leading /. */
+const CONTENT_FILES = new Set<string>(OS_RELEASE_PATHS.map((p) => p.slice(1)));
+
+/** How many of an entry's first bytes to keep: possible executables' ELF head, the content files' text. */
+export function headBytesOf(t: Pick<TarEntry, 'name' | 'type' | 'mode' | 'size'>): number {
+  if (t.type !== 'file' || t.size <= 0) return 0;
+  if (t.name.endsWith('os-release') && CONTENT_FILES.has(normalizePath(t.name).join('/'))) return OS_RELEASE_MAX_BYTES;
+  return (t.mode & 0o111) !== 0 ? ELF_HEAD_BYTES : 0;
+}
+
 /** Collects a tar's entries as LayerEntry values, with the head bytes of possible executables. */
 class EntryCollector {
   batch: LayerEntry[] = [];
@@ -76,7 +88,7 @@ class EntryCollector {
     this.current = entry;
     this.head = [];
     this.kept = 0;
-    this.headBytes = t.type === 'file' && (t.mode & 0o111) !== 0 && t.size > 0 ? ELF_HEAD_BYTES : 0;
+    this.headBytes = headBytesOf(t);
     if (!this.details) return this.headBytes;
     entry.mtime = t.mtime;
     const limit = t.type === 'file' ? (this.details.keepBody?.(t.name, t.size) ?? 0) : 0;
@@ -163,7 +175,7 @@ export async function readLayer(blob: Readable, options: ReadLayerOptions): Prom
   const tar = new TarReader(collector);
   let stage = 'read';
   try {
-    const { output, finished, close } = decompress(view, compression, options.zstd);
+    const { output, finished, close } = decompress(view, compression, { zstd: options.zstd });
     try {
       for await (const chunk of output) {
         uncompressedBytes += chunk.length;
@@ -214,24 +226,4 @@ export async function readLayer(blob: Readable, options: ReadLayerOptions): Prom
 
 async function drain(chunks: AsyncGenerator<Buffer>): Promise<void> {
   for (let next = await chunks.next(); !next.done; next = await chunks.next());
-}
-
-function decompress(source: AsyncIterable<Buffer>, kind: Compression, zstd?: ZstdOptions): Decompression {
-  if (kind === 'gzip') {
-    const input = Readable.from(source, { objectMode: false, highWaterMark: 1024 * 1024 });
-    const gunzip = createGunzip({ chunkSize: 256 * 1024 });
-    input.on('error', (err) => gunzip.destroy(err));
-    input.pipe(gunzip);
-    return {
-      output: gunzip,
-      finished: async () => {},
-      close: async () => {
-        input.unpipe(gunzip);
-        input.destroy();
-        gunzip.destroy();
-      },
-    };
-  }
-  if (kind === 'zstd') return zstdDecompress(source, zstd);
-  return { output: source, finished: async () => {}, close: async () => {} };
 }

@@ -8,6 +8,7 @@
  */
 import { closeSync, lstatSync, openSync, readSync, readdirSync, readlinkSync, type Stats } from 'node:fs';
 import { join } from 'node:path';
+import { OS_RELEASE_MAX_BYTES, OS_RELEASE_PATHS } from '../../core/driver-contract.js';
 import { ELF_HEAD_BYTES } from '../../core/elf.js';
 import { normalizePath, type EntryType, type Node, type TreeView } from '../../core/filetree.js';
 
@@ -22,14 +23,14 @@ export class DirectoryTree implements TreeView {
       host = join(host, part);
       stats = lstatSync(host, { throwIfNoEntry: false });
     }
-    return stats ? toNode(host, stats) : undefined;
+    return stats ? toNode(host, stats, parts) : undefined;
   }
 
   /** `dir` was reached by lookup or child, so it is a real directory at `at`: one lstat. */
   child(_dir: Node, name: string, at: readonly string[]): Node | undefined {
     const host = join(this.root, ...at, name);
     const stats = lstatSync(host, { throwIfNoEntry: false });
-    return stats ? toNode(host, stats) : undefined;
+    return stats ? toNode(host, stats, [...at, name]) : undefined;
   }
 
   list(path: string): string[] {
@@ -46,19 +47,25 @@ function typeOf(stats: Stats): EntryType {
   return 'other';
 }
 
-function toNode(host: string, stats: Stats): Node {
+/** The text files the check reads whole (os-release tells the distro). */
+const CONTENT_FILES = new Set<string>(OS_RELEASE_PATHS);
+
+function toNode(host: string, stats: Stats, parts: readonly string[]): Node {
   const node: Node = { type: typeOf(stats), mode: stats.mode & 0o7777, layer: 0 };
   if (node.type === 'symlink') node.linkname = readlinkSync(host);
-  // Like the layer reader: the first bytes of files that may be executables, for the ELF check.
-  if (node.type === 'file' && (node.mode & 0o111) !== 0 && stats.size > 0) node.head = readHead(host);
+  // Like the layer reader: the first bytes of files that may be executables, for the ELF check, and os-release.
+  if (node.type === 'file' && stats.size > 0) {
+    if (CONTENT_FILES.has(`/${parts.join('/')}`)) node.head = readHead(host, OS_RELEASE_MAX_BYTES);
+    else if ((node.mode & 0o111) !== 0) node.head = readHead(host, ELF_HEAD_BYTES);
+  }
   return node;
 }
 
-function readHead(host: string): Uint8Array {
+function readHead(host: string, bytes: number): Uint8Array {
   const fd = openSync(host, 'r');
   try {
-    const buf = Buffer.alloc(ELF_HEAD_BYTES);
-    return buf.subarray(0, readSync(fd, buf, 0, ELF_HEAD_BYTES, 0));
+    const buf = Buffer.alloc(bytes);
+    return buf.subarray(0, readSync(fd, buf, 0, bytes, 0));
   } finally {
     closeSync(fd);
   }
