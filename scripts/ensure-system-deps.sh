@@ -30,11 +30,12 @@ declare -A PKG=(
   [dockerd]=docker.io                 # the docker engine's tests run a private daemon (vfs, no iptables)
   [curl]=curl                         # e2e waits for its registry
   [xz]=xz-utils                       # verify unpacks .deb/.rpm kernel headers compressed with xz
+  [gpg]=gpg                           # push --sign: simple-signing signatures; tests verify them with skopeo
 )
 # profile -> the binaries its target runs
 declare -A USES=(
-  [test]="docker-registry htpasswd buildah podman openssl zstd dockerd skopeo umoci xz"
-  [e2e]="docker-registry htpasswd buildah openssl debootstrap qemu-aarch64-static curl xz"
+  [test]="docker-registry htpasswd buildah podman openssl zstd dockerd skopeo umoci xz gpg"
+  [e2e]="docker-registry htpasswd buildah openssl debootstrap qemu-aarch64-static curl xz gpg skopeo"
   [bench]="docker-registry buildah skopeo umoci debootstrap"
 )
 
