@@ -2,6 +2,7 @@ import { Option, type Command } from 'commander';
 import { join, resolve } from 'node:path';
 import { checkSigningKey, signPublished, type SignResult } from '../app/sign.js';
 import { attestPublished } from '../app/attest.js';
+import { reproduceBeforePush } from '../app/push-reproduce.js';
 import { VERSION } from '../version.js';
 import { runPush, type PushResult, type VerifyHook } from '../app/push.js';
 import { registryAccess } from '../app/registry-client.js';
@@ -31,6 +32,7 @@ interface PushCliOptions {
   verify?: string[] | true;
   sign?: string;
   attest?: boolean;
+  reproduce?: boolean;
   signatureStore: string;
   lookasideUrl?: string;
 }
@@ -55,6 +57,7 @@ export function register(program: Command, streams: Streams): void {
     .option('--builder <PLATFORM=NAME>', 'docker: remote BuildKit builder for a platform, repeatable', collect)
     .addOption(insecureOption())
     .option('--json', 'print the result as JSON')
+    .option('--reproduce', 'first build every image the push would build twice and compare; push only when each gives one digest')
     .option('--attest', 'attach an SPDX SBOM and SLSA provenance to every image built and pushed (OCI artifacts referring to it)')
     .option('--sign <key>', 'sign every published manifest and index (simple signing, gpg key id or fingerprint) into the lookaside store')
     .option('--signature-store <dir>', 'lookaside directory --sign writes (<repo>@sha256=<hex>/signature-N)', '.cache/signatures')
@@ -75,6 +78,16 @@ Example:
         const { client, insecureRegistries: insecure } = registryAccess(repo, { insecure: opts.insecure, debug: ctx.out.debug, idleTimeoutMs: ctx.idleTimeoutMs });
         const repositories = [...(opts.repo ?? []), ...((opts as { registry?: string[] }).registry ?? [])].map((r) => checkRepository(r));
         if (opts.sign && !opts.dryRun) await checkSigningKey(opts.sign);
+        if (opts.reproduce && !opts.dryRun && !opts.manifestsOnly) {
+          const repositoryList = repositories.length ? repositories : repo.config.repositories;
+          const outcomes = await reproduceBeforePush(repo, client, { repository: repositoryList[0] ?? '', only: args, force: Boolean(opts.force), engine: (opts.engine ?? repo.config.engine) as EngineName | 'auto', buildArgs: parsePairs(opts.buildArg, '--build-arg'), builders: { ...repo.config.builders, ...parsePairs(opts.builder, '--builder') }, onProgress: ctx.out.progress });
+          const differing = outcomes.filter((o) => o.error || o.reproduce?.reproducible !== true);
+          for (const o of outcomes) ctx.out.progress(`reproduce: ${o.file} (${o.platform}): ${o.error ?? (o.reproduce?.reproducible ? `one digest ${o.digest ?? ''}` : `${o.digest ?? '?'} then ${o.reproduce?.secondDigest ?? '?'}; ${o.reproduce?.files.map((f) => `${f.path} (${f.differs.join(', ')})`).slice(0, 20).join('; ') ?? ''}`)}`);
+          if (differing.length) {
+            ctx.out.result(`push --reproduce: ${differing.length} image(s) did not build reproducibly (build --reproduce lists every file); nothing was pushed`);
+            return 1;
+          }
+        }
         const verify = opts.verify && !opts.dryRun ? await prepareVerify(opts.verify, repo, insecure, ctx.out.progress) : undefined;
         const result = await runPush(repo, client, {
           verify: verify?.hook,

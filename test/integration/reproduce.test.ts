@@ -55,6 +55,12 @@ describe('build --reproduce (buildah)', () => {
     const config = blob(manifest.config.digest) as { created: string; config: { Labels: Record<string, string> } };
     expect(Date.parse(config.created) / 1000).toBe(EPOCH);
     expect(config.config.Labels['org.opencontainers.image.created']).toBe(new Date(EPOCH * 1000).toISOString());
+
+    // push --reproduce: the same comparison first, then the push.
+    const pushed = await runCli(['push', '--reproduce', '--engine', 'buildah', 'builder-any-x86_64_gcc12.0.0.Dockerfile'], r.root);
+    expect(pushed.code, pushed.stderr).toBe(0);
+    expect(pushed.stderr).toMatch(/reproduce: images\/builder-any-x86_64_gcc12\.0\.0\.Dockerfile \(linux\/amd64\): one digest sha256:/);
+    expect(pushed.stdout).toMatch(/1 built and pushed/);
   });
 
   it('lists the files that differ, with the known causes', async () => {
@@ -95,5 +101,11 @@ describe('build --reproduce (buildah)', () => {
     expect(text.code).toBe(1);
     expect(text.stdout).toMatch(/NOT reproducible/);
     expect(text.stdout).toMatch(/\/data\/stamp\s+content\s+unknown/);
+
+    // push --reproduce refuses to publish it.
+    const push = await runCli(['push', '--reproduce', '--engine', 'buildah', 'builder-noisy-x86_64_gcc12.0.0.Dockerfile'], r.root);
+    expect(push.code).toBe(1);
+    expect(push.stdout).toMatch(/did not build reproducibly .* nothing was pushed/);
+    expect((await client.listTags({ registry: reg.host, repository: 'builders' }).catch(() => [])).filter((t) => t.startsWith('noisy'))).toEqual([]);
   });
 });
