@@ -3,7 +3,7 @@ import { Command, CommanderError, type AddHelpTextContext, type AddHelpTextPosit
 import { COMMANDS } from './commands/registry.js';
 import { exitCodeOf, type Streams } from './commands/context.js';
 import { CliError, EXIT_FAILURE, EXIT_USAGE } from './errors.js';
-import { CleanupScope, exitCodeForSignal, runInScope } from './util/cleanup.js';
+import { CleanupScope, exitCodeForSignal, removeDeadTempDirs, runInScope } from './util/cleanup.js';
 import { HELP_WIDTH, reflowHelpText } from './util/help-text.js';
 import { redact } from './util/redact.js';
 
@@ -83,10 +83,13 @@ export async function main(argv: string[], streams: Streams = { stdout: process.
   });
   const stopListening = listen(onSignal);
   try {
+    // What a killed run left in $TMPDIR (its reaper killed with it): gone before this run makes its own.
+    await removeDeadTempDirs();
     const code = await Promise.race([runInScope(scope, () => run(argv, streams)), interrupted]);
     return scope.interrupted ? await interrupted : code;
   } finally {
     stopListening();
+    scope.close();
   }
 }
 

@@ -8,7 +8,6 @@
  *   plan:    the new text at the exact span where the reference (or just its digest) is written (core/bump)
  * One reference that cannot be resolved is reported by name and the rest still bump.
  */
-import { join } from 'node:path';
 import { extractImageReferences } from '../core/dockerfile/extract.js';
 import { parseDockerfile } from '../core/dockerfile/parse.js';
 import { applyUpdates, depTypeOf, planUpdate, type PlannedUpdate, type Resolution } from '../core/bump.js';
@@ -16,7 +15,7 @@ import { formatIndexTag, parseImageTag } from '../core/names.js';
 import { formatPlatform, isIndexMediaType, matchPlatform, type ImageIndex, type ImageManifest, type Platform } from '../core/oci.js';
 import { formatReference, parseReference, repositoryName, type ImageReference } from '../core/reference.js';
 import { NotFoundError, orAbsent, type RegistryClient } from '../adapters/registry/index.js';
-import { expectedIndexText, readIndexFile } from './index-file.js';
+import { expectedIndexText, indexFileInRepository, readIndexFile } from './index-file.js';
 import type { Repo } from './repo.js';
 import { computeTags, indexVersion, type ImageTags } from './tags.js';
 
@@ -117,7 +116,7 @@ export async function planBump(repo: Repo, client: RegistryClient, options: Bump
   // index.yaml in the same change, when it no longer matches what `index` writes.
   if (changes.length) {
     const indexPath = repo.config.index.file;
-    const current = await readIndexFile(join(repo.root, indexPath));
+    const current = await readIndexFile(await indexFileInRepository(repo.root, indexPath));
     const expected = expectedIndexText(repo.files, repo.config);
     if (current !== undefined && current !== expected) changes.push({ path: indexPath, before: current, after: expected });
   }

@@ -1,10 +1,10 @@
-import { join, relative, resolve } from 'node:path';
+import { relative, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { createTwoFilesPatch } from 'diff';
 import { builderImages } from '../adapters/fs/images-dir.js';
 import type { RegistryClient } from '../adapters/registry/index.js';
 import { registryAccess } from '../app/registry-client.js';
-import { expectedIndexEntries, expectedIndexText, readIndexFile } from '../app/index-file.js';
+import { expectedIndexEntries, expectedIndexText, indexFileInRepository, readIndexFile } from '../app/index-file.js';
 import { readRegistryIndex, verifyIndex, type EntryVerdict } from '../app/registry-index.js';
 import { loadRepo, type Repo } from '../app/repo.js';
 import { renderIndex, sortEntries } from '../core/index-schema.js';
@@ -61,7 +61,7 @@ difference between what the registry serves and what images/ declares.`,
         if (opts.verify) return runVerify(repo, opts, ctx);
         if (opts.fromRegistry !== undefined) return runFromRegistry(repo, opts, ctx, streams);
         const expected = expectedIndexText(repo.files, repo.config, { repositories: opts.repo, tags: opts.tag });
-        const file = opts.output ? resolve(ctx.cwd, opts.output) : join(repo.root, repo.config.index.file);
+        const file = opts.output ? resolve(ctx.cwd, opts.output) : await indexFileInRepository(repo.root, repo.config.index.file);
         const shown = relative(repo.root, file) || file;
         if (opts.stdout) {
           ctx.out.result(expected.replace(/\n$/, ''));

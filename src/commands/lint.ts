@@ -1,7 +1,6 @@
-import { join } from 'node:path';
 import type { Command } from 'commander';
 import { CONTEXT_RULE_SUMMARY, lintConflicts, lintDockerfile, lintIndex, lintNames, lintSymlinks, PIN_RULE_SUMMARY, sortFindings, type Finding } from '../core/lint-rules.js';
-import { expectedIndexText, readIndexFile } from '../app/index-file.js';
+import { expectedIndexText, indexFileInRepository, readIndexFile } from '../app/index-file.js';
 import { loadRepo } from '../app/repo.js';
 import { githubAnnotation } from '../util/annotations.js';
 import { action, type Streams, formatOption } from './context.js';
@@ -38,7 +37,7 @@ export function register(program: Command, streams: Streams): void {
           ...repo.files.flatMap(lintDockerfile),
         ];
         if (opts.index) {
-          findings.push(...lintIndex(repo.config.index.file, await readIndexFile(join(repo.root, repo.config.index.file)), expectedIndexText(repo.files, repo.config)));
+          findings.push(...lintIndex(repo.config.index.file, await readIndexFile(await indexFileInRepository(repo.root, repo.config.index.file)), expectedIndexText(repo.files, repo.config)));
         }
         const sorted = sortFindings(findings);
         const errors = sorted.filter((f) => f.severity === 'error').length;

@@ -1,7 +1,7 @@
-import { readFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { Option, type Command } from 'commander';
-import { parseIndex, IndexParseError, type IndexEntry } from '../core/index-schema.js';
+import { indexTooLarge, MAX_INDEX_BYTES, parseIndex, IndexParseError, type IndexEntry } from '../core/index-schema.js';
 import { archOfKernelRelease, defaultGccForKernel, parseKernelRelease } from '../core/kernel.js';
 import { ANY_TARGET, platformOfArch, type Arch } from '../core/names.js';
 import { selectBuilder, selectionMatrix, type Selection } from '../core/select.js';
@@ -122,8 +122,12 @@ function printDriverkitForms(forms: { index?: string[]; registry: string[] }, ou
 export async function readIndex(file: string, shown: string): Promise<IndexEntry[]> {
   let text: string;
   try {
+    // Too big is refused before it is read (a file of gigabytes must not fill the memory first).
+    const { size } = await stat(file);
+    if (size > MAX_INDEX_BYTES) throw indexTooLarge(shown, size);
     text = await readFile(file, 'utf8');
-  } catch {
+  } catch (err) {
+    if (err instanceof IndexParseError) throw new UsageError(err.message);
     throw new UsageError(`cannot read the index ${shown}: generate it with \`builder-images index\` or pass --index FILE`);
   }
   try {

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
-import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -47,6 +47,23 @@ afterAll(async () => {
 });
 
 describe('headers download', () => {
+  it('downloads a file once when runs ask at the same time, and takes over the lock of a dead run', async () => {
+    const cacheDir = join(dir, 'shared');
+    const before = hits;
+    const paths = await Promise.all([1, 2, 3].map(() => download(`${base}/pkg.deb`, { cacheDir, sha256: SHA })));
+    expect(new Set(paths).size).toBe(1);
+    expect(hits - before).toBe(1);
+    expect(await readFile(paths[0]!)).toEqual(BODY);
+
+    // A SIGKILLed run's lock (its pid is gone) does not hold the next one.
+    const [sub] = await readdir(join(cacheDir));
+    const other = join(dir, 'dead-lock');
+    await mkdir(join(other, sub!), { recursive: true });
+    await writeFile(join(other, sub!, '.pkg.deb.lock'), '999999999');
+    expect(await readFile(await download(`${base}/pkg.deb`, { cacheDir: other, deadlineMs: 5000 }))).toEqual(BODY);
+    expect((await readdir(join(other, sub!))).filter((n) => n.includes('lock'))).toEqual([]);
+  });
+
   it('downloads, checks the sha256, caches, and serves the cache without a request', async () => {
     const cacheDir = join(dir, 'ok');
     const path = await download(`${base}/redirect`, { cacheDir, sha256: SHA });

@@ -171,7 +171,7 @@ describe('decoder children are killed and reaped on any error', () => {
 
   it('reports an xz checksum failure found after the last byte', async () => {
     const tarball = await makeTar([{ path: 'Makefile', body: 'all:\n' }]);
-    const xz = Buffer.from((await execa('xz', ['-c', '--check=crc32'], { input: tarball, encoding: 'buffer' })).stdout);
+    const xz = Buffer.from((await execa('xz', ['-c', '--check=crc32'], { input: tarball, encoding: 'buffer', stripFinalNewline: false })).stdout);
     // The footer's backward size gives the index's start; the block's CRC32 is the 4 bytes before it.
     const indexSize = (xz.readUInt32LE(xz.length - 8) + 1) * 4;
     const corrupt = Buffer.from(xz);
@@ -184,7 +184,7 @@ describe('decoder children are killed and reaped on any error', () => {
 
   it('runs xz under a memory limit: a dictionary above it is refused before it is allocated', async () => {
     const tarball = await makeTar([{ path: 'Makefile', body: 'all:\n' }]);
-    const xz = Buffer.from((await execa('xz', ['-c', '--lzma2=dict=64MiB'], { input: tarball, encoding: 'buffer' })).stdout);
+    const xz = Buffer.from((await execa('xz', ['-c', '--lzma2=dict=64MiB'], { input: tarball, encoding: 'buffer', stripFinalNewline: false })).stdout);
     await expect(unpackDeb(debOf(xz, 'xz'), await tree(), 'dict.deb', { xzMemory: 16 * 1024 ** 2 })).rejects.toThrow(/dict\.deb data\.tar\.xz: xz failed: .*Memory usage limit/);
     await noDecoderLeft();
     // The default limit lets a normal dictionary through.

@@ -16,7 +16,7 @@ async function encode(kind: Compression, data = TEXT): Promise<Buffer> {
   if (kind === 'none') return data;
   if (kind === 'gzip') return gzipSync(data);
   const tool = kind === 'zstd' ? 'zstd' : kind;
-  return Buffer.from((await execa(tool, ['-c', '-q'], { input: data, encoding: 'buffer' })).stdout);
+  return Buffer.from((await execa(tool, ['-c', '-q'], { input: data, encoding: 'buffer', stripFinalNewline: false })).stdout);
 }
 
 async function* chunks(bytes: Buffer, size = 4096): AsyncGenerator<Buffer> {
@@ -95,7 +95,7 @@ describe('decompress', () => {
   });
 
   it('runs xz under its memory bound', async () => {
-    const dict = Buffer.from((await execa('xz', ['-c', '--lzma2=dict=32MiB'], { input: TEXT, encoding: 'buffer' })).stdout);
+    const dict = Buffer.from((await execa('xz', ['-c', '--lzma2=dict=32MiB'], { input: TEXT, encoding: 'buffer', stripFinalNewline: false })).stdout);
     await expect(all(decoded(chunks(dict), 'xz', { xzMemory: 8 * 1024 * 1024 }))).rejects.toThrow(/xz failed: .*Memory usage limit reached/);
     expect(await all(decoded(chunks(dict), 'xz'))).toEqual(TEXT);
     expect(memoryBound('xz')).toBe(DEFAULT_XZ_MEMORY);

@@ -108,3 +108,31 @@ describe('stageHeaders', () => {
     await expect(stageHeaders([{ location: path, sha256: '0'.repeat(64) }], { cwd: dir, cacheDir: join(dir, 'c6') })).rejects.toThrow(/not the expected/);
   });
 });
+
+describe('stageHeaders: two runs at once on one cache', () => {
+  it('the first tree placed stays in place (the other run uses it), so no run removes a tree another has mounted', async () => {
+    const pkgs = debianHeaders('6.1.0-57', 'amd64');
+    const paths = [
+      await file('race-headers.deb', await makeDeb(pkgs.arch, 'amd64', 'gz')),
+      await file('race-common.deb', await makeDeb(pkgs.common, 'all', 'gz')),
+      await file('race-kbuild.deb', await makeDeb(pkgs.kbuild, 'amd64', 'gz')),
+    ];
+    for (let round = 0; round < 3; round++) {
+      const cache = `race-${round}`;
+      // Each run notes the tree's inode the moment it has it, as a container would mount it then.
+      const run = () => stage(paths, cache).then(async (s) => ({ s, ino: (await stat(s.kernels[0]!.mounts[0]!.source)).ino }));
+      const [{ s: a, ino: inodeA }, { s: b, ino: inodeB }] = await Promise.all([run(), run()]);
+      const sourceA = a.kernels[0]!.mounts[0]!.source;
+      expect(b.kernels[0]!.mounts[0]!.source).toBe(sourceA);
+      const inode = (await stat(sourceA)).ino;
+      expect([inodeA, inodeB]).toEqual([inode, inode]);
+      // A third run while both still hold it: served from the cache, the same directory.
+      const c = await stage(paths, cache);
+      expect((await stat(c.kernels[0]!.mounts[0]!.source)).ino).toBe(inode);
+      await Promise.all([a.cleanup(), b.cleanup(), c.cleanup()]);
+      expect((await stat(sourceA)).ino).toBe(inode);
+      const { readdir } = await import('node:fs/promises');
+      expect((await readdir(join(dir, cache, 'trees'))).filter((n) => /tmp-|stale-/.test(n))).toEqual([]);
+    }
+  });
+});

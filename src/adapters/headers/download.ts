@@ -7,11 +7,12 @@
  */
 import { createHash } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdir, rename, stat, unlink } from 'node:fs/promises';
+import { link, mkdir, readFile, rename, stat, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { randomBytes } from 'node:crypto';
+import { onInterrupt } from '../../util/cleanup.js';
+import { ownedName, processAlive, removeDeadRunsLeftovers } from '../../util/leftovers.js';
 import { isLoopbackRegistry } from '../../core/reference.js';
 import { AttemptClock, bodyDeadlineMs, DEFAULT_IDLE_MS, fetchFollowing, guardBody, HttpError, IdleTimeoutError } from '../http/guard.js';
 
@@ -63,7 +64,57 @@ export async function download(urlText: string, options: DownloadOptions): Promi
     await unlink(path);
   }
   await mkdir(dir, { recursive: true });
-  const tmp = join(dir, `.${name}.${randomBytes(6).toString('hex')}.part`);
+  // One download per file across processes: a second run (another shard, push --verify beside verify) waits
+  // for the first and takes the file from the cache.
+  const release = await lockDownload(dir, name, urlText, options.deadlineMs ?? 15 * 60_000);
+  try {
+    if (await stat(path).then((s) => s.isFile(), () => false) && (!options.sha256 || (await sha256OfFile(path)) === options.sha256)) {
+      options.onProgress?.(`headers: ${name} from the cache (downloaded by another run meanwhile)`);
+      return path;
+    }
+    return await downloadUnlocked(url, urlText, dir, name, path, options);
+  } finally {
+    await release();
+  }
+}
+
+/** Wait for (or take over from a dead) holder of the file's lock, then hold it; the lock names its pid. */
+async function lockDownload(dir: string, name: string, what: string, waitMs: number): Promise<() => Promise<void>> {
+  const lock = join(dir, `.${name}.lock`);
+  const until = Date.now() + waitMs;
+  for (;;) {
+    // Written whole under a private name, then linked: the lock never exists without its pid.
+    const mine = join(dir, ownedName(`.${name}.`, '.lock-new'));
+    await writeFile(mine, String(process.pid));
+    const taken = await link(mine, lock).then(() => true, (err: NodeJS.ErrnoException) => {
+      if (err.code === 'EEXIST') return false;
+      throw err;
+    });
+    await unlink(mine).catch(() => undefined);
+    if (taken) {
+      const removal = onInterrupt(() => unlink(lock).catch(() => undefined), { onDeath: { path: lock } });
+      return async () => {
+        removal.dismiss();
+        await unlink(lock).catch(() => undefined);
+      };
+    }
+    const holder = Number(await readFile(lock, 'utf8').catch(() => 'gone'));
+    // A dead holder (SIGKILLed) is taken over. Two waiters taking over at once may both download: each writes its
+    // own .part and renames it into place, so the cache still never holds a partial file.
+    if (!processAlive(holder)) {
+      await unlink(lock).catch(() => undefined);
+      continue;
+    }
+    if (Date.now() > until) throw new DownloadError(`${what}: another run (pid ${holder}) has been downloading it for longer than the deadline`);
+    await new Promise((r) => setTimeout(r, holder === process.pid ? 50 : 250));
+  }
+}
+
+async function downloadUnlocked(url: URL, urlText: string, dir: string, name: string, path: string, options: DownloadOptions): Promise<string> {
+  await removeDeadRunsLeftovers(dir, /\..+\./, '.part');
+  // Named by pid and registered before it exists: an interruption or a SIGKILL removes it, or a later run does.
+  const tmp = join(dir, ownedName(`.${name}.`, '.part'));
+  const removal = onInterrupt(() => unlink(tmp).catch(() => undefined), { onDeath: { path: tmp } });
   try {
     const digest = await fetchTo(url, tmp, options);
     if (options.sha256 && digest !== options.sha256) throw new DownloadError(`${urlText}: content has sha256 ${digest}, not the expected ${options.sha256}: rejected`);
@@ -72,6 +123,8 @@ export async function download(urlText: string, options: DownloadOptions): Promi
   } catch (err) {
     await unlink(tmp).catch(() => undefined);
     throw err;
+  } finally {
+    removal.dismiss();
   }
 }
 

@@ -7,8 +7,10 @@
  * one tree with the arch-independent `-common`, the arm64 ones another (their kbuild programs share paths).
  */
 import { createHash } from 'node:crypto';
-import { mkdir, mkdtemp, readdir, readFile, realpath, rename, rm, stat } from 'node:fs/promises';
+import { mkdir, readdir, readFile, realpath, rename, rm, stat } from 'node:fs/promises';
 import { writeFileAtomic } from '../../util/atomic-write.js';
+import { tempDir } from '../../util/cleanup.js';
+import { removeDeadRunsLeftovers } from '../../util/leftovers.js';
 import { basename, join, resolve, sep } from 'node:path';
 import {
   archFromConfig,
@@ -180,15 +182,18 @@ interface Tree {
 async function unpackCached(group: Unit[], options: StageOptions, trees: string[]): Promise<Tree> {
   const treesDir = options.workDir ?? join(options.cacheDir, 'trees');
   await mkdir(treesDir, { recursive: true });
+  await removeDeadRunsLeftovers(treesDir, /[0-9a-f]{32}\.tmp-/);
   const key = createHash('sha256');
   for (const unit of group) key.update(`${unit.kind}:${await sha256OfFile(unit.path)}\n`);
   const root = join(treesDir, key.digest('hex').slice(0, 32));
-  const cached = await readFile(`${root}.files.json`, 'utf8').then((t) => JSON.parse(t) as string[], () => undefined);
-  if (cached && (await stat(root).then((s) => s.isDirectory(), () => false))) {
+  const cached = await cachedTree(root);
+  if (cached) {
     options.onProgress?.(`headers: ${group.map((u) => basename(u.path)).join(', ')}: unpacked tree from the cache`);
-    return { root, files: cached };
+    return cached;
   }
-  const building = await mkdtemp(`${root}.tmp-`);
+  // Named by pid and registered before it exists: an interruption or a SIGKILL removes it, or a later run does.
+  const buildingDir = await tempDir(`${basename(root)}.tmp-`, { parent: treesDir });
+  const building = buildingDir.path;
   trees.push(building);
   const tree = new StagingTree(building, group.map((u) => u.given).join(' + '));
   for (const unit of group) {
@@ -198,11 +203,51 @@ async function unpackCached(group: Unit[], options: StageOptions, trees: string[
     else if (unit.kind === 'tar') await unpackTarFile(unit.path, tree, unit.given);
     options.onProgress?.(`headers: unpacked ${basename(unit.path)} (${((Date.now() - started) / 1000).toFixed(1)}s)`);
   }
-  await rm(root, { recursive: true, force: true });
-  await rename(building, root);
+  // The list goes inside the tree before it is renamed into place: a tree at `root` is always whole and listed.
+  await writeFileAtomic(join(building, FILES_LIST), JSON.stringify(tree.files));
+  const placed = await placeTree(building, root);
   trees.pop();
-  await writeFileAtomic(`${root}.files.json`, JSON.stringify(tree.files));
+  await buildingDir.remove();
+  if (!placed) {
+    // Another run unpacked the same packages first (same content, same key) and may have it mounted: use its.
+    const theirs = await cachedTree(root);
+    if (theirs) return theirs;
+    throw new Error(`headers ${group.map((u) => u.given).join(' + ')}: the cache tree ${root} is in the way and holds no file list: remove it`);
+  }
   return { root, files: tree.files };
+}
+
+/** The file list kept at the top of a cached tree (outside every mount: mounts are the packages' own dirs). */
+const FILES_LIST = '.builder-images-files.json';
+
+async function cachedTree(root: string): Promise<Tree | undefined> {
+  const files = await readFile(join(root, FILES_LIST), 'utf8').then((t) => JSON.parse(t) as unknown, () => undefined);
+  return Array.isArray(files) && files.every((f) => typeof f === 'string') ? { root, files: files as string[] } : undefined;
+}
+
+/**
+ * rename(2) of a directory onto a non-empty one fails: so the first run to finish places the tree, and a tree
+ * that is in place is never removed under a run that mounted it. A tree of an older layout (no file list inside)
+ * is moved aside first, then removed.
+ */
+async function placeTree(building: string, root: string): Promise<boolean> {
+  try {
+    await rename(building, root);
+    return true;
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code !== 'ENOTEMPTY' && code !== 'EEXIST') throw err;
+  }
+  if (await cachedTree(root)) return false;
+  const aside = `${root}.stale-${process.pid}-${Date.now()}`;
+  await rename(root, aside).catch(() => undefined);
+  await rm(aside, { recursive: true, force: true });
+  try {
+    await rename(building, root);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /** Every path under a directory, relative, symlinks not followed. */

@@ -3,7 +3,7 @@
  * identity/refresh token), a token cache per registry and scope set, and Basic answers to Basic challenges.
  */
 import { registerSecret } from '../../util/redact.js';
-import type { Credential } from './credentials.js';
+import { basicAuth, type Credential } from '../authn/index.js';
 import { AuthError, RegistryError } from './errors.js';
 import { fetchFollowing, HttpError, MAX_TOKEN_BODY_BYTES, readBounded } from '../http/guard.js';
 
@@ -162,11 +162,8 @@ export async function fetchToken(
   return { token, expiresAt: Date.now() + lifetime * 1000 };
 }
 
-export function basicAuth(credential: Credential): string {
-  const value = Buffer.from(`${credential.username ?? ''}:${credential.password ?? ''}`).toString('base64');
-  registerSecret(value);
-  return `Basic ${value}`;
-}
+/** Moved to adapters/authn with the other forms a credential is handed on in. */
+export { basicAuth };
 
 /** Bearer tokens per registry and scope set, kept until they expire. */
 export class TokenCache {

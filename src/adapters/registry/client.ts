@@ -37,7 +37,7 @@ import {
 } from '../../core/oci.js';
 import { formatReference, type ImageReference } from '../../core/reference.js';
 import { pullScope, pushScope } from './auth.js';
-import { CredentialStore, type Credential, type CredentialSourceOptions } from './credentials.js';
+import { CredentialStore, type Credential, type CredentialSourceOptions } from '../authn/index.js';
 import { DigestMismatchError, NotFoundError, orAbsent, RegistryError } from './errors.js';
 import { bodyDeadlineMs, MAX_MANIFEST_BYTES, MIN_BYTES_PER_WINDOW } from '../http/guard.js';
 import { Transport, type RequestSpec, type TransportOptions } from './transport.js';
@@ -101,7 +101,8 @@ export class RegistryClient {
 
   constructor(options: RegistryClientOptions = {}) {
     this.blobDeadlineMs = options.blobDeadlineMs;
-    const credentials = options.credentials instanceof CredentialStore ? options.credentials : new CredentialStore(options.credentials);
+    // A credential helper gets the same bound as a registry answer (--timeout).
+    const credentials = options.credentials instanceof CredentialStore ? options.credentials : new CredentialStore({ helperTimeoutMs: options.idleTimeoutMs, ...options.credentials });
     this.transport = new Transport({ ...options, credentials });
     this.chunkSize = options.chunkSize ?? 16 * 1024 * 1024;
   }

@@ -9,7 +9,7 @@ import pLimit from 'p-limit';
 import { apiHost, isLoopbackRegistry } from '../../core/reference.js';
 import { redact } from '../../util/redact.js';
 import { basicAuth, fetchToken, parseChallenges, TokenCache, type Challenge } from './auth.js';
-import type { Credential, CredentialStore } from './credentials.js';
+import type { Credential, CredentialStore } from '../authn/index.js';
 import { AuthError, describeErrorBody, NOT_FOUND_CODES, NotFoundError, RegistryError } from './errors.js';
 import { AttemptClock, DEFAULT_IDLE_MS, fetchFollowing, HttpError, guardBody, IdleTimeoutError, progressBody, readBounded, readErrorText } from '../http/guard.js';
 
