@@ -11,7 +11,7 @@ ARG TARGETARCH
 # release tarball at driverkit's own pin (3.24.4), its sha256 checked per arch.
 ARG CMAKE_VERSION=3.24.4
 RUN yum install -y gcc10 gcc10-c++ make elfutils-libelf-devel bc flex bison kmod curl ca-certificates tar gzip xz cpio rpm binutils \
- && yum clean all
+ && yum clean all && rm -rf /var/cache/yum /var/log/yum.log /var/cache/ldconfig/aux-cache
 RUN set -eu; test -x /usr/bin/gcc10-gcc; ln -sf gcc10-gcc /usr/bin/gcc-10.0.0; \
     ln -sf gcc10-gcc /usr/bin/cc; ln -sf gcc10-g++ /usr/bin/c++
 RUN set -eu; case "$TARGETARCH" in \

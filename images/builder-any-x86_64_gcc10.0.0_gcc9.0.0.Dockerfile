@@ -12,5 +12,5 @@ ENV DEBIAN_FRONTEND=noninteractive
 # 3.24, so those driver versions do not configure here (older ones, which ask for 3.12, do).
 RUN apt-get update \
  && apt-get install -y --no-install-recommends gcc-9 gcc-10 gcc g++ libc6-dev make libelf-dev bc flex bison kmod curl ca-certificates cmake xz-utils zstd rpm2cpio cpio libssl-dev \
- && rm -rf /var/lib/apt/lists/*
+ && rm -rf /var/lib/apt/lists/* /var/cache/apt/*.bin /var/cache/ldconfig/aux-cache /var/log/apt /var/log/dpkg.log /var/log/alternatives.log
 RUN set -eu; for v in 10 9; do test -x "/usr/bin/gcc-$v"; ln -sf "gcc-$v" "/usr/bin/gcc-$v.0.0"; done

@@ -11,6 +11,6 @@ ENV DEBIAN_FRONTEND=noninteractive
 # bookworm's gcc and g++ packages are GCC 12 (a second compiler): this image's GCC 11 is linked as gcc, cc and c++.
 RUN apt-get update \
  && apt-get install -y --no-install-recommends gcc-11 g++-11 libc6-dev make libelf-dev bc flex bison kmod curl ca-certificates cmake xz-utils zstd rpm2cpio cpio libssl-dev \
- && rm -rf /var/lib/apt/lists/*
+ && rm -rf /var/lib/apt/lists/* /var/cache/apt/*.bin /var/cache/ldconfig/aux-cache /var/log/apt /var/log/dpkg.log /var/log/alternatives.log
 RUN set -eu; test -x /usr/bin/gcc-11; ln -sf gcc-11 /usr/bin/gcc-11.0.0; \
     for n in gcc cc; do ln -sf gcc-11 "/usr/bin/$n"; done; ln -sf g++-11 /usr/bin/c++

@@ -12,6 +12,6 @@ ENV DEBIAN_FRONTEND=noninteractive
 # gcc and g++ are trixie's GCC 14.
 RUN apt-get update \
  && apt-get install -y --no-install-recommends gcc-12 gcc-13 gcc-14 gcc g++ libc6-dev make libelf-dev bc flex bison kmod curl ca-certificates cmake xz-utils zstd rpm2cpio cpio libssl-dev \
- && rm -rf /var/lib/apt/lists/*
+ && rm -rf /var/lib/apt/lists/* /var/cache/apt/*.bin /var/cache/ldconfig/aux-cache /var/log/apt /var/log/dpkg.log /var/log/alternatives.log
 # The driver builder runs make CC=/usr/bin/gcc-X.Y.Z: link every declared version, whatever the arch.
 RUN set -eu; for v in 14 13 12; do test -x "/usr/bin/gcc-$v"; ln -sf "gcc-$v" "/usr/bin/gcc-$v.0.0"; done

@@ -16,6 +16,6 @@ ENV DEBIAN_FRONTEND=noninteractive
 # configure with it.
 RUN apt-get update \
  && apt-get install -y --no-install-recommends gcc-4.9 g++-4.9 libc6-dev make libelf-dev bc flex bison kmod curl ca-certificates cmake xz-utils zstd rpm2cpio cpio libssl-dev \
- && rm -rf /var/lib/apt/lists/*
+ && rm -rf /var/lib/apt/lists/* /var/cache/apt/*.bin /var/cache/ldconfig/aux-cache /var/log/apt /var/log/dpkg.log /var/log/alternatives.log
 RUN set -eu; test -x /usr/bin/gcc-4.9; ln -sf gcc-4.9 /usr/bin/gcc-4.9.0; \
     for n in gcc cc; do ln -sf gcc-4.9 "/usr/bin/$n"; done; ln -sf g++-4.9 /usr/bin/c++

@@ -12,7 +12,7 @@ ENV DEBIAN_FRONTEND=noninteractive
 # gcc and g++ are bionic's GCC 7. bionic's cmake is 3.10: falcosecurity/libs 9.1.0+driver and later ask for 3.24.
 RUN apt-get update \
  && apt-get install -y --no-install-recommends gcc-4.8 gcc-5 gcc-6 gcc-7 gcc-8 gcc g++ libc6-dev make libelf-dev bc flex bison kmod curl ca-certificates cmake xz-utils zstd rpm2cpio cpio libssl-dev \
- && rm -rf /var/lib/apt/lists/*
+ && rm -rf /var/lib/apt/lists/* /var/cache/apt/*.bin /var/cache/ldconfig/aux-cache /var/log/apt /var/log/dpkg.log /var/log/alternatives.log
 RUN set -eu; for v in 8 7 6 5 4.8; do test -x "/usr/bin/gcc-$v"; done; \
     for v in 8 7 6 5; do ln -sf "gcc-$v" "/usr/bin/gcc-$v.0.0"; done; \
     ln -sf gcc-4.8 /usr/bin/gcc-4.8.0

@@ -11,7 +11,7 @@ ARG CMAKE_VERSION=3.24.4
 ARG CMAKE_SHA256=cac77d28fb8668c179ac02c283b058aeb846fe2133a57d40b503711281ed9f19
 RUN sed -i -e 's/^mirrorlist=/#mirrorlist=/' -e 's|^#\?baseurl=http://mirror.centos.org|baseurl=http://vault.centos.org|' /etc/yum.repos.d/CentOS-*.repo \
  && yum install -y gcc gcc-c++ make elfutils-libelf-devel bc flex bison kmod curl ca-certificates tar gzip xz cpio rpm binutils \
- && yum clean all
+ && yum clean all && rm -rf /var/cache/yum /var/log/yum.log /var/cache/ldconfig/aux-cache
 RUN set -eu; test "$(gcc -dumpfullversion 2>/dev/null || gcc -dumpversion)" = 4.8.5; ln -sf gcc /usr/bin/gcc-4.8.5
 RUN set -eu; curl -fsSL -o /tmp/cmake.tar.gz "https://github.com/Kitware/CMake/releases/download/v$CMAKE_VERSION/cmake-$CMAKE_VERSION-linux-x86_64.tar.gz"; \
     echo "$CMAKE_SHA256  /tmp/cmake.tar.gz" | sha256sum -c -; \

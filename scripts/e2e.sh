@@ -7,6 +7,9 @@
 #    image for that kernel and a probe module is built with it and judged on both arches, then the driver
 #    builder's own flow (verify --flow driverkit) on both; the GCC 11 image is reported failing, and an image
 #    without make is refused by push --verify's check (the driver builder's contract) with nothing published.
+#  9 supply chain: build --reproduce of the image gives one digest; push --attest --sign to a new repository;
+#    the attached SBOM validates (SPDX 2.3 schema) and names gcc-11; skopeo under a signedBy policy accepts the
+#    signed image and refuses the same tag re-pushed with another manifest.
 # Env: E2E_SUITE (bookworm), E2E_IMAGE (builder-any-x86_64_gcc11.0.0.Dockerfile), E2E_KEEP=1 keeps the work dir.
 # Step 3 also builds a Debian GCC 12 image (the GCC Debian builds bookworm's kernel with) for step 8; the two
 # arm64 builds under qemu run side by side.
@@ -178,7 +181,41 @@ commit nomake
 refused any-x86_64_gcc12.0.0 'check failed, nothing published: .*make is not on PATH' builder-any-x86_64_gcc12.0.0.Dockerfile --verify "${amd64_debs[*]}"
 step "8. verify $krel: .ko on amd64 + arm64 (probe and the driver builder's flow); GCC 11 failed, no make refused by check"
 
+echo "== 9. supply chain: two clean builds give one digest; SBOM and provenance attached; signed push verified by skopeo"
+# Reproducible: $image built twice from the same tree (the second without cache), compared file by file.
+cli --cwd "$repo" build --reproduce --output "$work/reproduce" "$image" | tee "$work/reproduce.txt"
+grep -q "reproducible, both builds sha256:" "$work/reproduce.txt" || fail "two builds of $image gave two digests (the differing files are listed above)"
+# A key of this run's own; push --attest --sign publishes $image to a new repository with SBOM, provenance and
+# simple-signing signatures in a lookaside directory.
+export GNUPGHOME="$work/gnupg"
+mkdir -m 700 "$GNUPGHOME"
+gpg --batch --passphrase '' --quick-gen-key 'e2e signer <e2e@example.com>' ed25519 sign never 2>/dev/null
+gpg --batch --export e2e@example.com > "$work/signer.gpg"
+cli --cwd "$repo" push --json --repo "$reg/supply" --attest --sign e2e@example.com --signature-store "$work/sigs" "$image" > "$work/supply.json"
+supply_tag=$(node -e 'const r=JSON.parse(require("fs").readFileSync(process.argv[1],"utf8")); if (!r.ok || r.images[0].status !== "pushed" || !r.attestations?.length) process.exit(1); console.log(r.images[0].tag)' "$work/supply.json") || fail "push --attest --sign did not publish and attest $image"
+# The SBOM, read back from the registry's referrers: SPDX 2.3 by SPDX's own schema, and it names gcc-11 with its version.
+cli sbom "$reg/supply:$supply_tag" > "$work/sbom.json"
+(cd "$project" && SBOM_FILE="$work/sbom.json" npx tsx -e 'import { spdxSchemaErrors } from "./test/support/spdx-schema.ts"; import { readFileSync } from "node:fs";
+  const doc = JSON.parse(readFileSync(process.env.SBOM_FILE, "utf8")); const errors = spdxSchemaErrors(doc);
+  const gcc = doc.packages.find((p) => p.name === "gcc-11");
+  if (errors.length || !gcc || !/^11\./.test(gcc.versionInfo)) { console.error(errors.join("\n") || "no gcc-11 package"); process.exit(1); }
+  console.log(`sbom: ${doc.packages.length - 1} packages, gcc-11 ${gcc.versionInfo}, ${gcc.externalRefs[0].referenceLocator}`);') || fail "the attached SBOM does not validate or lacks gcc-11"
+# Signatures as Debian's skopeo checks them: a policy that requires the key for $reg/supply.
+mkdir -p "$work/registries.d"
+node -e 'process.stdout.write(JSON.parse(require("fs").readFileSync(process.argv[1],"utf8")).signatures.registriesD)' "$work/supply.json" > "$work/registries.d/supply.yaml"
+printf '{"default":[{"type":"reject"}],"transports":{"docker":{"%s/supply":[{"type":"signedBy","keyType":"GPGKeys","keyPath":"%s"}]}}}' "$reg" "$work/signer.gpg" > "$work/policy.json"
+printf '{"default":[{"type":"insecureAcceptAnything"}]}' > "$work/accept.json"
+pull() { skopeo --policy "$work/policy.json" --registries.d "$work/registries.d" copy --src-tls-verify=false "docker://$reg/supply:$supply_tag" "dir:$(mktemp -d "$work/pull-XXXX")"; }
+pull >/dev/null || fail "skopeo refused the signed image"
+# Tampered: the same tag re-pushed with another manifest (converted to Docker's format: a new digest, unsigned).
+skopeo --policy "$work/accept.json" copy -q --format v2s2 --src-tls-verify=false --dest-tls-verify=false "docker://$reg/supply:$supply_tag" "docker://$reg/supply:$supply_tag"
+if pull 2> "$work/tampered.txt"; then fail "skopeo accepted a re-pushed, unsigned manifest"; fi
+grep -qi "signature" "$work/tampered.txt" || { cat "$work/tampered.txt"; fail "skopeo refused the tampered image for another reason"; }
+echo "tampered manifest refused: $(tail -1 "$work/tampered.txt")"
+gpgconf --kill gpg-agent || true
+step "9. reproducible digest; SBOM (gcc-11) + provenance attached; signed push accepted, tampered refused"
+
 echo
 echo "== e2e summary"
 print_summary
-echo "total ${SECONDS}s: all 8 steps passed"
+echo "total ${SECONDS}s: all ${#summary[@]} steps passed"

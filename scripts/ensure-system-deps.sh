@@ -36,11 +36,12 @@ declare -A PKG=(
   [make]=make                         # (same image)
   [qemu-system-x86_64]=qemu-system-x86   # verify --boot boots amd64 kernels (its tests too)
   [qemu-system-aarch64]=qemu-system-arm  # verify --boot boots arm64 kernels
+  [gpg]=gpg                           # push --sign: simple-signing signatures; tests verify them with skopeo
 )
 # profile -> the binaries its target runs
 declare -A USES=(
-  [test]="docker-registry htpasswd buildah podman openssl zstd dockerd skopeo umoci xz runc ip busybox make qemu-system-x86_64 qemu-system-aarch64"
-  [e2e]="docker-registry htpasswd buildah openssl debootstrap qemu-aarch64-static curl xz runc ip qemu-system-x86_64 qemu-system-aarch64"
+  [test]="docker-registry htpasswd buildah podman openssl zstd dockerd skopeo umoci xz runc ip busybox make qemu-system-x86_64 qemu-system-aarch64 gpg"
+  [e2e]="docker-registry htpasswd buildah openssl debootstrap qemu-aarch64-static curl xz runc ip qemu-system-x86_64 qemu-system-aarch64 gpg skopeo"
   [bench]="docker-registry buildah skopeo umoci debootstrap runc ip"
 )
 

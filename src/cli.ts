@@ -1,3 +1,4 @@
+import { VERSION } from './version.js';
 import { Command, CommanderError, type AddHelpTextContext, type AddHelpTextPosition } from 'commander';
 import { COMMANDS } from './commands/registry.js';
 import { exitCodeOf, type Streams } from './commands/context.js';
@@ -43,7 +44,6 @@ From a checkout: node bin/builder-images.js <command> (after \`npm ci\`, which i
   return program;
 }
 
-const VERSION = '0.1.0';
 
 /** Signals that end a run the clean way: what it created is removed, then the exit code is 128 + the signal number. */
 const INTERRUPTS: NodeJS.Signals[] = ['SIGINT', 'SIGTERM'];

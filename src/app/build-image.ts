@@ -18,7 +18,8 @@ import { emulationFor, type EngineName } from '../adapters/engines/detect.js';
 import { buildInStorage, buildToLayout, removeLocalImage, type BuildRequest } from '../adapters/engines/build.js';
 import { inspectLocalImage, mountLocalImage, type LocalImageInfo, type StorageEngine } from '../adapters/engines/local-image.js';
 import { DirectoryTree } from '../adapters/rootfs/directory-tree.js';
-import { headCommit, remoteUrl } from '../adapters/git/read.js';
+import { headCommit, lastCommitTime, remoteUrl } from '../adapters/git/read.js';
+import { UsageError } from '../errors.js';
 import { OciLayoutSource } from '../adapters/sources/oci-layout.js';
 import { onInterrupt } from '../util/cleanup.js';
 import { checkSource, judgeTree, reportProblems } from './check.js';
@@ -43,6 +44,8 @@ export interface BuildImageOptions {
   check: boolean;
   /** Keep the image in the engine as well. */
   keep?: boolean;
+  /** Build every step afresh (build --reproduce's second build). */
+  noCache?: boolean;
   onProgress?: (line: string) => void;
 }
 
@@ -71,13 +74,16 @@ async function prepareBuild(repo: Repo, t: ImageTags, options: Omit<BuildImageOp
   const buildArgs = { ...repo.config.buildArgs, ...options.buildArgs };
   const pulled = pulledImages(await readFile(dockerfile, 'utf8'), { ...platformBuildArgs(platform), ...buildArgs });
   const builder = options.builders[platform];
+  const epoch = await sourceDateEpoch(repo, t);
   options.onProgress?.(`building ${t.file} for ${platform} with ${options.engine}${builder ? ` on builder ${builder}` : ` (${emulationFor(t.name.arch).detail})`}`);
   const request: BuildRequest = {
     dockerfile,
     context: join(repo.root, repo.config.imagesDir),
     platform,
     localName: localImageName(t, options.keep),
-    labels: imageLabels(t, options.provenance),
+    labels: imageLabels(t, options.provenance, epoch),
+    timestamp: epoch,
+    noCache: options.noCache,
     buildArgs,
     builder,
     pulls: pulled,
@@ -154,9 +160,9 @@ export async function buildAndCheckInStorage(repo: Repo, t: ImageTags, options: 
 }
 
 /** OCI annotations plus the builder's own target, arch and GCC list, readable from the config blob alone. */
-function imageLabels(t: ImageTags, provenance: Provenance): Record<string, string> {
+function imageLabels(t: ImageTags, provenance: Provenance, epoch: number | undefined): Record<string, string> {
   const labels: Record<string, string> = {
-    'org.opencontainers.image.created': new Date().toISOString(),
+    'org.opencontainers.image.created': new Date(epoch === undefined ? Date.now() : epoch * 1000).toISOString(),
     'org.opencontainers.image.title': t.file.split('/').pop()!.replace(/\.Dockerfile$/, ''),
     'org.opencontainers.image.version': t.version,
     [LABEL_TARGET]: t.name.target,
@@ -166,6 +172,21 @@ function imageLabels(t: ImageTags, provenance: Provenance): Record<string, strin
   if (provenance.source) labels['org.opencontainers.image.source'] = provenance.source;
   if (provenance.revision && !t.dirty) labels['org.opencontainers.image.revision'] = provenance.revision;
   return labels;
+}
+
+/**
+ * SOURCE_DATE_EPOCH for an image: the environment's when set (the reproducible-builds convention), else the
+ * commit time of the last commit that changed its Dockerfile or context files, so that every build of the same
+ * inputs in one history gets the same times (and so the same digest). Undefined outside git: then the build's time.
+ */
+export async function sourceDateEpoch(repo: Repo, t: ImageTags, env: NodeJS.ProcessEnv = process.env): Promise<number | undefined> {
+  const given = env.SOURCE_DATE_EPOCH?.trim();
+  if (given) {
+    if (!/^\d{1,12}$/.test(given)) throw new UsageError(`SOURCE_DATE_EPOCH=${JSON.stringify(given.slice(0, 40))} is not a number of seconds since 1970: unset it or give an integer`);
+    return Number(given);
+  }
+  const paths = t.inputs.filter((i) => i.kind === 'dockerfile' || i.kind === 'context').map((i) => i.path);
+  return paths.length ? lastCommitTime(repo.root, paths) : undefined;
 }
 
 /**

@@ -8,7 +8,9 @@ import { platformString } from '../core/names.js';
 import { pickEngine, type EngineName } from '../adapters/engines/detect.js';
 import { buildImage, gitProvenance } from './build-image.js';
 import { UsageError } from '../errors.js';
-import { onInterrupt } from '../util/cleanup.js';
+import { onInterrupt, tempDir } from '../util/cleanup.js';
+import type { Comparison } from './reproduce.js';
+import { reproduceImage } from './reproduce.js';
 import type { Repo } from './repo.js';
 import { computeTags, selectImages } from './tags.js';
 
@@ -24,6 +26,8 @@ export interface BuildOptions {
   builders: Record<string, string>;
   check: boolean;
   keep?: boolean;
+  /** Build each image twice and compare (same digest, or the files that differ). */
+  reproduce?: boolean;
   onProgress: (line: string) => void;
 }
 
@@ -35,6 +39,8 @@ export interface BuildOutcome {
   /** `ok`, `not run` or `failed: <problems>`. */
   check: string;
   error?: string;
+  /** --reproduce: the comparison of the two builds. */
+  reproduce?: Omit<Comparison, 'digests'> & { secondDigest: string };
 }
 
 export interface BuildResult {
@@ -59,23 +65,27 @@ export async function buildImages(repo: Repo, options: BuildOptions): Promise<Bu
     try {
       await rm(output, { recursive: true, force: true });
       await mkdir(options.outputDir, { recursive: true });
-      const built = await buildImage(repo, t, {
-        engine,
-        layoutDir: output,
-        buildArgs: options.buildArgs,
-        builders,
-        provenance,
-        check: options.check,
-        keep: options.keep,
-        onProgress: (line) => options.onProgress(`[${t.contentTag}] ${line}`),
-      });
+      const settings = { engine, buildArgs: options.buildArgs, builders, provenance, check: options.check, keep: options.keep, onProgress: (line: string) => options.onProgress(`[${t.contentTag}] ${line}`) };
+      let reproduce: BuildOutcome['reproduce'];
+      let built;
+      if (options.reproduce) {
+        const second = await tempDir('bi-reproduce-');
+        try {
+          const outcome = await reproduceImage(repo, t, { first: output, second: join(second.path, 'layout') }, settings);
+          const { digests, first, ...comparison } = outcome;
+          built = first;
+          reproduce = { ...comparison, secondDigest: digests[1] };
+        } finally {
+          await second.remove();
+        }
+      } else built = await buildImage(repo, t, { ...settings, layoutDir: output });
       const check = built.problems === undefined ? 'not run' : built.problems.length ? `failed: ${built.problems.join('; ')}` : 'ok';
-      images.push({ file: t.file, platform, output, digest: built.manifest.digest, check });
+      images.push(reproduce ? { file: t.file, platform, output, digest: built.manifest.digest, check, reproduce } : { file: t.file, platform, output, digest: built.manifest.digest, check });
     } catch (err) {
       images.push({ file: t.file, platform, output, check: 'not run', error: (err as Error).message });
     } finally {
       partial.dismiss();
     }
   }
-  return { engine, images, ok: images.every((r) => !r.error && !r.check.startsWith('failed')) };
+  return { engine, images, ok: images.every((r) => !r.error && !r.check.startsWith('failed') && r.reproduce?.reproducible !== false) };
 }

@@ -11,7 +11,7 @@ import { tryParseReference } from '../core/reference.js';
 import { formatPlatform, platformMatches, type Platform } from '../core/oci.js';
 import { parseGccVersion } from '../core/version.js';
 import type { Readable } from 'node:stream';
-import { LayerError, readLayer, type LayerRead } from '../adapters/layers/read-layer.js';
+import { LayerError, readLayer, type LayerDetails, type LayerRead } from '../adapters/layers/read-layer.js';
 import { openImageSource, type ImageSource, type SourceImage } from '../adapters/sources/index.js';
 import { RegistrySource } from '../adapters/sources/registry.js';
 import type { RegistryClient } from '../adapters/registry/index.js';
@@ -82,6 +82,10 @@ export interface TreeLimits {
   maxEntries?: number;
   /** Largest zstd window accepted, in bytes; default 128 MiB. */
   maxZstdWindow?: number;
+  /** Read more of each entry (mtimes, content hashes, small files' bodies: reproduce, sbom). */
+  details?: LayerDetails;
+  /** Every layer's entries as they are applied (0-based layer index). */
+  observe?: (layer: number, entries: LayerEntry[]) => void;
 }
 
 /**
@@ -135,6 +139,7 @@ export async function readImageTree(image: SourceImage, onLayer?: (index: number
       digest: image.verifiesLayers || !layer.digest ? undefined : layer.digest,
       what: `layer ${i + 1} of ${image.description}`,
       zstd: { maxWindow: limits.maxZstdWindow },
+      details: limits.details,
       onEntries: (entries) => feeds[i]!.push(entries),
     });
     reads[i]!.catch(() => {}); // awaited in its turn; a read ahead must not fail unobserved meanwhile
@@ -154,6 +159,7 @@ export async function readImageTree(image: SourceImage, onLayer?: (index: number
         }
         try {
           for (const e of batch) tree.add(e);
+          limits.observe?.(i, batch);
         } catch (err) {
           if (err instanceof TreeError) throw new LayerError(`layer ${i + 1} of ${image.description} cannot be applied: ${err.message}`, { cause: err });
           throw err;

@@ -1,5 +1,9 @@
 import { Option, type Command } from 'commander';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
+import { checkSigningKey, signPublished, type SignResult } from '../app/sign.js';
+import { attestPublished } from '../app/attest.js';
+import { reproduceBeforePush } from '../app/push-reproduce.js';
+import { VERSION } from '../version.js';
 import { runPush, type PushResult, type VerifyHook } from '../app/push.js';
 import { registryAccess } from '../app/registry-client.js';
 import { loadRepo, type Repo } from '../app/repo.js';
@@ -28,6 +32,11 @@ interface PushCliOptions {
   json?: boolean;
   verify?: string[] | true;
   flow?: 'driverkit' | 'probe';
+  sign?: string;
+  attest?: boolean;
+  reproduce?: boolean;
+  signatureStore: string;
+  lookasideUrl?: string;
 }
 
 export function register(program: Command, streams: Streams): void {
@@ -50,6 +59,11 @@ export function register(program: Command, streams: Streams): void {
     .option('--builder <PLATFORM=NAME>', 'docker: remote BuildKit builder for a platform, repeatable', collect)
     .addOption(insecureOption())
     .option('--json', 'print the result as JSON')
+    .option('--reproduce', 'first build every image the push would build twice and compare; push only when each gives one digest')
+    .option('--attest', 'attach an SPDX SBOM and SLSA provenance to every image built and pushed (OCI artifacts referring to it)')
+    .option('--sign <key>', 'sign every published manifest and index (simple signing, gpg key id or fingerprint) into the lookaside store')
+    .option('--signature-store <dir>', 'lookaside directory --sign writes (<repo>@sha256=<hex>/signature-N)', '.cache/signatures')
+    .option('--lookaside-url <url>', 'where users read the store from, for the printed registries.d snippet (default: file:// of the directory)')
     .option('--verify [headers...]', 'before publishing, build a kernel module with each built image against these kernel headers (as verify does; no sources: config verify)')
     .addOption(new Option('--flow <flow>', "with --verify: driverkit runs the driver builder's own steps (curl, cmake, make driver, strip, modinfo); probe builds the built-in Kbuild probe").choices(['driverkit', 'probe']).default('driverkit'))
     .addHelpText(
@@ -66,6 +80,17 @@ Example:
         const repo = await loadRepo(ctx.cwd, ctx.configPath);
         const { client, insecureRegistries: insecure } = registryAccess(repo, { insecure: opts.insecure, debug: ctx.out.debug, idleTimeoutMs: ctx.idleTimeoutMs });
         const repositories = [...(opts.repo ?? []), ...((opts as { registry?: string[] }).registry ?? [])].map((r) => checkRepository(r));
+        if (opts.sign && !opts.dryRun) await checkSigningKey(opts.sign);
+        if (opts.reproduce && !opts.dryRun && !opts.manifestsOnly) {
+          const repositoryList = repositories.length ? repositories : repo.config.repositories;
+          const outcomes = await reproduceBeforePush(repo, client, { repository: repositoryList[0] ?? '', only: args, force: Boolean(opts.force), engine: (opts.engine ?? repo.config.engine) as EngineName | 'auto', buildArgs: parsePairs(opts.buildArg, '--build-arg'), builders: { ...repo.config.builders, ...parsePairs(opts.builder, '--builder') }, onProgress: ctx.out.progress });
+          const differing = outcomes.filter((o) => o.error || o.reproduce?.reproducible !== true);
+          for (const o of outcomes) ctx.out.progress(`reproduce: ${o.file} (${o.platform}): ${o.error ?? (o.reproduce?.reproducible ? `one digest ${o.digest ?? ''}` : `${o.digest ?? '?'} then ${o.reproduce?.secondDigest ?? '?'}; ${o.reproduce?.files.map((f) => `${f.path} (${f.differs.join(', ')})`).slice(0, 20).join('; ') ?? ''}`)}`);
+          if (differing.length) {
+            ctx.out.result(`push --reproduce: ${differing.length} image(s) did not build reproducibly (build --reproduce lists every file); nothing was pushed`);
+            return 1;
+          }
+        }
         const verify = opts.verify && !opts.dryRun ? await prepareVerify(opts.verify, repo, insecure, ctx.out.progress, opts.flow ?? 'driverkit') : undefined;
         const result = await runPush(repo, client, {
           verify: verify?.hook,
@@ -85,8 +110,17 @@ Example:
           onProgress: ctx.out.progress,
         });
         await verify?.cleanup();
-        if (opts.json) ctx.out.json(result);
-        else printSummary(ctx.out, result, Boolean(opts.dryRun));
+        const finalRepositories = repositories.length ? repositories : repo.config.repositories;
+        const attested = opts.attest && !opts.dryRun && finalRepositories[0]
+          ? await attestPublished(repo, client, result, { repository: finalRepositories[0], buildArgs: parsePairs(opts.buildArg, '--build-arg'), engine: opts.engine ?? repo.config.engine, toolVersion: VERSION, onProgress: ctx.out.progress })
+          : undefined;
+        const signed = opts.sign && !opts.dryRun ? await signPublished(result, finalRepositories, { key: opts.sign, store: resolve(ctx.cwd, opts.signatureStore), lookasideUrl: opts.lookasideUrl, onProgress: ctx.out.progress }) : undefined;
+        if (opts.json) ctx.out.json({ ...result, ...(signed ? { signatures: signed } : {}), ...(attested ? { attestations: attested } : {}) });
+        else {
+          printSummary(ctx.out, result, Boolean(opts.dryRun));
+          if (attested) for (const a of attested) ctx.out.result(`attested ${a.tag}: SBOM ${a.sbom.descriptor.digest.slice(0, 19)} (${a.packages} packages), provenance ${a.provenance.descriptor.digest.slice(0, 19)}`);
+          if (signed) printSigned(ctx.out, signed);
+        }
         await appendStepSummary(markdownSummary(result, Boolean(opts.dryRun)));
         return result.ok ? 0 : 1;
       }, streams),
@@ -109,6 +143,12 @@ async function prepareVerify(given: string[] | true, repo: Repo, insecure: strin
   const hook: VerifyHook = ({ image, engine, name, onProgress: log }) =>
     verifyBuiltImage(kernels, { image, engine, arch: name.arch, target: name.target, gccVersions: name.gccVersions }, { engine, insecureRegistries: insecure, onProgress: log, build, paths: { cwd: repo.root, cacheDir: join(repo.root, '.cache', 'headers') } });
   return { hook, cleanup: async () => void (await Promise.all(loaded.map((l) => l.cleanup()))) };
+}
+
+function printSigned(out: Output, s: SignResult): void {
+  const written = s.signatures.filter((x) => x.written).length;
+  out.result(`\nsigned with ${s.fingerprint}: ${written} new signature(s), ${s.signatures.length - written} already in the store`);
+  out.result(`registries.d snippet (e.g. /etc/containers/registries.d/builder-images.yaml):\n${s.registriesD}`);
 }
 
 /** A failure's cause without the reference it was about: `<repo>:<tag>: cannot reach …` -> `cannot reach …`. */

@@ -14,6 +14,7 @@ import { register as push } from './push.js';
 import { register as plan } from './plan.js';
 import { register as bump } from './bump.js';
 import { register as verify } from './verify.js';
+import { register as sbom } from './sbom.js';
 
 /** Every command, in the order `--help` lists them (the order of the pipeline). */
-export const COMMANDS: RegisterCommand[] = [lint, index, select, check, verify, tag, build, push, plan, bump];
+export const COMMANDS: RegisterCommand[] = [lint, index, select, check, verify, tag, build, push, plan, bump, sbom];

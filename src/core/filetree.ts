@@ -23,6 +23,10 @@ export interface LayerEntry {
   linkname?: string;
   /** First bytes of the file, for files that may be executables. */
   head?: Uint8Array;
+  /** Only when the reader was asked for details (reproduce, sbom): the mtime as written, content sha256, body. */
+  mtime?: string;
+  sha256?: string;
+  body?: Uint8Array;
 }
 
 /**

@@ -33,6 +33,8 @@ export interface TarEntry {
   gid: number;
   /** Logical size of a file's content (a sparse file's real size); 0 for header-only types. */
   size: number;
+  /** Modification time as written: the header's seconds, or a PAX record's value (which may carry a fraction). */
+  mtime: string;
 }
 
 export class TarFormatError extends Error {
@@ -234,7 +236,10 @@ export class TarReader {
         else if (key === 'size') size = paxInteger(value, key, this.entryOffset);
         else if (key === 'uid') h.uid = paxInteger(value, key, this.entryOffset);
         else if (key === 'gid') h.gid = paxInteger(value, key, this.entryOffset);
-        else if (key === 'mtime' || key === 'atime' || key === 'ctime') paxTime(value, key, this.entryOffset);
+        else if (key === 'mtime' || key === 'atime' || key === 'ctime') {
+          paxTime(value, key, this.entryOffset);
+          if (key === 'mtime') h.mtime = value;
+        }
       }
     }
     if (this.gnuLongName !== undefined && this.gnuLongName !== '') name = this.gnuLongName;
@@ -270,7 +275,7 @@ export class TarReader {
     if ((type === 'symlink' || type === 'hardlink') && byteLength(linkname) > MAX_LINK_BYTES) {
       throw new TarFormatError(`the link target of ${JSON.stringify(name.slice(0, 200))} is ${byteLength(linkname)} bytes, above the ${MAX_LINK_BYTES}-byte limit`, 'limit');
     }
-    const entry: TarEntry = { name, linkname, type, mode: h.mode, uid: h.uid, gid: h.gid, size: headerOnly ? 0 : logical };
+    const entry: TarEntry = { name, linkname, type, mode: h.mode, uid: h.uid, gid: h.gid, size: headerOnly ? 0 : logical, mtime: h.mtime };
     this.want = this.sink.entry(entry);
     this.physicalSeen = 0;
     if (this.sparse) {
@@ -408,6 +413,7 @@ interface RawHeader {
   uid: number;
   gid: number;
   size: number;
+  mtime: string;
 }
 
 function isZero(block: Buffer): boolean {
@@ -452,8 +458,8 @@ function parseHeader(block: Buffer, at: number): RawHeader {
     uid: field(108, 8, 'uid'),
     gid: field(116, 8, 'gid'),
     size: field(124, 12, 'size'),
+    mtime: String(field(136, 12, 'mtime')),
   };
-  field(136, 12, 'mtime');
   if (ustar || gnu) {
     field(329, 8, 'devmajor');
     field(337, 8, 'devminor');

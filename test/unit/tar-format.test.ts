@@ -64,7 +64,7 @@ function b256(value: bigint, length: number): Buffer {
 }
 const pad = (content: Buffer) => Buffer.concat([content, Buffer.alloc((BLOCK - (content.length % BLOCK)) % BLOCK)]);
 const file = (name: string, content: string, extra: Partial<RawHeader> = {}) => tarFile(name, content, 0o644, extra);
-const entry = (e: Partial<TarEntry>): TarEntry => ({ name: '', linkname: '', type: 'file', mode: 0o644, uid: 0, gid: 0, size: 0, ...e });
+const entry = (e: Partial<TarEntry>): TarEntry => ({ name: '', linkname: '', type: 'file', mode: 0o644, uid: 0, gid: 0, size: 0, mtime: '1700000000', ...e });
 
 describe('headers', () => {
   it('read name, link, mode, uid, gid and size; every type the runtimes unpack', () => {
@@ -285,6 +285,8 @@ describe('PAX headers', () => {
       ['next', '', 1, 0, 0, 'n'],
       ['link', 'there', 0, 0, 0, undefined],
     ]);
+    // The PAX mtime (with its fraction) for its entry, the header's seconds for the others.
+    expect(r.entries.map((e) => e.mtime)).toEqual(['1700000000.5', '1700000000', '1700000000']);
   });
 
   it('a PAX size wins over the header size, the content read accordingly', () => {

@@ -22,12 +22,13 @@ interface Workflow {
   jobs: Record<string, { permissions?: Record<string, string> | string; steps?: { run?: string }[] }>;
 }
 
-/** The write scopes a job's scripts need: packages to publish images, contents to push commits, pull-requests to open one. */
+/** The write scopes a job's scripts need: packages to publish images, contents to push commits, pull-requests to open one, id-token for cosign's keyless signing. */
 function neededWrites(scripts: string): string[] {
   const needs = new Set<string>();
   if (/\bmake push\b|builder-images push\b|builder-images verify\b[\s\S]*--record\b/.test(scripts)) needs.add('packages');
   if (/\bgit push\b|bump --open-pr/.test(scripts)) needs.add('contents');
   if (/bump --open-pr|--comment-pr\b/.test(scripts)) needs.add('pull-requests');
+  if (/\bcosign sign\b/.test(scripts)) needs.add('id-token');
   return [...needs].sort();
 }
 

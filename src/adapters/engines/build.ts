@@ -37,6 +37,14 @@ export interface BuildRequest {
   insecureRegistries?: string[];
   onLine?: (line: string) => void;
   env?: NodeJS.ProcessEnv;
+  /**
+   * SOURCE_DATE_EPOCH (seconds): the image's `created`, its history and every file time. buildah and podman:
+   * --timestamp; docker buildx: the SOURCE_DATE_EPOCH build arg and rewrite-timestamp on the OCI exporter
+   * (BuildKit 0.13+); the classic docker builder has nothing for it.
+   */
+  timestamp?: number;
+  /** Build every step afresh (podman and buildx keep a layer cache that would make a second build a copy). */
+  noCache?: boolean;
 }
 
 class BuildError extends Error {
@@ -51,9 +59,15 @@ class BuildError extends Error {
 
 function flags(req: BuildRequest): string[] {
   return [
+    ...(req.noCache ? ['--no-cache'] : []),
     ...Object.entries(req.labels).flatMap(([k, v]) => ['--label', `${k}=${v}`]),
     ...Object.entries(req.buildArgs).flatMap(([k, v]) => ['--build-arg', `${k}=${v}`]),
   ];
+}
+
+/** buildah and podman set created, history and every file's time to --timestamp. */
+function timestampFlags(req: BuildRequest): string[] {
+  return req.timestamp === undefined ? [] : ['--timestamp', String(req.timestamp)];
 }
 
 async function run(bin: string, args: string[], req: BuildRequest): Promise<string> {
@@ -110,9 +124,9 @@ async function buildLocal(engine: StorageEngine, req: BuildRequest): Promise<voi
   const leftovers = await workingContainerCleanup(engine, req.env);
   try {
     if (engine === 'buildah') {
-      await run('buildah', [...buildahGlobalArgs(req.env), 'bud', '--isolation', 'chroot', '--platform', req.platform, '-f', req.dockerfile, '-t', req.localName, ...flags(req), '--', req.context], req);
+      await run('buildah', [...buildahGlobalArgs(req.env), 'bud', '--isolation', 'chroot', '--platform', req.platform, '-f', req.dockerfile, '-t', req.localName, ...timestampFlags(req), ...flags(req), '--', req.context], req);
     } else {
-      await run('podman', ['build', '--platform', req.platform, '-f', req.dockerfile, '-t', req.localName, ...flags(req), '--', req.context], req);
+      await run('podman', ['build', '--platform', req.platform, '-f', req.dockerfile, '-t', req.localName, ...timestampFlags(req), ...flags(req), '--', req.context], req);
     }
   } finally {
     leftovers.dismiss();
@@ -148,7 +162,9 @@ async function buildWith(engine: EngineName, req: BuildRequest & { layoutDir: st
   if (engine === 'docker') {
     if (await hasBuildx(req.env)) {
       const builder = req.builder ? ['--builder', req.builder] : [];
-      await run('docker', ['buildx', 'build', ...builder, '--platform', req.platform, '-f', req.dockerfile, '-t', req.localName, ...flags(req), '--output', `type=oci,dest=${req.layoutDir},tar=false`, req.context], req);
+      const epoch = req.timestamp === undefined ? [] : ['--build-arg', `SOURCE_DATE_EPOCH=${req.timestamp}`];
+      const rewrite = req.timestamp === undefined ? '' : ',rewrite-timestamp=true';
+      await run('docker', ['buildx', 'build', ...builder, '--platform', req.platform, '-f', req.dockerfile, '-t', req.localName, ...epoch, ...flags(req), '--output', `type=oci,dest=${req.layoutDir},tar=false${rewrite}`, req.context], req);
       return;
     }
     if (req.builder) throw new BuildError(`--builder ${req.builder} needs docker buildx, which is not installed here`, '');

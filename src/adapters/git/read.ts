@@ -132,3 +132,14 @@ export async function resolveCommit(root: string, ref: string): Promise<string> 
   }
   return out.trim();
 }
+
+/**
+ * The commit time (seconds since the epoch) of the last commit that changed any of `paths`: an image's
+ * SOURCE_DATE_EPOCH, the same on every checkout of that history. Undefined outside git or when no commit
+ * touches them (a shallow clone gives its one commit's time).
+ */
+export async function lastCommitTime(root: string, paths: string[]): Promise<number | undefined> {
+  const out = await git(root, ['log', '-1', '--format=%ct', '--end-of-options', 'HEAD', '--', ...paths]).catch(() => '');
+  const seconds = Number(out.trim());
+  return out.trim() && Number.isSafeInteger(seconds) && seconds >= 0 ? seconds : undefined;
+}

@@ -39,6 +39,8 @@ export interface ReadLayerOptions {
   /** Say what this is in errors, e.g. `layer 2 of oci:/x (linux/amd64)`. */
   what?: string;
   zstd?: ZstdOptions;
+  /** More of each entry than check needs: its mtime, a hash of its content, whole small files by path. */
+  details?: LayerDetails;
   /** Entries as they are read; a returned promise holds the reader until it settles. */
   onEntries(entries: LayerEntry[]): void | Promise<void>;
 }
@@ -48,6 +50,13 @@ export interface LayerRead {
   compression: Compression;
   compressedBytes: number;
   uncompressedBytes: number;
+}
+
+export interface LayerDetails {
+  /** Keep mtime and a sha256 of every file's content (the bodies stream through the hash, never stored). */
+  hash?: boolean;
+  /** The most bytes of this file to keep as `body` (0: none); a file larger than that gets no body. */
+  keepBody?: (path: string, size: number) => number;
 }
 
 /** The text files the check reads whole (os-release tells the distro), as tar paths without the leading /. */
@@ -66,20 +75,45 @@ class EntryCollector {
   count = 0;
   private current: LayerEntry | undefined;
   private head: Buffer[] = [];
+  private kept = 0;
+  private headBytes = 0;
+  private bodyBytes = 0;
+  private hash: ReturnType<typeof createHash> | undefined;
+
+  constructor(private readonly details?: LayerDetails) {}
 
   entry(t: TarEntry): number {
     const entry: LayerEntry = { path: t.name, type: t.type === 'file' || t.type === 'dir' || t.type === 'symlink' || t.type === 'hardlink' ? t.type : 'other', mode: t.mode, size: t.size, uid: t.uid, gid: t.gid };
     if (t.type === 'symlink' || t.type === 'hardlink') entry.linkname = t.linkname;
     this.current = entry;
     this.head = [];
-    return headBytesOf(t);
+    this.kept = 0;
+    this.headBytes = headBytesOf(t);
+    if (!this.details) return this.headBytes;
+    entry.mtime = t.mtime;
+    const limit = t.type === 'file' ? (this.details.keepBody?.(t.name, t.size) ?? 0) : 0;
+    this.bodyBytes = limit > 0 && t.size <= limit ? t.size : 0;
+    this.hash = this.details.hash && t.type === 'file' ? createHash('sha256') : undefined;
+    return Math.max(this.headBytes, this.bodyBytes, this.hash ? t.size : 0);
   }
   data(bytes: Uint8Array): void {
-    this.head.push(Buffer.from(bytes));
+    this.hash?.update(bytes);
+    const keep = Math.max(this.headBytes, this.bodyBytes) - this.kept;
+    if (keep <= 0) return;
+    const part = Buffer.from(bytes.subarray(0, keep));
+    this.head.push(part);
+    this.kept += part.length;
   }
   entryEnd(): void {
     const entry = this.current!;
-    if (this.head.length) entry.head = new Uint8Array(Buffer.concat(this.head));
+    const kept = this.head.length ? Buffer.concat(this.head) : undefined;
+    if (kept && this.headBytes) entry.head = new Uint8Array(kept.subarray(0, this.headBytes));
+    if (this.details) {
+      if (kept && this.bodyBytes) entry.body = new Uint8Array(kept);
+      if (this.hash) entry.sha256 = this.hash.digest('hex');
+      this.hash = undefined;
+      this.bodyBytes = 0;
+    }
     this.batch.push(entry);
     this.count++;
     this.current = undefined;
@@ -137,7 +171,7 @@ export async function readLayer(blob: Readable, options: ReadLayerOptions): Prom
     return actual === options.digest ? undefined : `${what}: content hashes to ${actual}, not its digest ${options.digest}: the layer is corrupt and was rejected`;
   };
 
-  const collector = new EntryCollector();
+  const collector = new EntryCollector(options.details);
   const tar = new TarReader(collector);
   let stage = 'read';
   try {
