@@ -38,7 +38,7 @@ lint-code: node_modules/.package-lock.json
 
 # The test command the README gives and CI runs: install what is needed, type check, lint the code, run every test.
 test: test-deps typecheck lint-code
-	npx vitest run
+	bash scripts/vitest.sh
 
 lint: build
 	$(CLI) lint

@@ -1,5 +1,6 @@
-// The tests `make mutation` runs against each mutant of src/core and src/adapters/registry (stryker.config.json):
-// the unit tests and the registry client's integration tests (a real docker-registry, a hostile one, faults).
+// The tests `make mutation` runs against each mutant of src/core and src/adapters/{registry,http,compress,headers}
+// (stryker.config.json): the unit tests, the registry client's integration tests (a real docker-registry, a hostile
+// one, faults) and the headers ones (downloads from a local server, hostile packages).
 // Left out: the image builds (push, build, engines) and the whole-command tests (bump, tag, check, cli-offline):
 // they reach the same core code through the CLI, take seconds per run with their git repositories and
 // registries, and would be re-run for every mutant that survives the unit tests (8 of the 10 CPU hours such a
@@ -27,6 +28,7 @@ export default defineConfig({
     include: [
       'test/unit/**/*.test.ts',
       'test/integration/registry-*.test.ts',
+      'test/integration/headers-*.test.ts',
     ],
     // Scale and property tests run small here (test/support/scale.ts).
     env: { BUILDER_IMAGES_MUTATION: '1' },

@@ -126,7 +126,7 @@ try {
   if (!zours.stdout.includes('1 ok')) throw new Error(`check (zstd) did not pass:\n${zours.stdout}`);
   // fzstd on one layer only: at its speed the whole image would take minutes.
   const fzstd = await timeIt(async () => {
-    const { zstdDecompress } = await import('../src/adapters/layers/zstd.js');
+    const { zstdDecompress } = await import('../src/adapters/compress/zstd.js');
     const { createReadStream } = await import('node:fs');
     for await (const chunk of zstdDecompress(createReadStream(zfiles[0]!) as AsyncIterable<Buffer>, { decoder: 'fzstd' }).output) void chunk;
   });

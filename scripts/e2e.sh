@@ -107,7 +107,9 @@ cli --cwd "$repo" index --repo "$reg/builders" --output "$work/index.yaml"
 echo "the index for $reg/builders is $work/index.yaml ($(grep -c '^  - name:' "$work/index.yaml") image(s); the work dir is removed at the end, E2E_KEEP=1 keeps it):"
 sed 's/^/  /' "$work/index.yaml"
 for k in 5.10.0-28-amd64 6.1.0-18-amd64 4.19.0-26-amd64; do
-  for a in x86_64 aarch64; do cli --cwd "$repo" select --index "$work/index.yaml" --target debian --arch "$a" --kernel-release "$k"; done
+  # Each arch's own release of the kernel (6.1.0-18-arm64 for aarch64): select refuses another arch's.
+  cli --cwd "$repo" select --index "$work/index.yaml" --target debian --arch x86_64 --kernel-release "$k"
+  cli --cwd "$repo" select --index "$work/index.yaml" --target debian --arch aarch64 --kernel-release "${k%-amd64}-arm64"
 done | tee "$work/select.txt"
 grep -q "image:  $reg/builders:any-aarch64" "$work/select.txt" || fail "select picked no aarch64 image"
 step "5. index ($work/index.yaml) + select, 6 picks"
@@ -146,7 +148,7 @@ for u in $(awk '{print $1}' <<<"$uris" | tr -d "'" | grep -v -- '-common_'); do
   u=${u/#http:/https:}; u=${u/-amd64_/-arm64_}; arm64_urls+=("${u/_amd64.deb/_arm64.deb}")
 done
 echo "kernel $krel: ${amd64_debs[*]##*/} + arm64 ${arm64_urls[*]##*/}"
-for a in x86_64 aarch64; do cli --cwd "$repo" select --index "$work/index.yaml" --target debian --arch "$a" --kernel-release "$krel"; done | tee "$work/select-verify.txt"
+for r in "x86_64 $abi-amd64" "aarch64 $abi-arm64"; do cli --cwd "$repo" select --index "$work/index.yaml" --target debian --arch "${r% *}" --kernel-release "${r#* }"; done | tee "$work/select-verify.txt"
 [ "$(grep -c "image:  $reg/builders:debian-.*_gcc12.0.0-latest" "$work/select-verify.txt")" = 2 ] || fail "select does not pick the debian GCC 12 images for $krel"
 cli --cwd "$repo" verify --index "$work/index.yaml" --headers "${amd64_debs[@]}" "${arm64_urls[@]}" | tee "$work/verify.txt"
 [ "$(grep -cE "^$abi-(amd64|arm64) .* pass " "$work/verify.txt")" = 2 ] || fail "verify did not pass on both arches"

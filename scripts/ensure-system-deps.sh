@@ -59,7 +59,36 @@ fi
 SUDO=""
 [ "$EUID" -eq 0 ] || SUDO="sudo"
 export DEBIAN_FRONTEND=noninteractive
-$SUDO apt-get update -qq >/dev/null
+# Fresh VMs and CI runners often run apt at boot: wait for it instead of failing. DPkg::Lock::Timeout makes apt-get
+# wait for dpkg's locks; the lists and archives locks (apt-get update, downloads) have no timeout in apt, so a
+# "Could not get lock" there is retried until the same deadline. APT_LOCK_TIMEOUT: seconds, default 600.
+lock_timeout=${APT_LOCK_TIMEOUT:-600}
+[[ "$lock_timeout" =~ ^[0-9]+$ ]] || { echo "APT_LOCK_TIMEOUT must be a number of seconds, not \"$lock_timeout\"" >&2; exit 2; }
+lock_deadline=$((SECONDS + lock_timeout))
+apt_get() {
+  local err code said=0 left
+  while :; do
+    left=$((lock_deadline - SECONDS))
+    [ "$left" -gt 0 ] || left=0
+    code=0
+    err=$(LC_ALL=C $SUDO apt-get -o DPkg::Lock::Timeout="$left" "$@" 2>&1 >/dev/null) || code=$?
+    if [ $code -eq 0 ]; then
+      [ -z "$err" ] || printf '%s\n' "$err" >&2
+      return 0
+    fi
+    if [[ "$err" == *"Could not get lock"* ]] && [ "$SECONDS" -lt "$lock_deadline" ]; then
+      if [ $said -eq 0 ]; then
+        echo "waiting up to ${left}s for another apt to finish (${err%%$'\n'*})" >&2
+        said=1
+      fi
+      sleep 2
+      continue
+    fi
+    printf '%s\n' "$err" >&2
+    return $code
+  done
+}
+apt_get update -qq
 if [ $need_policy -eq 1 ]; then
   # containers-common on Debian 13 and Ubuntu; on Debian 12 policy.json is in golang-github-containers-common
   # (`dpkg -S /etc/containers/policy.json`), golang-github-containers-image only ships registries.conf.
@@ -76,4 +105,4 @@ if [ $need_policy -eq 1 ]; then
 fi
 [ ${#want[@]} -eq 0 ] && exit 0
 echo "installing system packages: ${want[*]}" >&2
-$SUDO apt-get install -y -qq --no-install-recommends "${want[@]}" >/dev/null
+apt_get install -y -qq --no-install-recommends "${want[@]}"

@@ -1,12 +1,23 @@
-import { Command, CommanderError } from 'commander';
+import { Command, CommanderError, type AddHelpTextContext, type AddHelpTextPosition } from 'commander';
 import { COMMANDS } from './commands/registry.js';
 import { exitCodeOf, type Streams } from './commands/context.js';
 import { CliError, EXIT_FAILURE, EXIT_USAGE } from './errors.js';
-import { CleanupScope, exitCodeForSignal, runInScope } from './util/cleanup.js';
+import { CleanupScope, exitCodeForSignal, removeDeadTempDirs, runInScope } from './util/cleanup.js';
+import { HELP_WIDTH, reflowHelpText } from './util/help-text.js';
 import { redact } from './util/redact.js';
 
+/** Commander's Command whose added help text is wrapped at the width of the rest of the help. */
+class CliCommand extends Command {
+  override createCommand(name?: string): CliCommand {
+    return new CliCommand(name);
+  }
+  override addHelpText(position: AddHelpTextPosition, text: string | ((context: AddHelpTextContext) => string)): this {
+    return super.addHelpText(position, (context: AddHelpTextContext) => reflowHelpText(typeof text === 'function' ? text(context) : text, HELP_WIDTH));
+  }
+}
+
 export function buildProgram(streams: Streams): Command {
-  const program = new Command('builder-images')
+  const program = new CliCommand('builder-images')
     .description('Keep a repository of compiler builder images: lint, check, tag, build, push, index, bump, select.')
     // Only -V is the program's own flag: commander reads the program's flags after a command too, so a program-wide
     // --version would swallow `push --version v1.2.3` (print the version, exit 0, push nothing). A lone
@@ -18,6 +29,10 @@ export function buildProgram(streams: Streams): Command {
     .option('-q, --quiet', 'no progress lines')
     .option('--timeout <seconds>', 'registry idle limit: an attempt with no answer (or a trickle) for this long fails and is retried', '30')
     .showHelpAfterError('(run with --help for usage)')
+    .addHelpText('after', `
+From a checkout: node bin/builder-images.js <command> (after \`npm ci\`, which installs and builds it).
+<command> --help documents every flag.`)
+    .configureHelp({ helpWidth: HELP_WIDTH })
     .configureOutput({
       writeOut: (s) => streams.stdout.write(s),
       writeErr: (s) => streams.stderr.write(s),
@@ -68,10 +83,13 @@ export async function main(argv: string[], streams: Streams = { stdout: process.
   });
   const stopListening = listen(onSignal);
   try {
+    // What a killed run left in $TMPDIR (its reaper killed with it): gone before this run makes its own.
+    await removeDeadTempDirs();
     const code = await Promise.race([runInScope(scope, () => run(argv, streams)), interrupted]);
     return scope.interrupted ? await interrupted : code;
   } finally {
     stopListening();
+    scope.close();
   }
 }
 

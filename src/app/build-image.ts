@@ -8,7 +8,8 @@
 import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { platformBuildArgs, pulledImages } from '../core/dockerfile.js';
+import { platformBuildArgs } from '../core/dockerfile/evaluate.js';
+import { pulledImages } from '../core/dockerfile/extract.js';
 import { platformString } from '../core/names.js';
 import { isLoopbackRegistry, tryParseReference } from '../core/reference.js';
 import type { Config } from '../core/config.js';

@@ -8,14 +8,14 @@
  *   plan:    the new text at the exact span where the reference (or just its digest) is written (core/bump)
  * One reference that cannot be resolved is reported by name and the rest still bump.
  */
-import { join } from 'node:path';
-import { extractImageReferences, parseDockerfile } from '../core/dockerfile.js';
+import { extractImageReferences } from '../core/dockerfile/extract.js';
+import { parseDockerfile } from '../core/dockerfile/parse.js';
 import { applyUpdates, depTypeOf, planUpdate, type PlannedUpdate, type Resolution } from '../core/bump.js';
 import { formatIndexTag, parseImageTag } from '../core/names.js';
 import { formatPlatform, isIndexMediaType, matchPlatform, type ImageIndex, type ImageManifest, type Platform } from '../core/oci.js';
 import { formatReference, parseReference, repositoryName, type ImageReference } from '../core/reference.js';
 import { NotFoundError, orAbsent, type RegistryClient } from '../adapters/registry/index.js';
-import { expectedIndexText, readIndexFile } from './index-file.js';
+import { expectedIndexText, indexFileInRepository, readIndexFile } from './index-file.js';
 import type { Repo } from './repo.js';
 import { computeTags, indexVersion, type ImageTags } from './tags.js';
 
@@ -47,7 +47,7 @@ export interface BumpOptions {
 }
 
 export async function planBump(repo: Repo, client: RegistryClient, options: BumpOptions): Promise<BumpPlan> {
-  const ownRepos = new Set(repo.config.repositories.map((r) => repositoryName(parseReference(r))));
+  const ownRepositories = new Set(repo.config.repositories.map((r) => repositoryName(parseReference(r))));
   const problems: BumpProblem[] = [];
   const updates: PlannedUpdate[] = [];
   const spans = new Map<PlannedUpdate, { start: number; end: number }>();
@@ -75,7 +75,7 @@ export async function planBump(repo: Repo, client: RegistryClient, options: Bump
       }
       try {
         let resolution: Resolution | undefined;
-        if (ownRepos.has(repositoryName(ref)) && ref.tag && parseImageTag(ref.tag)) {
+        if (ownRepositories.has(repositoryName(ref)) && ref.tag && parseImageTag(ref.tag)) {
           ownTags ??= await computeTags(repo);
           resolution = await resolveOwn(resolver, ref, ownTags);
           if (!resolution) {
@@ -116,7 +116,7 @@ export async function planBump(repo: Repo, client: RegistryClient, options: Bump
   // index.yaml in the same change, when it no longer matches what `index` writes.
   if (changes.length) {
     const indexPath = repo.config.index.file;
-    const current = await readIndexFile(join(repo.root, indexPath));
+    const current = await readIndexFile(await indexFileInRepository(repo.root, indexPath));
     const expected = expectedIndexText(repo.files, repo.config);
     if (current !== undefined && current !== expected) changes.push({ path: indexPath, before: current, after: expected });
   }

@@ -48,6 +48,8 @@ export interface CheckTarget {
 export interface TargetCheck extends ImageCheck {
   dockerfile?: string;
   error?: string;
+  /** The error behind `error`, for the command to word a hint from its data. */
+  failure?: unknown;
 }
 
 export interface ExecResult {
@@ -118,7 +120,7 @@ class LayerFeed {
 }
 
 /** Merge an image's layers into a tree, each layer streamed once and applied in order as it streams. */
-export async function buildTree(image: SourceImage, onLayer?: (index: number, total: number) => void, limits: TreeLimits = {}): Promise<{ tree: FileTree; compressedBytes: number }> {
+export async function readImageTree(image: SourceImage, onLayer?: (index: number, total: number) => void, limits: TreeLimits = {}): Promise<{ tree: FileTree; compressedBytes: number }> {
   const layers = image.manifest.layers;
   const maxEntries = limits.maxEntries ?? DEFAULT_MAX_ENTRIES;
   const feeds = layers.map(() => new LayerFeed());
@@ -183,7 +185,7 @@ export async function checkSource(source: ImageSource, expect: Expectation, opti
   const results: ImageCheck[] = [];
   for (const image of images) {
     options.onProgress?.(`checking ${image.description}`);
-    const { tree, compressedBytes } = await buildTree(image, (i, n) => options.onProgress?.(`  layer ${i + 1}/${n}`), options);
+    const { tree, compressedBytes } = await readImageTree(image, (i, n) => options.onProgress?.(`  layer ${i + 1}/${n}`), options);
     const report = judgeTree(tree, image.platform, expect, { env: image.config.config?.Env, labels: image.config.config?.Labels });
     results.push({
       source: source.label,
@@ -328,7 +330,7 @@ export async function checkTargets(targets: CheckTarget[], options: CheckTargets
       // A source the user named wrongly (no such image in a layout, not an archive…) is theirs to fix: exit 2.
       if (err instanceof UsageError) throw err;
       const report: CheckReport = { arch: null, platform: '', gccs: [], extra: [], ok: false };
-      checks.push({ source: target.spec, description: target.spec, digest: '', platform: '', layers: 0, compressedBytes: 0, ok: false, report, dockerfile: target.dockerfile, error: (err as Error).message });
+      checks.push({ source: target.spec, description: target.spec, digest: '', platform: '', layers: 0, compressedBytes: 0, ok: false, report, dockerfile: target.dockerfile, error: (err as Error).message, failure: err });
     } finally {
       await source.close?.();
     }

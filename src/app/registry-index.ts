@@ -9,6 +9,9 @@ import { parseReference, tryParseReference } from '../core/reference.js';
 import { entryLabelProblems, indexFromTags, type RegistryIndex } from '../core/registry-index.js';
 import { NotFoundError, type RegistryClient } from '../adapters/registry/index.js';
 import { UsageError } from '../errors.js';
+import type { Subject } from '../adapters/registry/referrers.js';
+import { compareReleases } from '../core/kernel-list.js';
+import { readRecords } from './verify-records.js';
 
 /** `host/path` (no tag or digest) as a registry and repository. */
 export function parseRepositoryName(name: string): { registry: string; repository: string } {
@@ -38,6 +41,8 @@ export interface EntryVerdict {
   digest?: string;
   /** What is wrong, one sentence each; empty when ok. */
   problems: string[];
+  /** Kernel releases that verify proved for this digest (its verification records), when any. */
+  provenKernels?: string[];
 }
 
 /**
@@ -72,11 +77,22 @@ async function verifyEntry(client: RegistryClient, entry: IndexEntry): Promise<E
     const image = await client.getImage(ref, platformOfArch(entry.arch));
     const config = await client.getConfig({ registry: ref.registry, repository: ref.repository }, image.manifest);
     const problems = entryLabelProblems(entry, config);
-    return { entry, status: problems.length ? 'disagrees' : 'ok', digest: head.digest, problems };
+    const provenKernels = await provenFor(client, { repo: { registry: ref.registry, repository: ref.repository }, digest: head.digest, mediaType: head.mediaType, size: head.size });
+    return { entry, status: problems.length ? 'disagrees' : 'ok', digest: head.digest, problems, ...(provenKernels.length ? { provenKernels } : {}) };
   } catch (err) {
     const message = withoutPrefix((err as Error).message, `${entry.name}: `);
     if (err instanceof NotFoundError) return { entry, status: 'missing', problems: [`the registry has no such image: its push failed or has not run (${message})`] };
     return { entry, status: 'error', problems: [message] };
+  }
+}
+
+/** The kernels verify proved for the image (its records beside it); none when it has none or they cannot be read. */
+async function provenFor(client: RegistryClient, subject: Subject): Promise<string[]> {
+  try {
+    const { records } = await readRecords(client, subject);
+    return [...new Set(records.filter((r) => r.verdict === 'pass' && (!r.flow.endsWith('+boot') || r.boot === 'loads')).map((r) => r.release))].sort(compareReleases);
+  } catch {
+    return [];
   }
 }
 

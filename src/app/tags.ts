@@ -7,7 +7,8 @@
  *   all[0].inputs       // what went in: path and git blob id, so `git cat-file -p <blob>` shows each
  *
  * Scheme `tree` (default): the content id is git's blob id of the image's input list: the Dockerfile's blob
- * (its target's, for a symlinked aarch64 file), the blob of every context file its COPY/ADD use, the content
+ * (its target's, for a symlinked aarch64 file), the blob of every context file its COPY/ADD use (sources clamped to
+ * the context as the engines clamp them, less what every engine's ignore file leaves out) and of those ignore files, the content
  * tags of the repository's own images it builds FROM, and the build args (the config's merged with --build-arg). `tag --explain` prints
  * that list; `git hash-object --stdin` of it gives the id back. The tag changes exactly when an input does.
  * Scheme `commit`: the HEAD commit (`short` for the abbreviated form).
@@ -18,12 +19,15 @@
  */
 import { createHash } from 'node:crypto';
 import { posix } from 'node:path';
-import picomatch from 'picomatch';
-import { extractContextSources, platformBuildArgs, extractImageReferences, parseDockerfile } from '../core/dockerfile.js';
+import { filesNamedBy, filesReadBy, linkTargetInContext } from '../core/dockerfile/context.js';
+import { platformBuildArgs } from '../core/dockerfile/evaluate.js';
+import { extractContextSources, extractImageReferences } from '../core/dockerfile/extract.js';
+import { ignoredByEveryEngine, ignoreFileCandidates } from '../core/dockerfile/ignore.js';
+import { parseDockerfile, tooLargeMessage } from '../core/dockerfile/parse.js';
 import { formatArchTag, parseImageTag, platformOfArch, type BuilderName } from '../core/names.js';
 import { parseReference, repositoryName, tryParseReference } from '../core/reference.js';
 import { blobIdOf, hashWorkingFiles, headCommit, listCommitted, listDirty, objectFormat, refName } from '../adapters/git/read.js';
-import { builderImages, type ImageFile } from '../adapters/fs/images-dir.js';
+import { builderImages, readIgnoreFiles, readLinks, type ImageFile } from '../adapters/fs/images-dir.js';
 import { UsageError } from '../errors.js';
 import type { Repo } from './repo.js';
 
@@ -91,8 +95,43 @@ export async function computeTags(repo: Repo, options: TagOptions = {}): Promise
 
   // The build args the engine gets: the config's, overridden by the flag's (as build-image merges them).
   const buildArgs = { ...repo.config.buildArgs, ...options.buildArgs };
-  const ownRepos = new Set(repo.config.repositories.map((r) => repositoryName(parseReference(r))));
+  const ownRepositories = new Set(repo.config.repositories.map((r) => repositoryName(parseReference(r))));
   const memo = new Map<string, Promise<ImageTags>>();
+  // The build context: the files below imagesDir, relative to it, as the engines see them.
+  const contextDir = posix.normalize(imagesDir).replace(/\/+$/, '');
+  const inContext = (path: string) => (contextDir === '.' ? path : path.slice(contextDir.length + 1));
+  const contextFiles = [...new Set([...committedByPath.keys(), ...dirty])].filter((p) => isBelow(p, imagesDir) && p !== contextDir).sort();
+  const contextRelative = contextFiles.map(inContext);
+  const fromContext = (path: string) => (contextDir === '.' ? path : `${contextDir}/${path}`);
+
+  // The context's symlinks (context path -> link text), read once when a source first names a file.
+  let links: Promise<Map<string, string>> | undefined;
+  const contextLinks = () =>
+    (links ??= readLinks(repo.root, contextFiles).then((found) => new Map([...found].map(([path, text]) => [inContext(path), text]))));
+
+  /**
+   * The repository files a build of `dockerfile` can read from the context for `sources` (clamped to the context
+   * as the engines do), less what every engine's ignore file leaves out, and what a source that is a symlink leads
+   * to (the engines follow it, inside the context); with the ignore files themselves, which decide what a
+   * directory or a glob copies.
+   */
+  const contextInputs = async (dockerfile: string, sources: string[]): Promise<string[]> => {
+    if (sources.length === 0) return [];
+    const present = new Set(contextRelative);
+    const ignoreFiles = ignoreFileCandidates(inContext(dockerfile)).filter((p) => present.has(p));
+    const texts = await readIgnoreFiles(repo.root, ignoreFiles.map(fromContext));
+    const ignored = ignoredByEveryEngine(inContext(dockerfile), new Map(ignoreFiles.map((p) => [p, texts.get(fromContext(p))!])), contextRelative);
+    const readable = contextRelative.filter((p) => !ignored.has(p));
+    const read = sources.flatMap((source) => filesReadBy(readable, source));
+    const named = [...new Set(sources.flatMap((source) => filesNamedBy(readable, source)))];
+    const linked = named.length === 0 ? new Map<string, string>() : await contextLinks();
+    const followed = named.filter((f) => linked.has(f)).flatMap((f) => {
+      const target = linkTargetInContext(f, linked);
+      return target === undefined ? [] : filesReadBy(readable, target);
+    });
+    const extra = [...new Set([...followed, ...ignoreFiles])].filter((p) => !read.includes(p));
+    return [...read, ...extra].map(fromContext);
+  };
 
   const compute = (file: ImageFile & { name: BuilderName }, stack: string[]): Promise<ImageTags> => {
     let pending = memo.get(file.path);
@@ -124,18 +163,17 @@ export async function computeTags(repo: Repo, options: TagOptions = {}): Promise
       inputs.push({ kind: 'dockerfile', path: dockerfilePath, id: blobOf(dockerfilePath) });
     }
 
+    if (file.oversize !== undefined) throw new UsageError(`${file.path}: ${tooLargeMessage(file.oversize, 'bytes')}`);
     const parsed = parseDockerfile(file.content ?? '');
-    const contextFiles = [...new Set([...committedByPath.keys(), ...dirty])].sort();
     const platform = platformOfArch(file.name.arch);
     const builtins = platformBuildArgs(`${platform.os}/${platform.architecture}`);
-    for (const source of extractContextSources(parsed, builtins).flatMap((s) => s.sources)) {
-      for (const path of matchContext(contextFiles, imagesDir, source)) inputs.push({ kind: 'context', path, id: blobOf(path) });
-    }
+    const sources = extractContextSources(parsed, builtins).flatMap((s) => s.sources);
+    for (const input of await contextInputs(file.path, sources)) inputs.push({ kind: 'context', path: input, id: blobOf(input) });
 
     const dependsOn: string[] = [];
     for (const site of extractImageReferences(parsed)) {
       if (!site.resolved || site.isScratch || site.isStage) continue;
-      const base = ownImageFor(site.resolved, ownRepos, images);
+      const base = ownImageFor(site.resolved, ownRepositories, images);
       if (!base) continue;
       if (stack.includes(base.path)) throw new UsageError(`${file.path} builds FROM ${base.path}, which builds FROM it in turn: break the cycle`);
       const baseTags = await compute(base, stack);
@@ -186,21 +224,10 @@ function isBelow(path: string, dir: string): boolean {
   return d === '.' || path === d || path.startsWith(`${d}/`);
 }
 
-/** Repository files a COPY/ADD source names: the path itself, everything beneath a directory, or a glob. */
-function matchContext(files: string[], contextDir: string, source: string): string[] {
-  const rel = posix.normalize(source.replace(/^\/+/, '')).replace(/\/+$/, '');
-  const full = rel === '.' ? contextDir : posix.join(contextDir, rel);
-  if (/[*?[\]{}]/.test(rel)) {
-    const isMatch = picomatch(full, { dot: true });
-    return files.filter((f) => isMatch(f));
-  }
-  return files.filter((f) => f === full || f.startsWith(`${full}/`));
-}
-
 /** The repository's own image a FROM reference names (same repository, a builder tag), if any. */
-function ownImageFor(reference: string, ownRepos: Set<string>, images: (ImageFile & { name: BuilderName })[]): (ImageFile & { name: BuilderName }) | undefined {
+function ownImageFor(reference: string, ownRepositories: Set<string>, images: (ImageFile & { name: BuilderName })[]): (ImageFile & { name: BuilderName }) | undefined {
   const ref = tryParseReference(reference);
-  if (!ref || !ownRepos.has(repositoryName(ref)) || !ref.tag) return undefined;
+  if (!ref || !ownRepositories.has(repositoryName(ref)) || !ref.tag) return undefined;
   const tag = parseImageTag(ref.tag);
   if (!tag) return undefined;
   return images.find((f) => f.name.target === tag.target && f.name.gccVersions.join() === tag.gccVersions.join() && (!tag.arch || f.name.arch === tag.arch));

@@ -90,6 +90,7 @@ export async function runGrid(plan: GridPlan, options: GridOptions): Promise<Gri
   }
   const ledger = options.records ? await openLedger([...new Set(plan.pairs.map((p) => p.candidate.image))], options.records, options.onProgress) : undefined;
   const limit = pLimit(Math.max(1, options.jobs));
+  const gated = { ...options, runPair: firstAlone(options.runPair) };
   const rows: GridRow[] = [];
   let done = 0;
   const total = plan.pairs.length;
@@ -98,7 +99,7 @@ export async function runGrid(plan: GridPlan, options: GridOptions): Promise<Gri
       limit(async () => {
         const todo = pairs.filter((p) => !ledger?.isProven(p));
         for (const p of pairs.filter((q) => !todo.includes(q))) rows.push(cachedRow(p));
-        if (todo.length) rows.push(...(await buildKernel(todo, options, ledger)));
+        if (todo.length) rows.push(...(await buildKernel(todo, gated, ledger)));
         done += pairs.length;
         options.onProgress?.(`verify: ${done}/${total} pair(s) done (${pairs[0]!.kernel.release}, ${pairs[0]!.kernel.arch})`);
       }),
@@ -107,6 +108,24 @@ export async function runGrid(plan: GridPlan, options: GridOptions): Promise<Gri
   if (ledger) await ledger.flush(options.onProgress);
   const order = new Map(plan.pairs.map((p, i) => [pairKey(p), i]));
   return rows.sort((a, b) => (order.get(rowKey(a)) ?? 0) - (order.get(rowKey(b)) ?? 0));
+}
+
+/**
+ * The first build with an image runs alone, the others with it wait for it: the engine pulls the image once,
+ * instead of `jobs` pulls of one image racing in one storage.
+ */
+function firstAlone(runPair: GridOptions['runPair']): GridOptions['runPair'] {
+  const first = new Map<string, Promise<VerifyRow>>();
+  return async (kernel, candidate) => {
+    const prior = first.get(candidate.image);
+    if (prior) {
+      await prior.catch(() => undefined);
+      return runPair(kernel, candidate);
+    }
+    const run = runPair(kernel, candidate);
+    first.set(candidate.image, run);
+    return run;
+  };
 }
 
 const rowKey = (r: VerifyRow) => `${r.arch} ${r.target} ${r.kernel} ${r.image}`;

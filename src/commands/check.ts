@@ -1,5 +1,6 @@
 import { Option, type Command } from 'commander';
 import { pickEngine, type EngineName } from '../adapters/engines/detect.js';
+import { openImageSource } from '../adapters/sources/index.js';
 import { allTargets, checkTargets, DEFAULT_MAX_ENTRIES, explicitTarget, type Expectation, type TargetCheck, type TreeLimits } from '../app/check.js';
 import { registryAccess } from '../app/registry-client.js';
 import { loadRepo } from '../app/repo.js';
@@ -8,6 +9,7 @@ import { parsePlatform, type Platform } from '../core/oci.js';
 import { parseGccVersion } from '../core/version.js';
 import type { ContractReport } from '../core/contract-rules.js';
 import { UsageError } from '../errors.js';
+import { ZstdWindowError } from '../adapters/compress/zstd.js';
 import { githubAnnotation } from '../util/annotations.js';
 import { formatTable, type Output } from '../util/output.js';
 import { appendStepSummary, markdownTable } from '../util/step-summary.js';
@@ -76,7 +78,12 @@ Examples:
         const expect = expectationFromFlags(opts);
         const targets = opts.all
           ? allTargets(repo, opts.repo === undefined ? repo.config.repositories[0]! : checkRepository(opts.repo), opts.tag === undefined ? (repo.config.versions[0] ?? 'latest') : checkVersionTag(opts.tag))
-          : args.map((spec) => explicitTarget(repo, spec, expect));
+          : args.map((spec) => {
+              // What the spec names is checked first (a reference that does not parse, a docker: without a name):
+              // that is the problem to report, not what its tag fails to say.
+              openImageSource(spec, client, ctx.cwd);
+              return explicitTarget(repo, spec, expect);
+            });
         if (targets.length === 0) throw new UsageError('name an image to check, or use --all');
         const checks = await checkTargets(targets, {
           client,
@@ -87,6 +94,7 @@ Examples:
           onProgress: ctx.out.progress,
           limits: layerLimits(opts),
         });
+        for (const c of checks) if (c.error) c.error += hintFor(c.failure, opts.zstdWindowMib !== undefined);
         print(ctx.out, checks, format);
         await appendStepSummary(markdownVerdicts(checks));
         return checks.every((c) => c.ok) ? 0 : 1;
@@ -128,6 +136,16 @@ function expectationFromFlags(opts: CheckOptions): Expectation | undefined {
     return { gccVersions: opts.gcc, arch: opts.arch as Expectation['arch'] };
   }
   return undefined;
+}
+
+/** What the user can do about a failure, in this command's words (the adapters' errors carry only data). */
+function hintFor(failure: unknown, windowGiven: boolean): string {
+  for (let err = failure; err instanceof Error; err = err.cause) {
+    if (err instanceof ZstdWindowError) {
+      return `${windowGiven ? '' : " (the zstd tool's default)"}: allow it with --zstd-window-mib ${Math.ceil(err.window / 2 ** 20)} if the image is trusted`;
+    }
+  }
+  return '';
 }
 
 /** Everything wrong with one checked image, one sentence each. */

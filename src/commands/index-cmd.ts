@@ -1,10 +1,10 @@
-import { join, relative, resolve } from 'node:path';
+import { relative, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { createTwoFilesPatch } from 'diff';
 import { builderImages } from '../adapters/fs/images-dir.js';
 import type { RegistryClient } from '../adapters/registry/index.js';
 import { registryAccess } from '../app/registry-client.js';
-import { expectedIndexEntries, expectedIndexText, readIndexFile } from '../app/index-file.js';
+import { expectedIndexEntries, expectedIndexText, indexFileInRepository, readIndexFile } from '../app/index-file.js';
 import { readRegistryIndex, verifyIndex, type EntryVerdict } from '../app/registry-index.js';
 import { loadRepo, type Repo } from '../app/repo.js';
 import { renderIndex, sortEntries } from '../core/index-schema.js';
@@ -61,7 +61,7 @@ difference between what the registry serves and what images/ declares.`,
         if (opts.verify) return runVerify(repo, opts, ctx);
         if (opts.fromRegistry !== undefined) return runFromRegistry(repo, opts, ctx, streams);
         const expected = expectedIndexText(repo.files, repo.config, { repositories: opts.repo, tags: opts.tag });
-        const file = opts.output ? resolve(ctx.cwd, opts.output) : join(repo.root, repo.config.index.file);
+        const file = opts.output ? resolve(ctx.cwd, opts.output) : await indexFileInRepository(repo.root, repo.config.index.file);
         const shown = relative(repo.root, file) || file;
         if (opts.stdout) {
           ctx.out.result(expected.replace(/\n$/, ''));
@@ -104,12 +104,16 @@ async function runVerify(repo: Repo, opts: IndexOptions, ctx: CommandContext): P
 function printVerdicts(verdicts: EntryVerdict[], format: IndexOptions['format'], out: Output): void {
   const bad = verdicts.filter((v) => v.status !== 'ok');
   if (format === 'json') {
-    out.json(verdicts.map((v) => ({ name: v.entry.name, target: v.entry.target, arch: v.entry.arch, tag: v.entry.tag, status: v.status, digest: v.digest ?? null, problems: v.problems })));
+    out.json(verdicts.map((v) => ({ name: v.entry.name, target: v.entry.target, arch: v.entry.arch, tag: v.entry.tag, status: v.status, digest: v.digest ?? null, problems: v.problems, provenKernels: v.provenKernels ?? [] })));
     return;
   }
   for (const v of bad) {
     const text = `${v.status}: ${v.entry.name}: ${v.problems.join('; ')}`;
     out.result(format === 'github' ? githubAnnotation('error', text, { title: `index entry ${v.status}` }) : text);
+  }
+  for (const v of verdicts.filter((x) => x.provenKernels?.length)) {
+    const kernels = v.provenKernels!;
+    out.result(`verified: ${v.entry.name}: ${kernels.length} kernel(s) proven by verify (${kernels.slice(0, 3).join(', ')}${kernels.length > 3 ? ', …' : ''})`);
   }
   const count = (status: EntryVerdict['status']) => verdicts.filter((v) => v.status === status).length;
   const summary = `${verdicts.length} index entr${verdicts.length === 1 ? 'y' : 'ies'} verified: ${count('ok')} ok, ${count('missing')} missing, ${count('disagrees')} disagreeing, ${count('error')} error(s)`;

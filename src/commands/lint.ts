@@ -1,7 +1,6 @@
-import { join } from 'node:path';
 import type { Command } from 'commander';
-import { lintConflicts, lintDockerfile, lintIndex, lintNames, lintSymlinks, PIN_RULE_SUMMARY, sortFindings, type Finding } from '../core/lint-rules.js';
-import { expectedIndexText, readIndexFile } from '../app/index-file.js';
+import { CONTEXT_RULE_SUMMARY, lintConflicts, lintDockerfile, lintIndex, lintNames, lintSymlinks, PIN_RULE_SUMMARY, sortFindings, type Finding } from '../core/lint-rules.js';
+import { expectedIndexText, indexFileInRepository, readIndexFile } from '../app/index-file.js';
 import { loadRepo } from '../app/repo.js';
 import { githubAnnotation } from '../util/annotations.js';
 import { action, type Streams, formatOption } from './context.js';
@@ -15,7 +14,7 @@ const RULES_HELP =
   'Rules: name (strict builder-<target>-<arch>_gcc<X.Y.Z>….Dockerfile, with the corrected name where obvious), ' +
   'symlink (an aarch64 file may link to its x86_64 sibling), conflict (one GCC twice for a target and arch), ' +
   'parse (the Dockerfile parses as BuildKit reads it: directives, ARG/ENV expansion, stages that copy from ' +
-  `themselves or from later stages), pin (${PIN_RULE_SUMMARY}), ` +
+  `themselves or from later stages), pin (${PIN_RULE_SUMMARY}), context (a warning: ${CONTEXT_RULE_SUMMARY}), ` +
   'index (index.yaml equals what `index` writes). Every finding is reported, as file:line: rule: message.';
 
 /** Lines of at most `width` characters, broken at spaces. */
@@ -38,7 +37,7 @@ export function register(program: Command, streams: Streams): void {
           ...repo.files.flatMap(lintDockerfile),
         ];
         if (opts.index) {
-          findings.push(...lintIndex(repo.config.index.file, await readIndexFile(join(repo.root, repo.config.index.file)), expectedIndexText(repo.files, repo.config)));
+          findings.push(...lintIndex(repo.config.index.file, await readIndexFile(await indexFileInRepository(repo.root, repo.config.index.file)), expectedIndexText(repo.files, repo.config)));
         }
         const sorted = sortFindings(findings);
         const errors = sorted.filter((f) => f.severity === 'error').length;

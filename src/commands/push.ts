@@ -55,7 +55,8 @@ export function register(program: Command, streams: Streams): void {
 Per image: skip when its content tag exists (only "not found" counts as absent), else build, check, push
 <target>-<arch>_gcc…-<version> for every version; then <target>_gcc…-<version> OCI indexes for image sets with
 both arches; then copy by digest to every other repository. A failed image does not stop the others.
-Example: builder-images push --repo 127.0.0.1:5000/builders --engine buildah`,
+Example:
+  builder-images push --repo 127.0.0.1:5000/builders --engine buildah`,
     )
     .action(
       action<PushCliOptions>(async (opts, ctx, args) => {
@@ -106,12 +107,41 @@ async function prepareVerify(given: string[] | true, repo: Repo, insecure: strin
   return { hook, cleanup: async () => void (await Promise.all(loaded.map((l) => l.cleanup()))) };
 }
 
-function imageRows(r: PushResult): string[][] {
-  return [['IMAGE', 'ARCH', 'STATUS', 'DIGEST', 'NOTE'], ...r.images.map((i) => [i.tag, i.arch, i.status, i.digest?.slice(0, 19) ?? '-', i.message ?? ''])];
+/** A failure's cause without the reference it was about: `<repo>:<tag>: cannot reach …` -> `cannot reach …`. */
+function causeOf(message: string): string {
+  return message.replace(/^[^\s/]+(?:\/[^\s/]+)+: /, '');
 }
 
-function indexRows(r: PushResult): string[][] {
-  return [['INDEX', 'STATUS', 'DIGEST', 'NOTE'], ...r.indexes.map((i) => [i.tag, i.status, i.digest?.slice(0, 19) ?? '-', i.message ?? ''])];
+/**
+ * The causes several rows failed with (an unreachable registry fails every lookup alike), numbered: those rows
+ * say `[n]` and the cause is printed once below the tables instead of on each of them.
+ */
+function sharedCauses(r: PushResult): Map<string, { note: number; rows: number }> {
+  const counts = new Map<string, number>();
+  for (const row of [...r.images, ...r.indexes]) if (row.status === 'failed' && row.message) counts.set(causeOf(row.message), (counts.get(causeOf(row.message)) ?? 0) + 1);
+  const shared = new Map<string, { note: number; rows: number }>();
+  for (const [cause, rows] of counts) if (rows > 1) shared.set(cause, { note: shared.size + 1, rows });
+  return shared;
+}
+
+type Notes = ReturnType<typeof sharedCauses>;
+
+function noteOf(message: string | undefined, notes: Notes): string {
+  if (!message) return '';
+  const shared = notes.get(causeOf(message));
+  return shared ? `[${shared.note}]` : message;
+}
+
+function noteLines(notes: Notes): string[] {
+  return [...notes].map(([cause, { note, rows }]) => `[${note}] ${rows} rows: ${cause}`);
+}
+
+function imageRows(r: PushResult, notes: Notes = new Map()): string[][] {
+  return [['IMAGE', 'ARCH', 'STATUS', 'DIGEST', 'NOTE'], ...r.images.map((i) => [i.tag, i.arch, i.status, i.digest?.slice(0, 19) ?? '-', noteOf(i.message, notes)])];
+}
+
+function indexRows(r: PushResult, notes: Notes = new Map()): string[][] {
+  return [['INDEX', 'STATUS', 'DIGEST', 'NOTE'], ...r.indexes.map((i) => [i.tag, i.status, i.digest?.slice(0, 19) ?? '-', noteOf(i.message, notes)])];
 }
 
 function copyLines(r: PushResult): string[] {
@@ -124,23 +154,28 @@ export function summaryLine(r: PushResult, dryRun: boolean): string {
   const indexes = (s: string) => r.indexes.filter((i) => i.status === s).length;
   const failed = images('failed') + indexes('failed');
   if (dryRun) {
-    const failures = failed ? `, ${failed} failed (see NOTE)` : '';
-    return `plan: ${images('would-build')} to build, ${images('would-skip')} up to date, ${indexes('would-push')} index(es) to push${failures} (dry run: nothing was touched)`;
+    const failures = failed ? `, ${failed} could not be planned (see NOTE)` : '';
+    return `dry run, nothing was touched: would build ${images('would-build')}, ${images('would-skip')} up to date, would push ${indexes('would-push')} index(es)${failures}`;
   }
   return `${images('pushed')} built and pushed, ${images('skipped')} skipped (up to date), ${failed} failed, ${indexes('pushed')} index(es) pushed`;
 }
 
+// Shared causes are folded only in a dry run: a real push's failures are each image's own (build, check) story.
 function printSummary(out: Output, r: PushResult, dryRun: boolean): void {
-  if (r.images.length) out.result(formatTable(imageRows(r)));
-  if (r.indexes.length) out.result(`\n${formatTable(indexRows(r))}`);
+  const notes = dryRun ? sharedCauses(r) : new Map();
+  if (r.images.length) out.result(formatTable(imageRows(r, notes)));
+  if (r.indexes.length) out.result(`\n${formatTable(indexRows(r, notes))}`);
+  if (notes.size) out.result(`\n${noteLines(notes).join('\n')}`);
   for (const line of copyLines(r)) out.result(line);
   out.result(`\n${summaryLine(r, dryRun)}`);
 }
 
 function markdownSummary(r: PushResult, dryRun: boolean): string {
+  const notes = dryRun ? sharedCauses(r) : new Map();
   const parts = [`### builder-images push${dryRun ? ' (dry run)' : ''}`, '', `**${summaryLine(r, dryRun)}**`];
-  if (r.images.length) parts.push('', markdownTable(imageRows(r)));
-  if (r.indexes.length) parts.push('', markdownTable(indexRows(r)));
+  if (r.images.length) parts.push('', markdownTable(imageRows(r, notes)));
+  if (r.indexes.length) parts.push('', markdownTable(indexRows(r, notes)));
+  if (notes.size) parts.push('', ...noteLines(notes).flatMap((line) => [line, '']).slice(0, -1));
   for (const line of copyLines(r)) parts.push('', line);
   return parts.join('\n');
 }

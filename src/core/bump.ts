@@ -4,7 +4,9 @@
  * An update rewrites only the reference text at its span (the instruction, or the ARG default it comes from),
  * so formatting, comments and line endings stay as they were.
  */
-import { applyEdits, editPlace, writtenSpan, type ImageRefSite, type ParsedDockerfile, type SourceSpan } from './dockerfile.js';
+import { type ParsedDockerfile } from './dockerfile/ast.js';
+import { applyEdits, editPlace, writtenSpan, type SourceSpan } from './dockerfile/edits.js';
+import { type ImageRefSite } from './dockerfile/references.js';
 
 export type UpdateType = 'digest' | 'pin' | 'rebuild';
 

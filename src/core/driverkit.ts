@@ -9,6 +9,20 @@
  */
 import { platformOfArch, type Arch } from './names.js';
 
+/**
+ * The targets driverkit builds for (its builder.Type constants, pkg/driverbuilder/builder/*.go). It refuses any
+ * other `--target` ("target must be a valid target"); `any` is only an image's fallback target, never a build's.
+ */
+export const DRIVERKIT_TARGETS = [
+  'alinux', 'almalinux', 'amazonlinux', 'amazonlinux2', 'amazonlinux2022', 'amazonlinux2023', 'arch', 'bottlerocket',
+  'centos', 'debian', 'fedora', 'flatcar', 'minikube', 'ol', 'opensuse', 'photon', 'redhat', 'rocky', 'sles', 'talos',
+  'ubuntu', 'vanilla',
+] as const;
+
+export function isDriverkitTarget(target: string): boolean {
+  return (DRIVERKIT_TARGETS as readonly string[]).includes(target);
+}
+
 export interface DriverkitRequest {
   target: string;
   arch: Arch;

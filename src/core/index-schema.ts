@@ -139,8 +139,23 @@ export function toPlainValue(doc: Document, file: string): unknown {
 /** How many times YAML aliases may be expanded in a file we read (the yaml library's own default). */
 export const MAX_ALIAS_COUNT = 100;
 
+/**
+ * How big a builder index may be. A real one lists each image once per tag: this repository's has 13 entries in
+ * 2.5 KB. The caps keep a hostile or mistaken file (300,000 entries took 148 s and 2.6 GB here) from costing more
+ * than a second or two: the bytes are checked before parsing, the entries before each is validated.
+ */
+export const MAX_INDEX_BYTES = 512 * 1024;
+export const MAX_INDEX_ENTRIES = 2_000;
+
+/** The error for an index over MAX_INDEX_BYTES, said before reading it when its size is known. */
+export function indexTooLarge(file: string, bytes: number): IndexParseError {
+  return new IndexParseError(file, 1, `refused: ${bytes} bytes, over the ${MAX_INDEX_BYTES / 1024} KiB a builder index may have (at most ${MAX_INDEX_ENTRIES} images): is it the right file?`);
+}
+
 /** Parse and validate an index; a bad entry is reported with its line, unlike the driver builder which skips it. */
 export function parseIndex(text: string, file = 'index.yaml'): IndexEntry[] {
+  // Characters first (cheap); bytes only when the characters may be under the cap while the bytes are over.
+  if (text.length > MAX_INDEX_BYTES || (text.length * 3 > MAX_INDEX_BYTES && Buffer.byteLength(text) > MAX_INDEX_BYTES)) throw indexTooLarge(file, Buffer.byteLength(text));
   const lineCounter = new LineCounter();
   const doc = parseDocument(text, { lineCounter, prettyErrors: false });
   const lineAt = (offset: number | undefined) => (offset === undefined ? 1 : lineCounter.linePos(offset).line);
@@ -154,6 +169,7 @@ export function parseIndex(text: string, file = 'index.yaml'): IndexEntry[] {
   if (unknownTop.length) throw new IndexParseError(file, 1, `unknown key "${unknownTop[0]}" (only "images" is allowed)`);
   const images = root.get('images', true);
   if (!isSeq(images)) throw new IndexParseError(file, lineAt((images as { range?: number[] })?.range?.[0]), '"images" must be a list');
+  if (images.items.length > MAX_INDEX_ENTRIES) throw new IndexParseError(file, 1, `refused: ${images.items.length} images, over the ${MAX_INDEX_ENTRIES} a builder index may list: is it the right file?`);
   // Aliases resolved (a valid `*anchor` is fine), with the yaml library's bound on how far they may expand.
   const values = toPlainValue(doc, file) as { images: unknown[] };
 

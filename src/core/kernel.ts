@@ -21,6 +21,17 @@ export function parseKernelRelease(text: string): KernelRelease | null {
   return { version: Number(m[1]), patchlevel: Number(m[2]), sublevel: Number(m[3] ?? 0), extra: m[4] ?? '' };
 }
 
+/**
+ * The arch a kernel release names at its end, if any: Debian's flavour suffix (`6.1.0-18-amd64`,
+ * `6.1.0-18-rt-arm64`) or an RPM's arch (`3.10.0-1160.el7.x86_64`). Ubuntu's and vanilla releases name none.
+ */
+export function archOfKernelRelease(text: string): { arch: 'x86_64' | 'aarch64'; named: string } | undefined {
+  const m = /[-.](amd64|x86_64|arm64|aarch64)$/.exec(text.trim());
+  if (!m) return undefined;
+  const named = m[1]!;
+  return { arch: named === 'amd64' || named === 'x86_64' ? 'x86_64' : 'aarch64', named };
+}
+
 /** One kernel per series, at every boundary of the table below, from 2.6 to 6.x (what `select --matrix` walks). */
 export const KERNEL_SERIES = [
   '2.6.32', '3.0.0', '3.10.0', '3.16.0', '3.18.0', '4.4.0', '4.9.0', '4.14.0', '4.18.0', '4.19.0',

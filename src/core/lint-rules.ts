@@ -2,12 +2,15 @@
  * Lint rules over the files of images/ and index.yaml. Pure: the caller reads the files.
  * Every rule reports all it finds, each finding located at a file and line.
  */
-import { extractImageReferences, parseDockerfile } from './dockerfile.js';
+import type { ParsedDockerfile } from './dockerfile/ast.js';
+import { climbsOut, contextPath } from './dockerfile/context.js';
+import { extractContextSources, extractImageReferences } from './dockerfile/extract.js';
+import { parseDockerfile, tooLargeMessage } from './dockerfile/parse.js';
 import { diagnoseDockerfileName, formatDockerfileName, sameImageSet, type BuilderName } from './names.js';
 import { isSha256Digest, parseReference, InvalidReferenceError } from './reference.js';
 
 export type Severity = 'error' | 'warning';
-export type LintRule = 'name' | 'symlink' | 'conflict' | 'parse' | 'pin' | 'index';
+export type LintRule = 'name' | 'symlink' | 'conflict' | 'parse' | 'pin' | 'context' | 'index';
 
 export interface Finding {
   file: string;
@@ -24,6 +27,8 @@ export interface LintFile {
   name: BuilderName | null;
   linkTarget?: string;
   content?: string;
+  /** Size in bytes of a file too large to read. */
+  oversize?: number;
 }
 
 export function lintNames(files: LintFile[]): Finding[] {
@@ -102,7 +107,9 @@ const PIN_SITE_LABEL = { syntax: '# syntax=', from: 'FROM ', 'copy-from': 'COPY 
  * and build stages are not images.
  */
 export function lintDockerfile(file: LintFile): Finding[] {
-  if (file.content === undefined || file.linkTarget) return []; // a link is linted through its target
+  if (file.linkTarget) return []; // a link is linted through its target
+  if (file.oversize !== undefined) return [{ file: file.path, line: 1, rule: 'parse', severity: 'error', message: tooLargeMessage(file.oversize, 'bytes') }];
+  if (file.content === undefined) return [];
   const parsed = parseDockerfile(file.content);
   const findings: Finding[] = parsed.errors.map((e) => ({
     file: file.path,
@@ -131,6 +138,22 @@ export function lintDockerfile(file: LintFile): Finding[] {
       at(`${what}${site.resolved} is not pinned by digest: write image:tag@sha256:<64 hex> (\`builder-images bump --pin\` adds it)`);
     } else if (!ref.tag) {
       at(`${what}${site.resolved} has a digest but no tag: keep the tag next to the digest (image:tag@sha256:…) so updates know what to follow`);
+    }
+  }
+  findings.push(...lintContextSources(file.path, parsed));
+  return findings;
+}
+
+/** What the context rule checks, worded once for `lint --help` and the README. */
+export const CONTEXT_RULE_SUMMARY = 'a COPY/ADD source that climbs out of the build context (`../x`): the engines read the context\'s own `x` instead';
+
+/** COPY/ADD sources written as if they left the build context: the engines clamp them to it, reading another file. */
+function lintContextSources(path: string, parsed: ParsedDockerfile): Finding[] {
+  const findings: Finding[] = [];
+  for (const entry of extractContextSources(parsed)) {
+    for (const source of entry.sources.filter(climbsOut)) {
+      const message = `${entry.keyword} ${source} climbs out of the build context: the engines clamp it and read ${contextPath(source)} of the context instead; write that path (or move the file into the context)`;
+      findings.push({ file: path, line: entry.line, rule: 'context', severity: 'warning', message });
     }
   }
   return findings;

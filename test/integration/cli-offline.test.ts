@@ -115,7 +115,7 @@ describe('select', () => {
   it('usage errors exit 2 with a clear message', async () => {
     const root = repo(GOOD);
     await runCli(['index'], root);
-    expect(await runCli(['select', '--target', 'x', '--arch', 'arm64', '--gcc', '12'], root)).toMatchObject({ code: 2, stderr: expect.stringContaining('--arch must be x86_64 or aarch64') });
+    expect(await runCli(['select', '--target', 'centos', '--arch', 'arm', '--gcc', '12'], root)).toMatchObject({ code: 2, stderr: expect.stringContaining('--arch must be x86_64 or aarch64 (or amd64, arm64), not "arm"') });
     expect(await runCli(['select', '--target', 'x', '--arch', 'x86_64'], root)).toMatchObject({ code: 2 });
     expect(await runCli(['select', '--target', 'x', '--arch', 'x86_64', '--gcc', '9', '--index', 'nope.yaml'], root)).toMatchObject({ code: 2, stderr: expect.stringContaining('nope.yaml') });
   });

@@ -103,6 +103,7 @@ describe('index --verify and --from-registry against a real registry after real 
         'label io.builder-images.gcc-versions is "11.0.0", the index says "12.0.0"',
         'the image is for linux/arm64, the index says x86_64 (linux/amd64)',
       ],
+      provenKernels: [],
     });
   });
 

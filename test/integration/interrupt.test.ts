@@ -9,7 +9,7 @@
  * a slow mount of a big image).
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -58,6 +58,25 @@ function startCli(args: string[], env: NodeJS.ProcessEnv): Run {
   child.stdout!.resume();
   const exit = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
   return { child, stderr: () => err, exit };
+}
+
+/** The processes whose environment holds `marker` (a sandbox's own TMPDIR): everything that run started. */
+function processesWith(marker: string): string[] {
+  const found: string[] = [];
+  for (const pid of readdirSync('/proc').filter((p) => /^\d+$/.test(p))) {
+    try {
+      if (readFileSync(`/proc/${pid}/environ`, 'latin1').includes(`TMPDIR=${marker}\0`)) found.push(`${pid} ${readFileSync(`/proc/${pid}/cmdline`, 'latin1').replace(/\0/g, ' ')}`);
+    } catch {
+      // Gone meanwhile.
+    }
+  }
+  return found;
+}
+
+/** Wait (bounded) until nothing the run started is left; the survivors' command lines when some are. */
+async function survivors(marker: string): Promise<string[]> {
+  for (let i = 0; i < 200 && processesWith(marker).length > 0; i++) await new Promise((r) => setTimeout(r, 100));
+  return processesWith(marker);
 }
 
 async function until(what: string, run: Run, test: () => boolean): Promise<void> {
@@ -146,7 +165,9 @@ describe('interrupted push and build leave nothing behind', () => {
     proxy.inject({ match: /^\/v2\/pushed\/blobs\/uploads\//, kind: 'stall', times: 1000 });
     const run = cli(['push', '--engine', 'buildah', '--repo', `${proxy.host}/pushed`, 'builder-any-x86_64_gcc12.0.0.Dockerfile'], b.env);
     await until('the engine uploads a blob', run, () => proxy.log.some((l) => l.path.startsWith('/v2/pushed/blobs/uploads/') && l.status === 'stalled'));
-    expect(b.ours().some((p) => p.endsWith('auth.json'))).toBe(true);
+    // The auth file is open in the engine but unlinked: its directory (with the digest file to come) is all there is.
+    expect(b.ours().some((p) => p.startsWith('bi-push-'))).toBe(true);
+    expect(b.ours().some((p) => p.endsWith('auth.json'))).toBe(false);
     run.child.kill('SIGTERM');
     expect(await run.exit).toBe(143);
     expect(b.ours()).toEqual([]);
@@ -167,5 +188,50 @@ describe('interrupted push and build leave nothing behind', () => {
     expect(b.images()).toBe('');
     expect(b.ours()).toEqual([]);
     expect(existsSync(output) ? readdirSync(output) : []).toEqual([]);
+  });
+
+  it('push, SIGKILL during the engine push: no file holds the credential, the engine stops, its directory goes', async () => {
+    const b = box();
+    const secret = 'kill-9-secret-7f3a';
+    const env = { ...b.env, DOCKER_AUTH_CONFIG: JSON.stringify({ auths: { [proxy.host]: { auth: Buffer.from(`pusher:${secret}`).toString('base64') } } }) };
+    proxy.inject({ match: /^\/v2\/killed\/blobs\/uploads\//, kind: 'stall', times: 1000 });
+    const run = cli(['push', '--engine', 'buildah', '--repo', `${proxy.host}/killed`, 'builder-any-x86_64_gcc12.0.0.Dockerfile'], env);
+    await until('the engine uploads a blob', run, () => proxy.log.some((l) => l.path.startsWith('/v2/killed/blobs/uploads/') && l.status === 'stalled'));
+    const encoded = Buffer.from(`pusher:${secret}`).toString('base64');
+    const files = () => readdirSync(b.tmp, { recursive: true, encoding: 'utf8' }).filter((p) => statSync(join(b.tmp, p)).isFile());
+    const holding = () => files().filter((p) => readFileSync(join(b.tmp, p), 'latin1').includes(encoded));
+    expect(holding()).toEqual([]);
+    run.child.kill('SIGKILL');
+    await run.exit;
+    expect(await survivors(b.tmp)).toEqual([]);
+    expect(b.ours()).toEqual([]);
+  });
+
+  it('build, SIGKILL during the build: buildah bud and what it runs stop with the CLI', async () => {
+    const b = box();
+    const seen = proxy.log.length;
+    const run = cli(['build', '--engine', 'buildah', '--output', join(b.dir, 'out'), 'builder-slow-x86_64_gcc12.0.0.Dockerfile'], b.env);
+    await until('the build reaches its ADD step', run, () => proxy.log.slice(seen).some((l) => l.path === '/never-answered') && b.containers() !== '');
+    expect(processesWith(b.tmp).some((p) => p.includes(' bud '))).toBe(true);
+    run.child.kill('SIGKILL');
+    await run.exit;
+    expect(await survivors(b.tmp)).toEqual([]);
+    expect(b.ours()).toEqual([]);
+  });
+
+  it('a run removes what killed runs left in TMPDIR, and nothing of a live run or anyone else', async () => {
+    const b = box();
+    const dead = spawn('true');
+    await new Promise((r) => dead.on('exit', r));
+    const leftover = join(b.tmp, `bi-push-${dead.pid}-0123456789abcdef`);
+    const live = join(b.tmp, `bi-push-${process.pid}-0123456789abcdef`);
+    const foreign = join(b.tmp, 'bi-pushed-by-someone');
+    for (const d of [leftover, live, foreign]) mkdirSync(d);
+    writeFileSync(join(leftover, 'auth.json'), '{"auths":{}}');
+    const run = cli(['lint'], b.env);
+    await run.exit;
+    expect(existsSync(leftover)).toBe(false);
+    expect(existsSync(live)).toBe(true);
+    expect(existsSync(foreign)).toBe(true);
   });
 });

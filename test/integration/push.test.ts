@@ -51,7 +51,7 @@ describe('push: real buildah builds into the real registry', () => {
 
   it('dry run plans and touches nothing', async () => {
     const out = await runCli(['push', '--dry-run', '--repo', `${reg.host}/dry`], root);
-    expect(out.stdout).toMatch(/plan: 3 to build, 0 up to date, 2 index\(es\) to push/);
+    expect(out.stdout).toMatch(/dry run, nothing was touched: would build 3, 0 up to date, would push 2 index\(es\)\n/);
     expect(await client.listTags({ registry: reg.host, repository: 'dry' }).catch(() => [])).toEqual([]);
   });
 

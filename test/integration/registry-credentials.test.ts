@@ -1,12 +1,26 @@
-import { chmodSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { chmodSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseReference } from '../../src/core/reference.js';
 import { RegistryClient } from '../../src/adapters/registry/index.js';
 import { runCli } from '../support/cli.js';
 import { startRegistry, type TestRegistry } from '../support/registry.js';
 import { pushRandomImage } from '../support/synthetic-images.js';
+
+/** Command lines of the processes whose environment holds `entry`. */
+function processesWith(entry: string): string[] {
+  return readdirSync('/proc')
+    .filter((p) => /^\d+$/.test(p))
+    .flatMap((pid) => {
+      try {
+        return readFileSync(`/proc/${pid}/environ`, 'latin1').split('\0').includes(entry) ? [readFileSync(`/proc/${pid}/cmdline`, 'latin1').replace(/\0/g, ' ')] : [];
+      } catch {
+        return [];
+      }
+    });
+}
 
 describe('credentials against a real token-auth registry', () => {
   let reg: TestRegistry;
@@ -43,6 +57,42 @@ describe('credentials against a real token-auth registry', () => {
     expect(all).not.toContain(reg.password);
     expect(all).not.toContain(auth);
     expect(all).not.toMatch(/eyJ[\w-]+\./); // no JWT
+  });
+
+  /** The bundled CLI with a Docker config naming `helper` for the registry, and a marker to find what it started. */
+  async function cliWithHelper(name: string, script: string, args: string[]) {
+    const dir = mkdtempSync(join(tmpdir(), 'bi-cfg-'));
+    writeFileSync(join(dir, `docker-credential-${name}`), `#!/bin/sh\nread server\n${script}\n`);
+    chmodSync(join(dir, `docker-credential-${name}`), 0o755);
+    writeFileSync(join(dir, 'config.json'), JSON.stringify({ credHelpers: { [reg.host]: name } }));
+    const marker = `bi-helper-${name}-${process.pid}`;
+    const env = { ...process.env, DOCKER_CONFIG: dir, PATH: `${dir}:${process.env.PATH}`, BI_TEST_MARKER: marker };
+    // Not spawnSync: the token issuer answers from this process.
+    const child = spawn(process.execPath, [resolve('bin/builder-images.js'), ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    const hung = setTimeout(() => child.kill('SIGKILL'), 50_000);
+    const status = await new Promise<number | null>((r) => child.on('close', (code) => r(code)));
+    clearTimeout(hung);
+    return { status, stdout, stderr, survivors: processesWith(`BI_TEST_MARKER=${marker}`) };
+  }
+
+  it('a helper that answers but leaves a child holding its stdout does not hold the CLI', { timeout: 60_000 }, async () => {
+    await pushRandomImage(new RegistryClient({ credentials: { explicit: { [reg.host]: { username: reg.username, password: reg.password } } } }), parseReference(`${reg.host}/cred/held:1`));
+    const run = await cliWithHelper('holder', `echo '{"Username":"${reg.username}","Secret":"${reg.password}"}'\nsleep 600 &`, ['--timeout', '5', 'check', '--gcc', '12.0.0', `${reg.host}/cred/held:1`]);
+    // The image was read with the helper's credential, down to its layer (random bytes, no tar).
+    expect(run.stdout + run.stderr).not.toMatch(/credential helper|authentication|denied/);
+    expect(run.stdout).toContain('layer 1 of');
+    expect(run.survivors).toEqual([]);
+  });
+
+  it('a helper that never answers is stopped with what it started at --timeout, with a clear error', { timeout: 60_000 }, async () => {
+    const run = await cliWithHelper('hangs', 'sleep 600 &\nsleep 600', ['--timeout', '2', 'check', '--gcc', '12.0.0', `${reg.host}/cred/app:1`]);
+    expect(run.status).toBe(1);
+    expect(run.stdout + run.stderr).toContain(`credential helper docker-credential-hangs did not answer for ${reg.host} within 2 s`);
+    expect(run.survivors).toEqual([]);
   });
 });
 

@@ -129,7 +129,7 @@ describe('hostile registry over plain http (loopback)', () => {
       const image = await client.getImage(ref(h));
       const err = await client.getConfig(repoOf(h), image.manifest).catch((e: unknown) => e);
       expect(err).toBeInstanceOf(RegistryError);
-      expect((err as Error).message).toMatch(new RegExp(`config ${h.image.configDigest} in ${h.host}/x/app: the registry sent more than`));
+      expect((err as Error).message).toMatch(new RegExp(`config ${h.image.configDigest} in ${h.host}/x/app: the server sent more than`));
       expect(h.lastBodyBytesSent).toBeLessThan(32 * 1024 * 1024);
     });
 

@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { realpathSync, writeFileSync } from 'node:fs';
+import { lstatSync, mkdirSync, readFileSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { loadRepo } from '../../src/app/repo.js';
@@ -192,5 +192,125 @@ describe('build args are inputs of the content tag', () => {
     expect(fromConfig.version.replace(/-dirty-.*/, '')).toBe(withArg.version);
     const overridden = await computeTags(await loadRepo(root), { buildArgs: { FLAVOUR: 'full' } });
     expect(overridden.find((t) => t.file === X86)!.inputs.filter((i) => i.kind === 'build-arg')).toEqual([{ kind: 'build-arg', path: 'FLAVOUR', id: 'full' }]);
+  });
+});
+
+describe('issue 23 item 6: the content tag follows what COPY/ADD really read', () => {
+  const SEC = 'images/builder-sec-x86_64_gcc12.0.0.Dockerfile';
+  const GLOB = 'images/builder-glob-x86_64_gcc12.0.0.Dockerfile';
+  const LINKED_SRC = 'images/builder-linked-x86_64_gcc12.0.0.Dockerfile';
+
+  function contextRepo(extra: Record<string, string> = {}) {
+    const r = makeRepo({
+      'builder-images.yaml': 'repositories: [127.0.0.1:5000/builders]\n',
+      [SEC]: 'FROM scratch\nCOPY ../secret /s\n',
+      [GLOB]: 'FROM scratch\nCOPY *.txt /t/\nCOPY sub /sub/\nCOPY keep /keep/\n',
+      secret: 'outside the context\n',
+      'images/secret': 'inside the context\n',
+      'images/a.txt': 'a\n',
+      'images/b.txt': 'b\n',
+      'images/sub/c.txt': 'c\n',
+      'images/sub/deep/d.txt': 'd\n',
+      'images/keep/k.txt': 'k\n',
+      'images/keep/other': 'o\n',
+      ...extra,
+    });
+    cleanups.push(r.cleanup);
+    gitInitCommit(r.root);
+    return r.root;
+  }
+  const contextPaths = (t: { inputs: { kind: string; path: string }[] }) => t.inputs.filter((i) => i.kind === 'context').map((i) => i.path);
+  const commitFile = (root: string, path: string, text: string) => {
+    writeFileSync(join(root, path), text);
+    git(root, 'add', path);
+    git(root, 'commit', '-qm', path);
+  };
+
+  it('COPY ../secret reads the context\'s own secret (the engines clamp it): that file is the input, and moves the tag', async () => {
+    const root = contextRepo();
+    const before = (await tagsOf(root))[SEC]!;
+    expect(contextPaths(before)).toEqual(['images/secret']);
+    commitFile(root, 'secret', 'changed, but no build reads it\n');
+    expect((await tagsOf(root))[SEC]!.version).toBe(before.version);
+    commitFile(root, 'images/secret', 'changed\n');
+    expect((await tagsOf(root))[SEC]!.version).not.toBe(before.version);
+  });
+
+  it('.dockerignore: an input; what every engine leaves out is none; editing it moves the tag', async () => {
+    const root = contextRepo({ 'images/.dockerignore': '*.txt\n!b.txt\n**/d.txt\nkeep\n!keep/k.txt\n' });
+    const before = (await tagsOf(root))[GLOB]!;
+    expect(contextPaths(before)).toEqual(['images/b.txt', 'images/sub/c.txt', 'images/keep/k.txt', 'images/.dockerignore']);
+    expect(contextPaths((await tagsOf(root))[SEC]!)).toEqual(['images/secret', 'images/.dockerignore']);
+    commitFile(root, 'images/a.txt', 'ignored by every engine\n');
+    expect((await tagsOf(root))[GLOB]!.version).toBe(before.version);
+    commitFile(root, 'images/.dockerignore', '*.txt\n!b.txt\n');
+    const after = (await tagsOf(root))[GLOB]!;
+    expect(after.version).not.toBe(before.version);
+    expect(contextPaths(after)).toEqual(['images/b.txt', 'images/sub/c.txt', 'images/sub/deep/d.txt', 'images/keep/k.txt', 'images/keep/other', 'images/.dockerignore']);
+  });
+
+  it('a per-Dockerfile ignore file is an input, not an image; an uncommitted one makes the tag dirty', async () => {
+    const root = contextRepo({ 'images/.dockerignore': 'a.txt\n' });
+    const perFile = `${GLOB}.dockerignore`;
+    const before = (await tagsOf(root))[GLOB]!;
+    writeFileSync(join(root, perFile), 'b.txt\n');
+    const tags = await tagsOf(root);
+    expect(Object.keys(tags)).not.toContain(perFile);
+    expect(tags[GLOB]!.dirtyPaths).toEqual([perFile]);
+    // BuildKit reads it instead of .dockerignore, the classic builder does not: a.txt and b.txt may both be copied.
+    expect(contextPaths(tags[GLOB]!)).toEqual(['images/a.txt', 'images/b.txt', 'images/sub/c.txt', 'images/sub/deep/d.txt', 'images/keep/k.txt', 'images/keep/other', 'images/.dockerignore', perFile]);
+    expect(tags[GLOB]!.version).not.toBe(before.version);
+    expect(tags[SEC]!.dirty).toBe(false); // another Dockerfile's ignore file is not this one's input
+    const lint = await runCli(['lint', '--no-index'], root);
+    expect(lint.stdout).not.toContain('.dockerignore:');
+  });
+
+  it('a source that is a symlink: the engines follow it inside the context, so what it leads to is an input', async () => {
+    const LINKS = 'images/builder-links-x86_64_gcc12.0.0.Dockerfile';
+    const root = contextRepo({ [LINKS]: 'FROM scratch\nCOPY link /l\nCOPY uplink /u\nCOPY dirlink /d/\nCOPY ldir /ldir/\n' });
+    symlinkSync('secret', join(root, 'images/link'));
+    symlinkSync('../secret', join(root, 'images/uplink')); // clamped: the context's own secret
+    symlinkSync('sub', join(root, 'images/dirlink'));
+    mkdirSync(join(root, 'images/ldir'));
+    symlinkSync('../keep', join(root, 'images/ldir/keeplink')); // inside a copied directory: copied as a link
+    git(root, 'add', '-A');
+    git(root, 'commit', '-qm', 'links');
+    const before = (await tagsOf(root))[LINKS]!;
+    expect(contextPaths(before)).toEqual(['images/link', 'images/uplink', 'images/dirlink', 'images/ldir/keeplink', 'images/secret', 'images/sub/c.txt', 'images/sub/deep/d.txt']);
+    commitFile(root, 'images/sub/c.txt', 'changed behind a link\n');
+    expect((await tagsOf(root))[LINKS]!.version).not.toBe(before.version);
+  });
+
+  it('what buildah copies is exactly what the inputs say (a real build of the context)', async () => {
+    const root = contextRepo({ 'images/.dockerignore': '*.txt\n!b.txt\n**/d.txt\nkeep\n!keep/k.txt\n', [LINKED_SRC]: 'FROM scratch\nCOPY link /l\nCOPY uplink /u\n' });
+    symlinkSync('sub/c.txt', join(root, 'images/link'));
+    symlinkSync('../b.txt', join(root, 'images/uplink'));
+    git(root, 'add', '-A');
+    git(root, 'commit', '-qm', 'links');
+    const tags = await tagsOf(root);
+    const out = join(root, 'out');
+    for (const file of [SEC, GLOB, LINKED_SRC]) {
+      execFileSync('buildah', ['--storage-driver', process.env.BUILDAH_STORAGE_DRIVER ?? 'vfs', 'bud', '--isolation', 'chroot', '-q', '-f', join(root, file), '--output', `type=local,dest=${out}`, join(root, 'images')], { stdio: 'ignore' });
+      // Every file holds its own content: the copied contents name the context files a build read.
+      const copied = execFileSync('find', [out, '-type', 'f', '-exec', 'cat', '{}', '+'], { encoding: 'utf8' }).split('\n').filter(Boolean).sort();
+      const read = contextPaths(tags[file]!).filter((p) => !p.endsWith('.dockerignore') && !lstatSync(join(root, p)).isSymbolicLink()).map((p) => readFileSync(join(root, p), 'utf8').trim()).sort();
+      expect(copied).toEqual(read);
+      rmSync(out, { recursive: true, force: true });
+    }
+  }, 120_000);
+});
+
+describe('issue 23 item 8: a Dockerfile too large to parse is refused, naming it', () => {
+  it('tag refuses it; lint reports it as a parse error; neither reads it whole', async () => {
+    const big = 'images/builder-big-x86_64_gcc12.0.0.Dockerfile';
+    const r = makeRepo({ 'builder-images.yaml': 'repositories: [127.0.0.1:5000/builders]\n', [big]: `FROM scratch AS ${'b'.repeat(1024 * 1024)}\n` });
+    cleanups.push(r.cleanup);
+    gitInitCommit(r.root);
+    const tag = await runCli(['tag'], r.root);
+    expect(tag.code).toBe(2);
+    expect(tag.stderr).toContain(`${big}: Dockerfile is 1048593 bytes, over the limit of 1048576 (1 MiB)`);
+    const lint = await runCli(['lint', '--no-index'], r.root);
+    expect(lint.code).toBe(1);
+    expect(lint.stdout).toContain(`${big}:1: parse: Dockerfile is 1048593 bytes, over the limit of 1048576 (1 MiB)`);
   });
 });

@@ -11,7 +11,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { RegistryClient } from '../../src/adapters/registry/index.js';
 import { DirectoryTree } from '../../src/adapters/rootfs/directory-tree.js';
 import { openImageSource } from '../../src/adapters/sources/index.js';
-import { buildTree, judgeTree } from '../../src/app/check.js';
+import { readImageTree, judgeTree } from '../../src/app/check.js';
 import { DEFAULT_CONTRACT } from '../../src/core/driver-contract.js';
 import { buildLayeredImage, writeOciLayout } from '../support/image-builder.js';
 import { corpus } from '../support/tar-corpus.js';
@@ -31,7 +31,7 @@ interface Outcome {
 async function ours(layout: string): Promise<Outcome> {
   const [image] = await openImageSource(`oci:${layout}:case`, client).images();
   try {
-    const { tree } = await buildTree(image!);
+    const { tree } = await readImageTree(image!);
     return { refused: false, usrBin: tree.list('/usr/bin'), ok: judgeTree(tree, image!.platform, expectation).ok };
   } catch (err) {
     return { refused: true, why: (err as Error).message };

@@ -94,7 +94,7 @@ describe('verify --kernels (real buildah, real registry)', () => {
       const all = await runCli(['verify', '--kernels', 'list.json', '--jobs', '2', '--record', '--json'], repo.root);
       expect(all.code).toBe(1);
       const rows = JSON.parse(all.stdout) as Row[];
-      expect(rows.map((r) => [r.kernel, r.verdict])).toEqual([
+      expect(rows.map((r) => [r.kernel, r.verdict]), all.stdout).toEqual([
         ['6.1.0-50-amd64', 'pass'],
         ['6.1.0-53-amd64', 'pass'],
         ['6.1.0-55-amd64', 'fail'],
@@ -168,6 +168,13 @@ describe('verify --kernels --diff: exactly the kernels a change moves, reported 
       const none = await runCli(['verify', '--kernels', 'list.json', '--diff', 'HEAD', '--json'], repo.root);
       expect(none.stderr).toContain('0 of 4 kernel(s) change image or GCC');
       expect(JSON.parse(none.stdout)).toEqual([]);
+
+      // index --verify reads the records too: which kernels verify proved for each entry's digest (the first test's
+      // recorded run proved 6.1.0-57 for the same image in this registry).
+      await runCli(['verify', '--kernels', 'list.json', '--release', '-5[03]-', '--record'], repo.root);
+      const index = JSON.parse((await runCli(['index', '--verify', '--json'], repo.root)).stdout) as { name: string; provenKernels: string[] }[];
+      expect(index.find((e) => e.name.includes('debian-x86_64_gcc12.0.0'))?.provenKernels).toEqual(['6.1.0-50-amd64', '6.1.0-53-amd64', '6.1.0-57-amd64']);
+      expect(index.find((e) => e.name.includes('any-x86_64_gcc11.0.0'))?.provenKernels).toEqual([]);
     } finally {
       for (const [k, v] of Object.entries(env)) {
         if (v === undefined) delete process.env[k];

@@ -31,6 +31,9 @@ export const whiteout = (path: string): TestEntry => {
 };
 export const opaque = (dirPath: string): TestEntry => file(`${dirPath.replace(/\/$/, '')}/.wh..wh..opq`, '', 0o644);
 
+/** A fixed mtime: the same entries make the same layer bytes (and digests) on every run. */
+const mtime = new Date('2024-01-01T00:00:00Z');
+
 export async function tarOf(entries: TestEntry[]): Promise<Buffer> {
   const pack = tar.pack();
   const chunks: Buffer[] = [];
@@ -39,9 +42,9 @@ export async function tarOf(entries: TestEntry[]): Promise<Buffer> {
   });
   const done = new Promise<void>((r) => pack.on('end', () => r()));
   for (const e of entries) {
-    if (e.kind === 'file') pack.entry({ name: e.path, mode: e.mode ?? 0o644, type: 'file' }, e.content);
-    else if (e.kind === 'dir') pack.entry({ name: e.path, type: 'directory', mode: 0o755 });
-    else pack.entry({ name: e.path, type: e.kind === 'symlink' ? 'symlink' : 'link', linkname: e.target, mode: 0o777 });
+    if (e.kind === 'file') pack.entry({ name: e.path, mode: e.mode ?? 0o644, type: 'file', mtime }, e.content);
+    else if (e.kind === 'dir') pack.entry({ name: e.path, type: 'directory', mode: 0o755, mtime });
+    else pack.entry({ name: e.path, type: e.kind === 'symlink' ? 'symlink' : 'link', linkname: e.target, mode: 0o777, mtime });
   }
   pack.finalize();
   await done;

@@ -46,15 +46,21 @@ export function redhatHeaders(release: string, arch: 'x86_64' | 'aarch64'): Entr
   ];
 }
 
-export async function makeTar(entries: Entry[]): Promise<Buffer> {
+/**
+ * Every entry's mtime, so a fixture is the same bytes on every run (tar-stream stamps the current time otherwise,
+ * and a compressed frame's checksum then changes every second).
+ */
+export const FIXTURE_MTIME = new Date('2024-01-01T00:00:00Z');
+
+export async function makeTar(entries: Entry[], mtime: Date = FIXTURE_MTIME): Promise<Buffer> {
   const pack = tar.pack();
   const chunks: Buffer[] = [];
   pack.on('data', (c: unknown) => chunks.push(c as Buffer));
   const done = new Promise<void>((resolve) => pack.on('end', () => resolve()));
   for (const e of entries) {
-    if (e.dir) pack.entry({ name: e.path, type: 'directory', mode: e.mode ?? 0o755 });
-    else if (e.symlink) pack.entry({ name: e.path, type: 'symlink', linkname: e.symlink });
-    else pack.entry({ name: e.path, mode: e.mode ?? 0o644 }, e.body ?? '');
+    if (e.dir) pack.entry({ name: e.path, type: 'directory', mode: e.mode ?? 0o755, mtime });
+    else if (e.symlink) pack.entry({ name: e.path, type: 'symlink', linkname: e.symlink, mtime });
+    else pack.entry({ name: e.path, mode: e.mode ?? 0o644, mtime }, e.body ?? '');
   }
   pack.finalize();
   await done;
@@ -65,7 +71,8 @@ export type Compression = 'gz' | 'xz' | 'zst';
 
 export async function compress(data: Buffer, how: Compression): Promise<Buffer> {
   if (how === 'gz') return gzipSync(data);
-  const r = await execa(how === 'xz' ? 'xz' : 'zstd', ['-c', '-q'], { input: data, encoding: 'buffer' });
+  // stripFinalNewline: false, or execa cuts a final 0x0a byte off binary output too (a zstd checksum ending in it).
+  const r = await execa(how === 'xz' ? 'xz' : 'zstd', ['-c', '-q'], { input: data, encoding: 'buffer', stripFinalNewline: false, maxBuffer: 1 << 30 });
   return Buffer.from(r.stdout);
 }
 
@@ -74,9 +81,9 @@ function arMember(name: string, data: Buffer): Buffer {
   return Buffer.concat([Buffer.from(header, 'latin1'), data, data.length % 2 ? Buffer.from('\n') : Buffer.alloc(0)]);
 }
 
-export async function makeDeb(entries: Entry[], arch: string, how: Compression = 'xz'): Promise<Buffer> {
-  const control = gzipSync(await makeTar([{ path: './control', body: `Package: test\nVersion: 1\nArchitecture: ${arch}\n` }]));
-  const data = await compress(await makeTar(entries), how);
+export async function makeDeb(entries: Entry[], arch: string, how: Compression = 'xz', mtime: Date = FIXTURE_MTIME): Promise<Buffer> {
+  const control = gzipSync(await makeTar([{ path: './control', body: `Package: test\nVersion: 1\nArchitecture: ${arch}\n` }], mtime));
+  const data = await compress(await makeTar(entries, mtime), how);
   return Buffer.concat([Buffer.from('!<arch>\n'), arMember('debian-binary', Buffer.from('2.0\n')), arMember('control.tar.gz', control), arMember(`data.tar.${how}`, data)]);
 }
 

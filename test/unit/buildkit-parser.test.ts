@@ -16,7 +16,11 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { extractImageReferences, heredocsOfLine, parseDockerfile, parseHeredoc, parseWords, type Heredoc, type Instruction } from '../../src/core/dockerfile.js';
+import { type Heredoc, type Instruction } from '../../src/core/dockerfile/ast.js';
+import { extractImageReferences } from '../../src/core/dockerfile/extract.js';
+import { heredocsOfLine, parseHeredoc } from '../../src/core/dockerfile/heredocs.js';
+import { parseDockerfile } from '../../src/core/dockerfile/parse.js';
+import { parseWords } from '../../src/core/dockerfile/words.js';
 
 const dir = join(import.meta.dirname, '../fixtures/buildkit');
 const read = (...parts: string[]) => readFileSync(join(dir, ...parts), 'utf8');

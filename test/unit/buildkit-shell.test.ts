@@ -10,7 +10,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { processWord, traced, type LexEnv } from '../../src/core/shell-lex.js';
+import { processWord, traced, type LexEnv } from '../../src/core/dockerfile/shell-lex.js';
 
 const dir = join(import.meta.dirname, '../fixtures/buildkit/shell');
 const envOf = (pairs: Record<string, string>): LexEnv => new Map(Object.entries(pairs).map(([k, v]) => [k, traced(v)]));

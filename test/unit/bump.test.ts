@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { applyUpdates, depTypeOf, formatReferenceText, planUpdate, pullRequestBody, splitReferenceText, updateTable, updateTitle, type PlannedUpdate, type Resolution } from '../../src/core/bump.js';
-import { extractImageReferences, parseDockerfile } from '../../src/core/dockerfile.js';
+import { extractImageReferences } from '../../src/core/dockerfile/extract.js';
+import { parseDockerfile } from '../../src/core/dockerfile/parse.js';
 
 const D1 = 'sha256:' + '1'.repeat(64);
 const D2 = 'sha256:' + 'abcdef0'.padEnd(64, '2');

@@ -3,19 +3,12 @@
  * starts, lines), directives, error messages with their lines, image and context sites, and in-place edits.
  */
 import { describe, expect, it } from 'vitest';
-import {
-  applyEdits,
-  editPlace,
-  extractContextSources,
-  extractImageReferences,
-  heredocsOfLine,
-  parseDockerfile,
-  parseHeredoc,
-  parseWords,
-  platformBuildArgs,
-  pulledImages,
-  writtenSpan,
-} from '../../src/core/dockerfile.js';
+import { applyEdits, editPlace, writtenSpan } from '../../src/core/dockerfile/edits.js';
+import { platformBuildArgs } from '../../src/core/dockerfile/evaluate.js';
+import { extractContextSources, extractImageReferences, pulledImages } from '../../src/core/dockerfile/extract.js';
+import { heredocsOfLine, parseHeredoc } from '../../src/core/dockerfile/heredocs.js';
+import { parseDockerfile } from '../../src/core/dockerfile/parse.js';
+import { parseWords } from '../../src/core/dockerfile/words.js';
 
 /** Instruction `k` of a parsed file (the FROM is 0). */
 const ins = (text: string, k = 1) => parseDockerfile(text).instructions[k]!;

@@ -9,7 +9,9 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { applyUpdates, planUpdate } from '../../src/core/bump.js';
-import { extractContextSources, extractImageReferences, parseDockerfile, type ImageRefSite } from '../../src/core/dockerfile.js';
+import { extractContextSources, extractImageReferences } from '../../src/core/dockerfile/extract.js';
+import { parseDockerfile } from '../../src/core/dockerfile/parse.js';
+import { type ImageRefSite } from '../../src/core/dockerfile/references.js';
 import { atScale } from '../support/scale.js';
 
 const hex = fc.array(fc.constantFrom(...'0123456789abcdef'), { minLength: 64, maxLength: 64 }).map((a) => a.join(''));

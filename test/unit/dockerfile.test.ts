@@ -1,5 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { applyEdits, editPlace, extractContextSources, extractImageReferences, parseDockerfile, writtenSpan, type ImageRefSite } from '../../src/core/dockerfile.js';
+import { applyEdits, editPlace, writtenSpan } from '../../src/core/dockerfile/edits.js';
+import { extractContextSources, extractImageReferences } from '../../src/core/dockerfile/extract.js';
+import { parseDockerfile } from '../../src/core/dockerfile/parse.js';
+import { type ImageRefSite } from '../../src/core/dockerfile/references.js';
 import { atScale } from '../support/scale.js';
 
 const D1 = 'sha256:' + '1'.repeat(64);

@@ -6,7 +6,9 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { planUpdate } from '../../src/core/bump.js';
-import { extractContextSources, extractImageReferences, parseDockerfile, platformBuildArgs } from '../../src/core/dockerfile.js';
+import { platformBuildArgs } from '../../src/core/dockerfile/evaluate.js';
+import { extractContextSources, extractImageReferences } from '../../src/core/dockerfile/extract.js';
+import { parseDockerfile } from '../../src/core/dockerfile/parse.js';
 import { lintDockerfile } from '../../src/core/lint-rules.js';
 import { parseDockerfileName } from '../../src/core/names.js';
 

@@ -143,7 +143,7 @@ describe('token service errors', () => {
 
   it('passes on a size refusal of the answer as it is', async () => {
     const big = new Response('x'.repeat(10), { status: 200, headers: { 'content-length': String(2 * 1024 * 1024) } });
-    await expect(fetchToken(service(() => big).fetcher, challenge, [], undefined, target)).rejects.toThrow(/^reg\.example: the token service's answer: the registry sent more than 1 MiB/);
+    await expect(fetchToken(service(() => big).fetcher, challenge, [], undefined, target)).rejects.toThrow(/^reg\.example: the token service's answer: the server sent more than 1 MiB/);
   });
 
   it('names the network error code of an unreachable service, with its origin', async () => {

@@ -7,6 +7,7 @@ import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { DigestMismatchError, NotFoundError, RegistryClient, RegistryError } from '../../src/adapters/registry/index.js';
+import { bodyDeadlineMs } from '../../src/adapters/http/guard.js';
 import { MediaType } from '../../src/core/oci.js';
 
 const HOST = '127.0.0.1:5999';
@@ -513,6 +514,29 @@ describe('blobs', () => {
     const budget = scripted(blobServer(BLOB, { perAnswer: 10 }), { maxAttempts: 2 });
     await expect(budget.client.getBlob(REPO, DIGEST)).rejects.toThrow(`${WHAT_BLOB}: the connection broke at byte 20 (connection cut)`);
     expect(budget.seen).toHaveLength(2);
+  });
+
+  it('ends a blob that trickles above the per-window floor at its overall deadline, resumes included', async () => {
+    // 10 bytes every 20 ms: never idle, but the 100-byte blob needs 200 ms and gets 60.
+    const slow = (bytes: Buffer) => {
+      let at = 0;
+      return new ReadableStream<Uint8Array>({
+        async pull(controller) {
+          await new Promise((resolve) => setTimeout(resolve, 20));
+          if (at >= bytes.length) return controller.close();
+          controller.enqueue(new Uint8Array(bytes.subarray(at, at + 10)));
+          at += 10;
+        },
+      });
+    };
+    const trickle = scripted((req) => (req.url.includes('/blobs/') ? new Response(slow(BLOB), { status: 200 }) : undefined), { blobDeadlineMs: 60 });
+    await expect(trickle.client.getBlob(REPO, DIGEST)).rejects.toThrow(/: not complete within its 0\.06 s deadline \([1-9]\d? bytes came\); the registry is too slow$/);
+    // A cut after the deadline is not resumed.
+    const cut = scripted(blobServer(BLOB, { perAnswer: 40 }), { blobDeadlineMs: 0, maxAttempts: 5 });
+    await expect(cut.client.getBlob(REPO, DIGEST)).rejects.toThrow(/not complete within its 0 s deadline/);
+    expect(cut.seen).toHaveLength(1);
+    // The default: 15 minutes plus a second per 512 KiB of the descriptor's size.
+    expect(bodyDeadlineMs(4 * 1024 ** 3)).toBe(15 * 60_000 + 8192_000);
   });
 
   it('gives a resume that brought 64 KiB a fresh attempt budget, and one that brought less none', async () => {

@@ -14,9 +14,9 @@ import {
   readBounded,
   readErrorText,
   sameOrigin,
+  HttpError,
   TooLargeError,
-} from '../../src/adapters/registry/guard.js';
-import { RegistryError } from '../../src/adapters/registry/errors.js';
+} from '../../src/adapters/http/guard.js';
 
 /** A body of `parts`, then the end (or an error, or silence). */
 function stream(parts: Uint8Array[], end: 'close' | 'error' | 'silent' = 'close') {
@@ -73,13 +73,13 @@ describe('readBounded', () => {
     const err = await readBounded(res, 4 * 1024 * 1024, 'r/x:1').catch((e: unknown) => e);
     expect(err).toBeInstanceOf(TooLargeError);
     expect((err as Error).name).toBe('TooLargeError');
-    expect((err as Error).message).toBe('r/x:1: the registry sent more than 4 MiB, the limit for this kind of document; refused');
+    expect((err as Error).message).toBe('r/x:1: the server sent more than 4 MiB, the limit for this kind of document; refused');
     expect(s.cancelled()).toBeUndefined();
   });
 
   it('stops a body that goes past the limit without a declared length, and cancels the rest', async () => {
     const s = stream([bytes(4), bytes(2), bytes(100)]);
-    await expect(readBounded(new Response(s.body), 5, 'doc')).rejects.toThrow(new TooLargeError('doc: the registry sent more than 0.0048828125 KiB, the limit for this kind of document; refused'));
+    await expect(readBounded(new Response(s.body), 5, 'doc')).rejects.toThrow(new TooLargeError('doc: the server sent more than 0.0048828125 KiB, the limit for this kind of document; refused'));
     expect(s.cancelled()).toBeUndefined();
   });
 
@@ -366,15 +366,15 @@ describe('fetchFollowing', () => {
     const five = script([...Array.from({ length: 5 }, (_, i) => redirect(`/r${i + 1}`)), ok]);
     expect((await fetchFollowing(five.fetcher, new URL('https://reg.example/r0'), {}, base)).url.pathname).toBe('/r5');
     const six = script([redirect('/again')]);
-    await expect(fetchFollowing(six.fetcher, new URL('https://reg.example/r0'), {}, base)).rejects.toThrow(new RegistryError('thing: too many redirects'));
+    await expect(fetchFollowing(six.fetcher, new URL('https://reg.example/r0'), {}, base)).rejects.toThrow(new HttpError('thing: too many redirects'));
     expect(six.hops).toHaveLength(6);
   });
 
   it('refuses redirects to other schemes and from https to http, but allows http to https', async () => {
-    await expect(fetchFollowing(script([redirect('ftp://reg.example/x')]).fetcher, new URL('https://reg.example/'), {}, base)).rejects.toThrow(new RegistryError('thing: refused a redirect to a ftp: URL'));
+    await expect(fetchFollowing(script([redirect('ftp://reg.example/x')]).fetcher, new URL('https://reg.example/'), {}, base)).rejects.toThrow(new HttpError('thing: refused a redirect to a ftp: URL'));
     const down = script([redirect('http://reg.example/x')]);
     await expect(fetchFollowing(down.fetcher, new URL('https://reg.example/'), {}, base)).rejects.toThrow(
-      new RegistryError('thing: refused a redirect from https to plain http (http://reg.example): it would send the request in clear text'),
+      new HttpError('thing: refused a redirect from https to plain http (http://reg.example): it would send the request in clear text'),
     );
     expect(down.hops).toHaveLength(1);
     const up = script([redirect('https://reg.example/x'), ok]);

@@ -330,7 +330,7 @@ describe('redirects and documents', () => {
     expect(Buffer.from(bytes).toString()).toBe('twelve bytes');
     expect(response.status).toBe(200);
     expect(url.href).toBe(`${ORIGIN}/v2/a/manifests/1`);
-    await expect(transport(fetcher).t.document(spec(), 11)).rejects.toThrow(/a:1: the registry sent more than/);
+    await expect(transport(fetcher).t.document(spec(), 11)).rejects.toThrow(/a:1: the server sent more than/);
   });
 
   it('leaves the body of an unexpected status to the error message', async () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { realmPolicy } from '../../src/adapters/registry/auth.js';
-import { AttemptClock, guardBody, IdleTimeoutError, MIN_BYTES_PER_WINDOW } from '../../src/adapters/registry/guard.js';
+import { AttemptClock, guardBody, IdleTimeoutError, MIN_BYTES_PER_WINDOW } from '../../src/adapters/http/guard.js';
 import { parseTimeout } from '../../src/commands/context.js';
 import { assertDigest, isDigest, matchesDigest } from '../../src/core/digest.js';
 import { MediaType, parseImageConfig, parseManifestBytes } from '../../src/core/oci.js';

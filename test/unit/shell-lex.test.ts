@@ -4,7 +4,7 @@
  * it reports, its exact error messages and its bounds.
  */
 import { describe, expect, it } from 'vitest';
-import { processWord, traced, type LexEnv, type LexOptions } from '../../src/core/shell-lex.js';
+import { processWord, traced, type LexEnv, type LexOptions } from '../../src/core/dockerfile/shell-lex.js';
 
 const envOf = (pairs: Record<string, string>): LexEnv => new Map(Object.entries(pairs).map(([k, v]) => [k, traced(v)]));
 /** Offsets 0, 1, 2, … for each unit of `word`, as if it started the Dockerfile. */

@@ -19,7 +19,8 @@ describe('scripts/ensure-system-deps.sh', () => {
   const missingPolicy = { CONTAINERS_POLICY_JSON: '/nonexistent/containers/policy.json' };
   afterEach(() => apt?.cleanup());
 
-  const installed = () => apt!.calls().filter((c) => c.startsWith('apt-get install')).map((c) => c.split(' ').slice(5));
+  const aptGet = (verb: string) => apt!.calls().filter((c) => c.startsWith('apt-get ') && c.split(' ').includes(verb));
+  const installed = () => aptGet('install').map((c) => c.split(' ').slice(c.split(' ').indexOf('--no-install-recommends') + 1));
 
   it('installs only what the profile uses: test tools, no debootstrap or qemu', () => {
     apt = fakeApt({ known: ['containers-common'] });
@@ -29,6 +30,24 @@ describe('scripts/ensure-system-deps.sh', () => {
     expect(installed()[0]!.sort()).toEqual(['apache2-utils', 'buildah', 'containers-common', 'docker-registry', 'docker.io', 'openssl', 'podman', 'skopeo', 'umoci', 'xz-utils', 'zstd']);
     expect(installed()[0]).not.toContain('qemu-user-static');
     expect(installed()[0]).not.toContain('debootstrap');
+  });
+
+  it('update and install wait for a held dpkg lock: DPkg::Lock::Timeout from APT_LOCK_TIMEOUT, default 600 s', () => {
+    apt = fakeApt({ known: ['containers-common'] });
+    expect(run('ensure-system-deps.sh', ['test'], [apt.bin], missingPolicy).code).toBe(0);
+    for (const verb of ['update', 'install']) expect(aptGet(verb)[0]).toMatch(/^apt-get -o DPkg::Lock::Timeout=(600|599) /);
+    apt.cleanup();
+    apt = fakeApt({ known: [] });
+    expect(run('ensure-system-deps.sh', ['test'], [apt.bin], { ...missingPolicy, APT_LOCK_TIMEOUT: '42' }).code).toBe(0);
+    expect(aptGet('install')[0]).toMatch(/^apt-get -o DPkg::Lock::Timeout=(42|41) /);
+  });
+
+  it('an apt failure that is not a lock is not retried: its message and exit code', () => {
+    apt = fakeApt({ known: [], aptGetExit: 100 });
+    const r = run('ensure-system-deps.sh', ['test'], [apt.bin], missingPolicy);
+    expect(r.code).toBe(100);
+    expect(aptGet('update')).toHaveLength(1);
+    expect(aptGet('install')).toEqual([]);
   });
 
   it('e2e and bench add their own tools, each package once', () => {

@@ -1,7 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { zstdDecompress, ZstdWindowError } from '../../src/adapters/layers/zstd.js';
+import { zstdDecompress, ZstdWindowError } from '../../src/adapters/compress/zstd.js';
 import { FileTree, resolvePath, type Node, type TreeView } from '../../src/core/filetree.js';
 import { TarReader, type TarEntry } from '../../src/core/tar.js';
 import { corpus, ELF_X86, END, header, tarFile, tarPax } from '../support/tar-corpus.js';

@@ -12,7 +12,7 @@ import { rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { execa } from 'execa';
 import pLimit from 'p-limit';
-import { platformBuildArgs } from '../../core/dockerfile.js';
+import { platformBuildArgs } from '../../core/dockerfile/evaluate.js';
 import { onInterrupt, perRun, tempDir } from '../../util/cleanup.js';
 import { dockerArchiveToLayout } from './docker-save-layout.js';
 import { buildahGlobalArgs, type EngineName } from './detect.js';

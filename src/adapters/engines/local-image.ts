@@ -7,14 +7,13 @@
  * else `buildah from` + `buildah mount` (free on overlay; the vfs driver copies the image once).
  */
 import { randomBytes } from 'node:crypto';
-import { readFile, writeFile } from 'node:fs/promises';
+import { open, readFile, unlink, writeFile, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Platform } from '../../core/oci.js';
 import { parseReference } from '../../core/reference.js';
 import { CliError } from '../../errors.js';
 import { onInterrupt, tempDir } from '../../util/cleanup.js';
-import { registerSecret } from '../../util/redact.js';
-import type { Credential } from '../registry/credentials.js';
+import { dockerAuthConfig, type Credential } from '../authn/index.js';
 import { buildahGlobalArgs } from './detect.js';
 import { engineProcess } from './process.js';
 
@@ -26,9 +25,11 @@ export const isStorageEngine = (engine: string): engine is StorageEngine => engi
  * Run `bin` on the storage `builtBy` wrote: buildah's storage driver is set by flag (vfs by default here), so
  * podman reading a buildah-built image takes the same flag; podman's own builds use its configured driver.
  */
-async function engineOutput(bin: StorageEngine, builtBy: StorageEngine, args: string[], env: NodeJS.ProcessEnv, what: string): Promise<string> {
+async function engineOutput(bin: StorageEngine, builtBy: StorageEngine, args: string[], env: NodeJS.ProcessEnv, what: string, fd3?: number): Promise<string> {
   const storage = builtBy === 'buildah' ? buildahGlobalArgs(env) : [];
-  const r = await engineProcess(bin, [...storage, ...args], { env, reject: false });
+  // Node's spawn hands any open descriptor to the child as fd 3; execa's types name only the literals 3-9.
+  const stdio = fd3 === undefined ? undefined : (['pipe', 'pipe', 'pipe', fd3 as 3] as const);
+  const r = await engineProcess(bin, [...storage, ...args], { env, reject: false, ...(stdio ? { stdio } : {}) });
   if ((r as { code?: string }).code === 'ENOENT') throw new CliError(`${bin} is not installed: cannot ${what}; install it (apt-get install ${bin}) or use --engine docker`);
   if (r.exitCode !== 0) throw new Error(`${bin} could not ${what}: ${String(r.stderr).trim().split('\n').pop() ?? `exit ${r.exitCode}`}`);
   return String(r.stdout).trim();
@@ -133,18 +134,23 @@ export interface EnginePushOptions {
 
 /**
  * Push a local image to `destination` (registry/repository:tag) with the engine; returns the manifest digest.
- * The credentials go in a private auth file (never on the command line), removed afterwards.
+ * The credentials go in a private auth file (never on the command line) that no path names while the engine
+ * runs: it is unlinked the moment it is opened, and the engine reads the open file as /dev/fd/3. A SIGKILL at any
+ * point after that leaves no credential on disk; the kernel frees the file with the last descriptor.
  */
 export async function pushLocalImage(engine: StorageEngine, name: string, destination: string, options: EnginePushOptions): Promise<string> {
   const env = options.env ?? process.env;
   const dir = await tempDir('bi-push-');
   try {
-    const authFile = join(dir.path, 'auth.json');
     const digestFile = join(dir.path, 'digest');
     const { registry } = parseReference(destination);
-    await writeFile(authFile, JSON.stringify({ auths: options.credential ? { [registry]: authEntry(options.credential) } : {} }), { mode: 0o600 });
-    const args = ['push', '--quiet', '--authfile', authFile, '--digestfile', digestFile, `--tls-verify=${!options.plainHttp}`, '--', name, `docker://${destination}`];
-    await engineOutput(engine, engine, args, env, `push ${name} to ${destination}`);
+    const auth = await openUnlinked(join(dir.path, 'auth.json'), dockerAuthConfig(registry, options.credential));
+    try {
+      const args = ['push', '--quiet', '--authfile', '/dev/fd/3', '--digestfile', digestFile, `--tls-verify=${!options.plainHttp}`, '--', name, `docker://${destination}`];
+      await engineOutput(engine, engine, args, env, `push ${name} to ${destination}`, auth.fd);
+    } finally {
+      await auth.close();
+    }
     const digest = (await readFile(digestFile, 'utf8')).trim();
     if (!/^sha256:[a-f0-9]{64}$/.test(digest)) throw new Error(`${engine} push to ${destination} reported no manifest digest`);
     return digest;
@@ -153,9 +159,12 @@ export async function pushLocalImage(engine: StorageEngine, name: string, destin
   }
 }
 
-/** A containers auth.json entry (Docker's config.json shape). */
-function authEntry(c: Credential): { auth: string; identitytoken?: string } {
-  const auth = Buffer.from(`${c.username ?? ''}:${c.identityToken ? '' : (c.password ?? '')}`).toString('base64');
-  registerSecret(auth);
-  return c.identityToken ? { auth, identitytoken: c.identityToken } : { auth };
+/** Write `text` to a new 0600 file, open it, and unlink it: only the returned descriptor reaches it. */
+async function openUnlinked(path: string, text: string): Promise<FileHandle> {
+  await writeFile(path, text, { mode: 0o600, flag: 'wx' });
+  try {
+    return await open(path, 'r');
+  } finally {
+    await unlink(path);
+  }
 }

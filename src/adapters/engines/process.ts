@@ -3,6 +3,9 @@
  * own process group (a build's RUN steps too), and on SIGINT/SIGTERM the whole group gets SIGTERM, then SIGKILL,
  * before the run's other clean-ups remove what the engine left. Without that, an engine killed alone leaves its
  * RUN step running, and that step may even commit the image after the clean-up (buildah#3544).
+ *
+ * When the CLI itself is SIGKILLed, the run's reaper (util/reaper.ts) stops the group the same way: an engine
+ * never outlives the CLI that started it.
  */
 import { execa, type Options } from 'execa';
 import { currentScope, onInterrupt } from '../../util/cleanup.js';
@@ -13,7 +16,7 @@ const STOP_GRACE_MS = 5_000;
 export function engineProcess<O extends Options>(bin: string, args: readonly string[], options: O) {
   currentScope()?.assertRunning();
   const child = execa(bin, args, { ...options, detached: true });
-  const stop = onInterrupt(() => stopGroup(child), { first: true });
+  const stop = onInterrupt(() => stopGroup(child), { first: true, onDeath: child.pid === undefined ? undefined : { group: child.pid } });
   child.then(stop.dismiss, stop.dismiss);
   return child;
 }
@@ -32,7 +35,8 @@ async function stopGroup(child: { pid?: number } & Promise<unknown>): Promise<vo
   }
 }
 
-function killGroup(pid: number, signal: NodeJS.Signals): void {
+/** Signal a process group started by engineProcess (its leader's pid); a group already gone is no error. */
+export function killGroup(pid: number, signal: NodeJS.Signals): void {
   try {
     process.kill(-pid, signal);
   } catch {

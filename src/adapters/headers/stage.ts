@@ -7,8 +7,10 @@
  * one tree with the arch-independent `-common`, the arm64 ones another (their kbuild programs share paths).
  */
 import { createHash } from 'node:crypto';
-import { mkdir, mkdtemp, readdir, readFile, realpath, rename, rm, stat } from 'node:fs/promises';
+import { mkdir, readdir, readFile, realpath, rename, rm, stat } from 'node:fs/promises';
 import { writeFileAtomic } from '../../util/atomic-write.js';
+import { tempDir } from '../../util/cleanup.js';
+import { removeDeadRunsLeftovers } from '../../util/leftovers.js';
 import { basename, join, resolve, sep } from 'node:path';
 import {
   archFromConfig,
@@ -180,6 +182,7 @@ interface Tree {
 async function unpackCached(group: Unit[], options: StageOptions, trees: string[]): Promise<Tree> {
   const treesDir = options.workDir ?? join(options.cacheDir, 'trees');
   await mkdir(treesDir, { recursive: true });
+  await removeDeadRunsLeftovers(treesDir, /[0-9a-f]{32}\.tmp-/);
   const key = createHash('sha256');
   for (const unit of group) key.update(`${unit.kind}:${await sha256OfFile(unit.path)}\n`);
   const root = join(treesDir, key.digest('hex').slice(0, 32));
@@ -188,7 +191,9 @@ async function unpackCached(group: Unit[], options: StageOptions, trees: string[
     options.onProgress?.(`headers: ${group.map((u) => basename(u.path)).join(', ')}: unpacked tree from the cache`);
     return { root, files: cached };
   }
-  const building = await mkdtemp(`${root}.tmp-`);
+  // Named by pid and registered before it exists: an interruption or a SIGKILL removes it, or a later run does.
+  const buildingDir = await tempDir(`${basename(root)}.tmp-`, { parent: treesDir });
+  const building = buildingDir.path;
   trees.push(building);
   const tree = new StagingTree(building, group.map((u) => u.given).join(' + '));
   for (const unit of group) {
@@ -201,6 +206,7 @@ async function unpackCached(group: Unit[], options: StageOptions, trees: string[
   await rm(root, { recursive: true, force: true });
   await rename(building, root);
   trees.pop();
+  await buildingDir.remove();
   await writeFileAtomic(`${root}.files.json`, JSON.stringify(tree.files));
   return { root, files: tree.files };
 }

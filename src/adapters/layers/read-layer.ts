@@ -7,14 +7,14 @@
  * bounded whatever the layer holds.
  */
 import { createHash } from 'node:crypto';
-import { Readable } from 'node:stream';
-import { createGunzip } from 'node:zlib';
+import type { Readable } from 'node:stream';
 import { asBuffer } from '../../util/bytes.js';
 import { ELF_HEAD_BYTES } from '../../core/elf.js';
 import { OS_RELEASE_MAX_BYTES, OS_RELEASE_PATHS } from '../../core/driver-contract.js';
 import { normalizePath, type LayerEntry } from '../../core/filetree.js';
 import { TarFormatError, TarReader, type TarEntry } from '../../core/tar.js';
-import { zstdDecompress, ZstdWindowError, type Decompression, type ZstdOptions } from './zstd.js';
+import { decompress, sniffCompression } from '../compress/decompress.js';
+import { ZstdWindowError, type ZstdOptions } from '../compress/zstd.js';
 
 export type Compression = 'gzip' | 'zstd' | 'none';
 
@@ -25,10 +25,10 @@ export class LayerError extends Error {
   }
 }
 
+/** The codecs an OCI layer may use; anything else is read as a plain tar (and fails as one). */
 function detectCompression(first: Uint8Array): Compression {
-  if (first[0] === 0x1f && first[1] === 0x8b) return 'gzip';
-  if (first[0] === 0x28 && first[1] === 0xb5 && first[2] === 0x2f && first[3] === 0xfd) return 'zstd';
-  return 'none';
+  const kind = sniffCompression(first);
+  return kind === 'gzip' || kind === 'zstd' ? kind : 'none';
 }
 
 export interface ReadLayerOptions {
@@ -141,7 +141,7 @@ export async function readLayer(blob: Readable, options: ReadLayerOptions): Prom
   const tar = new TarReader(collector);
   let stage = 'read';
   try {
-    const { output, finished, close } = decompress(view, compression, options.zstd);
+    const { output, finished, close } = decompress(view, compression, { zstd: options.zstd });
     try {
       for await (const chunk of output) {
         uncompressedBytes += chunk.length;
@@ -192,24 +192,4 @@ export async function readLayer(blob: Readable, options: ReadLayerOptions): Prom
 
 async function drain(chunks: AsyncGenerator<Buffer>): Promise<void> {
   for (let next = await chunks.next(); !next.done; next = await chunks.next());
-}
-
-function decompress(source: AsyncIterable<Buffer>, kind: Compression, zstd?: ZstdOptions): Decompression {
-  if (kind === 'gzip') {
-    const input = Readable.from(source, { objectMode: false, highWaterMark: 1024 * 1024 });
-    const gunzip = createGunzip({ chunkSize: 256 * 1024 });
-    input.on('error', (err) => gunzip.destroy(err));
-    input.pipe(gunzip);
-    return {
-      output: gunzip,
-      finished: async () => {},
-      close: async () => {
-        input.unpipe(gunzip);
-        input.destroy();
-        gunzip.destroy();
-      },
-    };
-  }
-  if (kind === 'zstd') return zstdDecompress(source, zstd);
-  return { output: source, finished: async () => {}, close: async () => {} };
 }

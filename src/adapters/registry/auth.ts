@@ -3,9 +3,9 @@
  * identity/refresh token), a token cache per registry and scope set, and Basic answers to Basic challenges.
  */
 import { registerSecret } from '../../util/redact.js';
-import type { Credential } from './credentials.js';
+import { basicAuth, type Credential } from '../authn/index.js';
 import { AuthError, RegistryError } from './errors.js';
-import { fetchFollowing, MAX_TOKEN_BODY_BYTES, readBounded } from './guard.js';
+import { fetchFollowing, HttpError, MAX_TOKEN_BODY_BYTES, readBounded } from '../http/guard.js';
 
 export interface Challenge {
   scheme: string;
@@ -127,6 +127,7 @@ export async function fetchToken(
     }
   } catch (err) {
     if (err instanceof RegistryError) throw err;
+    if (err instanceof HttpError) throw new RegistryError(err.message, err.status, undefined, { cause: err });
     const why = signal.aborted ? `no answer within ${target.idleTimeoutMs / 1000} s` : ((err as { cause?: { code?: string } }).cause?.code ?? (err as Error).message);
     throw new RegistryError(`${registry}: cannot reach its token service ${url.origin} (${why})`, undefined, undefined, { cause: err });
   }
@@ -147,6 +148,7 @@ export async function fetchToken(
     body = JSON.parse(Buffer.from(await readBounded(response, MAX_TOKEN_BODY_BYTES, `${registry}: the token service's answer`)).toString('utf8')) as typeof body;
   } catch (err) {
     if (err instanceof RegistryError) throw err;
+    if (err instanceof HttpError) throw new RegistryError(err.message, err.status, undefined, { cause: err });
     throw new RegistryError(`${registry}: the token service answered something that is not a JSON token (${signal.aborted ? 'it stalled' : (err as Error).message})`);
   }
   const token = typeof body.token === 'string' ? body.token : typeof body.access_token === 'string' ? body.access_token : undefined;
@@ -160,11 +162,8 @@ export async function fetchToken(
   return { token, expiresAt: Date.now() + lifetime * 1000 };
 }
 
-export function basicAuth(credential: Credential): string {
-  const value = Buffer.from(`${credential.username ?? ''}:${credential.password ?? ''}`).toString('base64');
-  registerSecret(value);
-  return `Basic ${value}`;
-}
+/** Moved to adapters/authn with the other forms a credential is handed on in. */
+export { basicAuth };
 
 /** Bearer tokens per registry and scope set, kept until they expire. */
 export class TokenCache {

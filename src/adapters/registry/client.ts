@@ -37,9 +37,9 @@ import {
 } from '../../core/oci.js';
 import { formatReference, type ImageReference } from '../../core/reference.js';
 import { pullScope, pushScope } from './auth.js';
-import { CredentialStore, type Credential, type CredentialSourceOptions } from './credentials.js';
+import { CredentialStore, type Credential, type CredentialSourceOptions } from '../authn/index.js';
 import { DigestMismatchError, NotFoundError, orAbsent, RegistryError } from './errors.js';
-import { MAX_MANIFEST_BYTES, MIN_BYTES_PER_WINDOW, TooLargeError } from './guard.js';
+import { bodyDeadlineMs, MAX_MANIFEST_BYTES, MIN_BYTES_PER_WINDOW } from '../http/guard.js';
 import { Transport, type RequestSpec, type TransportOptions } from './transport.js';
 import { asBuffer } from '../../util/bytes.js';
 
@@ -80,6 +80,8 @@ export interface RegistryClientOptions extends Omit<TransportOptions, 'credentia
   credentials?: CredentialStore | CredentialSourceOptions;
   /** Blobs larger than this are uploaded in PATCH chunks of this size. */
   chunkSize?: number;
+  /** One blob download's deadline, resumes included (default: bodyDeadlineMs of its size). */
+  blobDeadlineMs?: number;
 }
 
 const OCTET = 'application/octet-stream';
@@ -89,13 +91,18 @@ const MAX_TAG_PAGES = 1000;
 const RESUME_PROGRESS_BYTES = MIN_BYTES_PER_WINDOW;
 /** Image configs are documents too: read no more than their descriptor says, and never more than this. */
 const MAX_CONFIG_BYTES = MAX_MANIFEST_BYTES;
+/** A blob whose size nobody gave gets the deadline of one this large. */
+const MAX_UNSIZED_BLOB_BYTES = 4 * 1024 ** 3;
 
 export class RegistryClient {
   private readonly transport: Transport;
   private readonly chunkSize: number;
+  private readonly blobDeadlineMs?: number;
 
   constructor(options: RegistryClientOptions = {}) {
-    const credentials = options.credentials instanceof CredentialStore ? options.credentials : new CredentialStore(options.credentials);
+    this.blobDeadlineMs = options.blobDeadlineMs;
+    // A credential helper gets the same bound as a registry answer (--timeout).
+    const credentials = options.credentials instanceof CredentialStore ? options.credentials : new CredentialStore({ helperTimeoutMs: options.idleTimeoutMs, ...options.credentials });
     this.transport = new Transport({ ...options, credentials });
     this.chunkSize = options.chunkSize ?? 16 * 1024 * 1024;
   }
@@ -194,7 +201,7 @@ export class RegistryClient {
     const where = `${repo.registry}/${repo.repository}`;
     if (!descriptor) throw new RegistryError(`${where}: the manifest has no config (is it an index?)`);
     const what = `config ${descriptor.digest} in ${where}`;
-    if (descriptor.size > MAX_CONFIG_BYTES) throw new TooLargeError(`${what}: its descriptor says ${descriptor.size} bytes, more than the ${MAX_CONFIG_BYTES} allowed`);
+    if (descriptor.size > MAX_CONFIG_BYTES) throw new RegistryError(`${what}: its descriptor says ${descriptor.size} bytes, more than the ${MAX_CONFIG_BYTES} allowed`);
     const { bytes } = await this.transport.document(this.blobSpec(repo, descriptor.digest, 'GET', [200], what), descriptor.size);
     if (bytes.length !== descriptor.size) throw new DigestMismatchError(`${what}: got ${bytes.length} bytes, the descriptor says ${descriptor.size}`);
     if (!matchesDigest(bytes, descriptor.digest)) throw new DigestMismatchError(`${what}: content hashes to ${digestOf(bytes, digestAlgorithm(descriptor.digest))}; rejected`);
@@ -326,6 +333,12 @@ export class RegistryClient {
     const spec = (headers: Record<string, string>) => this.blobSpec(repo, digest, 'GET', [200, 206], what, headers);
     spec({}); // a malformed digest fails here, before any request or stream exists
     const algorithm = digestAlgorithm(digest);
+    // Each idle window must bring MIN_BYTES_PER_WINDOW; the whole blob must also come within its deadline, or
+    // a trickle just above that floor would hold it for days.
+    const deadlineMs = this.blobDeadlineMs ?? bodyDeadlineMs(options.size ?? MAX_UNSIZED_BLOB_BYTES);
+    const started = performance.now();
+    const late = () => performance.now() - started > deadlineMs;
+    const tooLate = (offset: number) => new RegistryError(`${what}: not complete within its ${deadlineMs / 1000} s deadline (${offset} bytes came); the registry is too slow`);
     async function* generate(): AsyncGenerator<Buffer> {
       const hash = createHash(algorithm);
       let offset = 0;
@@ -351,11 +364,13 @@ export class RegistryClient {
             if (offset > (options.size ?? Infinity)) {
               throw new DigestMismatchError(`${what}: the registry sent more than the ${options.size} bytes the descriptor gives; rejected`);
             }
+            if (late()) throw tooLate(offset);
             yield chunk;
           }
           break;
         } catch (err) {
           if (err instanceof DigestMismatchError) throw err;
+          if (late()) throw err instanceof RegistryError ? err : tooLate(offset);
           // The request took this attempt from the budget; its body's stall or cut ends that attempt.
           if (offset - start >= RESUME_PROGRESS_BYTES) attempts = transport.attemptBudget();
           if (resumes >= (options.maxResumes ?? 3) || attempts.left <= 0) throw new RegistryError(`${what}: the connection broke at byte ${offset} (${(err as Error).message})`, undefined, undefined, { cause: err });

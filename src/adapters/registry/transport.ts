@@ -9,9 +9,9 @@ import pLimit from 'p-limit';
 import { apiHost, isLoopbackRegistry } from '../../core/reference.js';
 import { redact } from '../../util/redact.js';
 import { basicAuth, fetchToken, parseChallenges, TokenCache, type Challenge } from './auth.js';
-import type { Credential, CredentialStore } from './credentials.js';
+import type { Credential, CredentialStore } from '../authn/index.js';
 import { AuthError, describeErrorBody, NOT_FOUND_CODES, NotFoundError, RegistryError } from './errors.js';
-import { AttemptClock, DEFAULT_IDLE_MS, fetchFollowing, guardBody, IdleTimeoutError, progressBody, readBounded, readErrorText } from './guard.js';
+import { AttemptClock, DEFAULT_IDLE_MS, fetchFollowing, HttpError, guardBody, IdleTimeoutError, progressBody, readBounded, readErrorText } from '../http/guard.js';
 
 export interface TransportOptions {
   credentials: CredentialStore;
@@ -143,7 +143,7 @@ export class Transport {
       } catch (err) {
         clock.disarm();
         const cause = clock.explain(err);
-        if (cause instanceof RegistryError || budget.left <= 0) throw this.networkError(spec, cause, attempt);
+        if (cause instanceof RegistryError || cause instanceof HttpError || budget.left <= 0) throw this.networkError(spec, cause, attempt);
         await this.sleep(this.backoff(attempt), spec, `connection failed (${describeCause(cause)})`);
         continue;
       }
@@ -263,6 +263,7 @@ export class Transport {
 
   private networkError(spec: RequestSpec, err: unknown, attempts: number): RegistryError {
     if (err instanceof RegistryError) return err;
+    if (err instanceof HttpError) return new RegistryError(err.message, err.status, undefined, { cause: err });
     const tried = attempts > 1 ? ` after ${attempts} attempts` : '';
     if (err instanceof IdleTimeoutError) {
       return new RegistryError(`${spec.what}: ${spec.registry} stalled${tried} (${err.message}; the idle limit is --timeout)`, undefined, undefined, { cause: err });

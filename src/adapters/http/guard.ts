@@ -1,5 +1,6 @@
 /**
- * HTTP hygiene for servers we do not trust (registries, token services, the storage they redirect to):
+ * The bounded HTTP client's parts, for every server we do not trust (registries, token services, the storage
+ * they redirect to, package mirrors):
  *  - origins: credentials go only to the origin (scheme, host, port) they belong to; a redirect that changes
  *    origin drops them, and a redirect from https to http is refused outright;
  *  - time: an attempt whose headers do not come within the idle limit, or whose body brings less than
@@ -8,7 +9,9 @@
  *  - size: documents (manifests, tag pages, tokens, error bodies) are read up to a cap and no further.
  */
 import { redact } from '../../util/redact.js';
-import { RegistryError } from './errors.js';
+import { HttpError } from './errors.js';
+
+export { HttpError } from './errors.js';
 
 /** The idle limit when none is given: `--timeout`'s default. */
 export const DEFAULT_IDLE_MS = 30_000;
@@ -20,6 +23,17 @@ export const MAX_MANIFEST_BYTES = 4 * 1024 * 1024;
 export const MAX_ERROR_BODY_BYTES = 64 * 1024;
 export const MAX_TOKEN_BODY_BYTES = 1024 * 1024;
 const MAX_REDIRECTS = 5;
+/**
+ * A whole streamed body's deadline: 15 minutes, plus a second for every 512 KiB it should bring. Each idle
+ * window must bring MIN_BYTES_PER_WINDOW; a trickle just above that floor passes every window, not this.
+ */
+export const BODY_DEADLINE_BASE_MS = 15 * 60_000;
+export const BODY_DEADLINE_BYTES_PER_SECOND = 512 * 1024;
+
+/** The deadline of a body of `size` bytes (of at most `size`, when only a cap is known). */
+export function bodyDeadlineMs(size: number): number {
+  return BODY_DEADLINE_BASE_MS + Math.ceil(size / BODY_DEADLINE_BYTES_PER_SECOND) * 1000;
+}
 const REDIRECT_STATUS = new Set([301, 302, 303, 307, 308]);
 
 /** A transient fault: the server went quiet (or trickles). Retried like a dropped connection. */
@@ -31,7 +45,7 @@ export class IdleTimeoutError extends Error {
 }
 
 /** A body larger than its cap: never retried, the server means it. */
-export class TooLargeError extends RegistryError {
+export class TooLargeError extends HttpError {
   constructor(message: string) {
     super(message);
     this.name = 'TooLargeError';
@@ -207,7 +221,7 @@ export function progressBody(body: Uint8Array, clock: AttemptClock): { body: Rea
 /** The whole body, failing (and cancelling the rest) once it passes `maxBytes`. */
 export async function readBounded(response: Response, maxBytes: number, what: string, clock?: AttemptClock): Promise<Uint8Array> {
   const declared = Number(response.headers.get('content-length') ?? NaN);
-  const tooLarge = () => new TooLargeError(`${what}: the registry sent more than ${formatBytes(maxBytes)}, the limit for this kind of document; refused`);
+  const tooLarge = () => new TooLargeError(`${what}: the server sent more than ${formatBytes(maxBytes)}, the limit for this kind of document; refused`);
   if (declared > maxBytes) {
     await response.body?.cancel().catch(() => undefined);
     throw tooLarge();
@@ -263,6 +277,8 @@ export interface FollowOptions {
   debug?: (line: string) => void;
   /** Called before each hop is sent (to restart a clock). */
   beforeHop?: () => void;
+  /** Refuse a redirect target by throwing (the caller's own rules, on top of the scheme rules here). */
+  checkRedirect?: (next: URL) => void;
 }
 
 /**
@@ -288,12 +304,13 @@ export async function fetchFollowing(fetcher: typeof fetch, start: URL, init: Re
     const location = response.headers.get('location');
     if (!REDIRECT_STATUS.has(response.status) || !location || (options.follow && !options.follow(response))) return { response, url };
     await response.body?.cancel().catch(() => undefined);
-    if (hop >= MAX_REDIRECTS) throw new RegistryError(`${options.what}: too many redirects`);
+    if (hop >= MAX_REDIRECTS) throw new HttpError(`${options.what}: too many redirects`);
     const next = new URL(location, url);
-    if (next.protocol !== 'https:' && next.protocol !== 'http:') throw new RegistryError(`${options.what}: refused a redirect to a ${next.protocol} URL`);
+    if (next.protocol !== 'https:' && next.protocol !== 'http:') throw new HttpError(`${options.what}: refused a redirect to a ${next.protocol} URL`);
     if (url.protocol === 'https:' && next.protocol === 'http:') {
-      throw new RegistryError(`${options.what}: refused a redirect from https to plain http (${redact(`${next.origin}`)}): it would send the request in clear text`);
+      throw new HttpError(`${options.what}: refused a redirect from https to plain http (${redact(`${next.origin}`)}): it would send the request in clear text`);
     }
+    options.checkRedirect?.(next);
     url = next;
   }
 }

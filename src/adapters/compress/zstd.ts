@@ -5,12 +5,11 @@
  * 60 times slower, see bench/check-scan.ts), else fzstd fed small slices so that no single push can expand into
  * more than a few MiB (an RLE block of 4 bytes expands to 128 KiB). Every frame's window is checked as the
  * compressed bytes flow, before any decoder sees the frame: above the limit (128 MiB by default, the `zstd`
- * tool's own) the layer is refused, since the window is memory the decoder must hold.
+ * tool's own) the stream is refused, since the window is memory the decoder must hold.
  */
-import { execa } from 'execa';
 import { Decompress } from 'fzstd';
 import { execFileSync } from 'node:child_process';
-import { Readable } from 'node:stream';
+import { childDecoder, type Decompression } from './child.js';
 
 export const DEFAULT_ZSTD_WINDOW = 128 * 1024 * 1024;
 /** The largest window zstd itself supports (--long=31). */
@@ -25,12 +24,13 @@ export interface ZstdOptions {
   decoder?: ZstdDecoder;
 }
 
+/** A frame whose window is above the limit: the data (window, limit) for the command to word its hint. */
 export class ZstdWindowError extends Error {
   constructor(
     readonly window: number,
     readonly limit: number,
   ) {
-    super(`a zstd frame needs a ${mib(window)} window, above the ${mib(limit)} limit (the zstd tool's default): allow it with --zstd-window-mib ${Math.ceil(window / 2 ** 20)} if the image is trusted`);
+    super(`a zstd frame needs a ${mib(window)} window, above the ${mib(limit)} limit`);
     this.name = 'ZstdWindowError';
   }
 }
@@ -58,72 +58,14 @@ export function chooseZstdDecoder(options: ZstdOptions = {}): ZstdDecoder {
   return zstdBinaryPresent() ? 'zstd' : 'fzstd';
 }
 
-/** A decompression in progress: read `output`, then await `finished` (it throws if decoding failed). */
-export interface Decompression {
-  output: AsyncIterable<Buffer>;
-  finished(): Promise<void>;
-  /** Stop early (the reader has what it needs): ends the decoder and its process. */
-  close(): Promise<void>;
-}
-
 /** Decompress a zstd stream; the source is consumed at the pace the output is read. */
 export function zstdDecompress(source: AsyncIterable<Buffer>, options: ZstdOptions = {}): Decompression {
   const limit = Math.min(options.maxWindow ?? DEFAULT_ZSTD_WINDOW, MAX_ZSTD_WINDOW);
   const guarded = guardFrames(source, limit);
-  if (chooseZstdDecoder(options) === 'zstd') return viaBinary(guarded, limit);
+  // --memory: the binary refuses a window above the limit too (the frame walk below already did).
+  if (chooseZstdDecoder(options) === 'zstd') return childDecoder('zstd', ['-d', '-c', '-q', `--memory=${Math.ceil(limit / 1024)}KB`], guarded);
   const output = viaFzstd(guarded);
   return { output, finished: async () => {}, close: async () => void (await output.return(undefined).catch(() => {})) };
-}
-
-/** The zstd binary, its stdout read directly (no copy, no extra async step per chunk). */
-function viaBinary(source: AsyncIterable<Buffer>, limit: number): Decompression {
-  const child = execa('zstd', ['-d', '-c', '-q', `--memory=${Math.ceil(limit / 1024)}KB`], {
-    stdin: 'pipe',
-    stdout: 'pipe',
-    stderr: 'pipe',
-    buffer: { stdout: false, stderr: true },
-    maxBuffer: { stderr: 64 * 1024 },
-    reject: false,
-  });
-  // EPIPE when zstd fails or the reader stops early: the exit code and stderr say why.
-  child.stdin.on('error', () => {});
-  let sourceError: unknown;
-  const feeding = (async () => {
-    try {
-      for await (const chunk of source) {
-        if (child.stdin.destroyed) return;
-        if (!child.stdin.write(chunk)) {
-          await new Promise<void>((resolve) => {
-            const done = () => resolve();
-            child.stdin.once('drain', done);
-            child.stdin.once('close', done);
-          });
-        }
-      }
-      child.stdin.end();
-    } catch (err) {
-      sourceError = err; // a refused frame, or the blob stream failing
-      child.kill();
-    }
-  })();
-  const stdout = child.stdout as Readable;
-  // A refused frame kills zstd: end the output with that error rather than a bare early end.
-  void feeding.then(() => sourceError && stdout.destroy(sourceError as Error));
-  return {
-    output: stdout,
-    finished: async () => {
-      await feeding;
-      if (sourceError) throw sourceError;
-      const result = await child;
-      if (result.exitCode !== 0) throw new Error(`zstd -d failed: ${String(result.stderr).trim().split('\n').pop() || `exit ${result.exitCode}`}`);
-    },
-    close: async () => {
-      child.kill();
-      stdout.destroy();
-      await feeding;
-      await child;
-    },
-  };
 }
 
 /** Input slice for fzstd: 512 bytes hold at most 170 RLE blocks, so a push yields at most ~21 MiB. */
