@@ -37,7 +37,7 @@ describe('push: real buildah builds into the real registry', () => {
     clones.push(copy.cleanup);
     execFileSync('git', ['clone', '-q', root, copy.root + '/r']);
     const dir = join(copy.root, 'r');
-    // Compiler-only test images, as in builder-repo.ts: the driver builder's contract is checked elsewhere.
+    // As in makeBuilderRepo: compiler-only images, the driver builder's contract off.
     writeFileSync(join(dir, 'builder-images.yaml'), `repositories: [${repository}]\nengine: buildah\ncheck: { contract: none }\n`);
     git(dir, 'add', '-A');
     git(dir, 'commit', '-q', '--allow-empty', '-m', 'publish elsewhere');
