@@ -27,7 +27,7 @@ describe('scripts/ensure-system-deps.sh', () => {
     const r = run('ensure-system-deps.sh', ['test'], [apt.bin], missingPolicy);
     expect(r.code).toBe(0);
     expect(installed()).toHaveLength(1);
-    expect(installed()[0]!.sort()).toEqual(['apache2-utils', 'buildah', 'containers-common', 'docker-registry', 'docker.io', 'gpg', 'openssl', 'podman', 'qemu-system-arm', 'qemu-system-x86', 'skopeo', 'umoci', 'xz-utils', 'zstd']);
+    expect(installed()[0]!.sort()).toEqual(['apache2-utils', 'buildah', 'busybox-static', 'containers-common', 'docker-registry', 'docker.io', 'gpg', 'iproute2', 'make', 'openssl', 'podman', 'qemu-system-arm', 'qemu-system-x86', 'runc', 'skopeo', 'umoci', 'xz-utils', 'zstd']);
     expect(installed()[0]).not.toContain('qemu-user-static');
     expect(installed()[0]).not.toContain('debootstrap');
   });
@@ -79,7 +79,7 @@ describe('scripts/ensure-system-deps.sh', () => {
     apt = fakeApt();
     const tools = mkdtempSync(join(tmpdir(), 'bi-tools-'));
     try {
-      for (const t of ['docker-registry', 'htpasswd', 'buildah', 'podman', 'openssl', 'zstd', 'dockerd', 'skopeo', 'umoci', 'xz', 'qemu-system-x86_64', 'qemu-system-aarch64', 'gpg']) writeFileSync(join(tools, t), '', { mode: 0o755 });
+      for (const t of ['docker-registry', 'htpasswd', 'buildah', 'podman', 'openssl', 'zstd', 'dockerd', 'skopeo', 'umoci', 'xz', 'qemu-system-x86_64', 'qemu-system-aarch64', 'gpg', 'runc', 'ip', 'busybox', 'make']) writeFileSync(join(tools, t), '', { mode: 0o755 });
       const policy = join(tools, 'policy.json');
       writeFileSync(policy, '{}');
       const r = run('ensure-system-deps.sh', ['test'], [apt.bin, tools], { CONTAINERS_POLICY_JSON: policy });
