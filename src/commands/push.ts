@@ -7,7 +7,9 @@ import { VERSION } from '../version.js';
 import { runPush, type PushResult, type VerifyHook } from '../app/push.js';
 import { registryAccess } from '../app/registry-client.js';
 import { loadRepo, type Repo } from '../app/repo.js';
-import { kernelSets, loadKernels, verifyBuiltImage } from '../app/verify.js';
+import { kernelSets, loadKernels, verifyBuiltImage, type RunVerifyOptions } from '../app/verify.js';
+import { bootOptionsFrom, registerBootOptions } from './verify-boot.js';
+import { UsageError } from '../errors.js';
 import type { BuildSpec } from '../app/verify-build.js';
 import type { EngineName } from '../adapters/engines/detect.js';
 import { formatTable, type Output } from '../util/output.js';
@@ -32,6 +34,10 @@ interface PushCliOptions {
   json?: boolean;
   verify?: string[] | true;
   flow?: 'driverkit' | 'probe';
+  boot?: boolean;
+  kernelImage?: string;
+  bootTimeout?: string;
+  bootAccel?: 'auto' | 'kvm' | 'tcg';
   sign?: string;
   attest?: boolean;
   reproduce?: boolean;
@@ -40,7 +46,7 @@ interface PushCliOptions {
 }
 
 export function register(program: Command, streams: Streams): void {
-  program
+  const command = program
     .command('push')
     .description('Build, check and publish changed images per arch and as multi-arch indexes')
     .argument('[dockerfiles...]', 'only these images (file names or paths in images/); default: all')
@@ -65,7 +71,10 @@ export function register(program: Command, streams: Streams): void {
     .option('--signature-store <dir>', 'lookaside directory --sign writes (<repo>@sha256=<hex>/signature-N)', '.cache/signatures')
     .option('--lookaside-url <url>', 'where users read the store from, for the printed registries.d snippet (default: file:// of the directory)')
     .option('--verify [headers...]', 'before publishing, build a kernel module with each built image against these kernel headers (as verify does; no sources: config verify)')
-    .addOption(new Option('--flow <flow>', "with --verify: driverkit runs the driver builder's own steps (curl, cmake, make driver, strip, modinfo); probe builds the built-in Kbuild probe").choices(['driverkit', 'probe']).default('driverkit'))
+    .addOption(new Option('--flow <flow>', "with --verify: driverkit runs the driver builder's own steps (curl, cmake, make driver, strip, modinfo); probe builds the built-in Kbuild probe").choices(['driverkit', 'probe']).default('driverkit'));
+  // --boot (with --verify): the built module must also load in its kernel booted in qemu, as `verify --boot`.
+  registerBootOptions(command);
+  command
     .addHelpText(
       'after',
       `
@@ -91,7 +100,9 @@ Example:
             return 1;
           }
         }
-        const verify = opts.verify && !opts.dryRun ? await prepareVerify(opts.verify, repo, insecure, ctx.out.progress, opts.flow ?? 'driverkit') : undefined;
+        if (opts.boot && !opts.verify) throw new UsageError('--boot goes with --verify: the module it boots is the one verify builds');
+        const boot = bootOptionsFrom(opts, { cwd: ctx.cwd, cacheDir: join(repo.root, '.cache', 'kernels'), onProgress: ctx.out.progress });
+        const verify = opts.verify && !opts.dryRun ? await prepareVerify(opts.verify, repo, insecure, ctx.out.progress, opts.flow ?? 'driverkit', boot) : undefined;
         const result = await runPush(repo, client, {
           verify: verify?.hook,
           repositories: repositories.length ? repositories : repo.config.repositories,
@@ -128,7 +139,7 @@ Example:
 }
 
 /** Stage the kernels once for every image of the push; the hook builds the probe module with each built image. */
-async function prepareVerify(given: string[] | true, repo: Repo, insecure: string[], onProgress: (line: string) => void, flow: 'driverkit' | 'probe'): Promise<{ hook: VerifyHook; cleanup: () => Promise<void> }> {
+async function prepareVerify(given: string[] | true, repo: Repo, insecure: string[], onProgress: (line: string) => void, flow: 'driverkit' | 'probe', afterBuild?: RunVerifyOptions['afterBuild']): Promise<{ hook: VerifyHook; cleanup: () => Promise<void> }> {
   const sets = kernelSets(given === true ? undefined : given, {}, repo.config.verify);
   const loaded: Awaited<ReturnType<typeof loadKernels>>[] = [];
   try {
@@ -141,7 +152,7 @@ async function prepareVerify(given: string[] | true, repo: Repo, insecure: strin
   for (const k of kernels) onProgress(`verify: kernel ${k.release} (${k.arch}, target ${k.target}) from ${k.releaseFrom}`);
   const build: BuildSpec = flow === 'driverkit' ? { kind: 'flow', flow: 'driverkit' } : { kind: 'probe' };
   const hook: VerifyHook = ({ image, engine, name, onProgress: log }) =>
-    verifyBuiltImage(kernels, { image, engine, arch: name.arch, target: name.target, gccVersions: name.gccVersions }, { engine, insecureRegistries: insecure, onProgress: log, build, paths: { cwd: repo.root, cacheDir: join(repo.root, '.cache', 'headers') } });
+    verifyBuiltImage(kernels, { image, engine, arch: name.arch, target: name.target, gccVersions: name.gccVersions }, { engine, insecureRegistries: insecure, onProgress: log, build, afterBuild, paths: { cwd: repo.root, cacheDir: join(repo.root, '.cache', 'headers') } });
   return { hook, cleanup: async () => void (await Promise.all(loaded.map((l) => l.cleanup()))) };
 }
 

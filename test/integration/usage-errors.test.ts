@@ -43,6 +43,13 @@ describe('usage errors exit 2 with one line', () => {
     await expectUsageError(['check', 'images/builder-nope-x86_64_gcc1.0.0.Dockerfile'], root, /images\/builder-nope-x86_64_gcc1\.0\.0\.Dockerfile/);
   });
 
+  it('push --boot without --verify, and boot flags without --boot, before anything is built', async () => {
+    const root = repo();
+    expect(await runCli(['push', '--boot'], root)).toMatchObject({ code: 2, stderr: expect.stringContaining('--boot goes with --verify') });
+    expect(await runCli(['push', '--verify', '--boot-timeout', '5'], root)).toMatchObject({ code: 2, stderr: expect.stringContaining('--boot-timeout needs --boot') });
+    expect(await runCli(['push', '--verify', '--boot', '--boot-timeout', 'x'], root)).toMatchObject({ code: 2, stderr: expect.stringContaining('--boot-timeout x') });
+  });
+
   it('--cwd naming a missing directory, which is not created', async () => {
     const root = repo();
     const missing = join(root, 'not-there');
