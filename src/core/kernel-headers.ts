@@ -144,6 +144,6 @@ export function targetForKernel(release: string, packaging: 'deb' | 'rpm' | 'oth
 export function firstErrorLines(output: string, max = 5): string[] {
   // The engine's own echo of the exit status (buildah's) says nothing the verdict does not.
   const lines = output.split('\n').map((l) => l.trimEnd()).filter((l) => l && !/^(Error: exit status \d+|subprocess exited with status \d+)$/.test(l));
-  const errors = lines.filter((l) => /\berror\b|not found|No such file|\*\*\*|cannot|unrecognized/i.test(l));
+  const errors = lines.filter((l) => /\berror\b|not found|No such file|\*\*\*|cannot|can.t |denied|unrecognized/i.test(l));
   return (errors.length ? errors : lines.slice(-max)).slice(0, max);
 }

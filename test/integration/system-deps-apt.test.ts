@@ -10,7 +10,7 @@ import { aptSandbox, haveApt, type AptSandbox } from '../support/apt-sandbox.js'
 
 const SCRIPT = join(import.meta.dirname, '../../scripts/ensure-system-deps.sh');
 // What `ensure-system-deps.sh e2e` installs when none of its tools is on PATH (policy.json present).
-const E2E_PACKAGES = ['apache2-utils', 'buildah', 'curl', 'debootstrap', 'docker-registry', 'openssl', 'qemu-user-static', 'xz-utils'];
+const E2E_PACKAGES = ['apache2-utils', 'buildah', 'curl', 'debootstrap', 'docker-registry', 'gpg', 'iproute2', 'openssl', 'qemu-system-arm', 'qemu-system-x86', 'qemu-user-static', 'runc', 'skopeo', 'xz-utils'];
 
 describe.skipIf(!haveApt)('ensure-system-deps.sh with a held apt lock (real apt-get)', () => {
   let apt: AptSandbox | undefined;

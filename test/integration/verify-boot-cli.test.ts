@@ -30,6 +30,8 @@ beforeAll(async () => {
     await execa('buildah', ['copy', ctr, ko, '/fixture/crc7.ko']);
     await execa('buildah', ['copy', '--chmod', '0755', ctr, join(dir, 'make'), '/usr/bin/make']);
     await execa('buildah', ['run', '--isolation', 'chroot', ctr, '--', '/bin/busybox', '--install', '-s', '/bin']);
+    // A builder image has a /tmp: the sandboxed build (no capabilities) cannot create one in a root it may not write.
+    await execa('buildah', ['run', '--isolation', 'chroot', ctr, '--', '/bin/busybox', 'mkdir', '-m', '1777', '/tmp']);
     await execa('buildah', ['commit', '--quiet', '--rm', ctr, IMAGE]);
   } finally {
     rmSync(dir, { recursive: true, force: true });

@@ -154,6 +154,8 @@ describe('firstErrorLines', () => {
     expect(firstErrorLines(out)).toEqual(['x.c:1: error: a', 'gcc: not found', 'No such file x', 'make: *** [y] Error 2', 'cannot open']);
     expect(firstErrorLines(out, 7)).toEqual(['x.c:1: error: a', 'gcc: not found', 'No such file x', 'make: *** [y] Error 2', 'cannot open', 'unrecognized z', 'ERROR upper']);
     expect(firstErrorLines('errors everywhere\nterror\nan error\nlast')).toEqual(['an error']); // "error" as a word only
+    // busybox says "can't", coreutils "cannot"; a build without capabilities is refused with "Permission denied".
+    expect(firstErrorLines("+ mkdir -p /tmp/w\nmkdir: can't create directory '/tmp/': x\ncp: y: Permission denied\ncant\nlast")).toEqual(["mkdir: can't create directory '/tmp/': x", 'cp: y: Permission denied']);
   });
 
   it('falls back to the last lines, trimmed, without empty lines and the engine echo of the status', () => {
