@@ -61,7 +61,7 @@ async function benchImage(): Promise<string> {
   const ctr = (await execa('buildah', [...bah, 'from', '--quiet', 'scratch'])).stdout.trim();
   await execa('buildah', [...bah, 'add', ctr, base, '/']);
   await execa('buildah', [...bah, 'run', '--isolation', 'chroot', ctr, '--', 'sh', '-c',
-    'apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends gcc-12 libc6-dev make libelf-dev bc flex bison kmod >/dev/null && ln -sf gcc-12 /usr/bin/gcc-12.0.0 && rm -rf /var/lib/apt/lists/*']);
+    'apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends gcc-12 libc6-dev make libelf-dev bc flex bison kmod dwarves >/dev/null && ln -sf gcc-12 /usr/bin/gcc-12.0.0 && rm -rf /var/lib/apt/lists/*']);
   await execa('buildah', [...bah, 'commit', '--quiet', ctr, name]);
   await execa('buildah', [...bah, 'rm', ctr]);
   return name;
@@ -120,9 +120,10 @@ try {
   for (const n of sizes) {
     const subset = { Debian: kernels.slice(-n) };
     await writeFile(join(dir, 'subset.json'), JSON.stringify(subset));
-    const silent = { write: () => true } as unknown as NodeJS.WritableStream;
-    const ours = await timeIt(() => main(['node', 'builder-images', '--cwd', dir, 'verify', '--kernels', 'subset.json', '--jobs', '2', '--json'], { stdout: silent, stderr: silent }));
-    if (ours.value !== 0) throw new Error(`verify --kernels failed for ${n} kernel(s) (exit ${ours.value})`);
+    let said = '';
+    const keep = { write: (chunk: unknown) => ((said += String(chunk)), true) } as unknown as NodeJS.WritableStream;
+    const ours = await timeIt(() => main(['node', 'builder-images', '--cwd', dir, 'verify', '--kernels', 'subset.json', '--jobs', '2', '--json'], { stdout: keep, stderr: keep }));
+    if (ours.value !== 0) throw new Error(`verify --kernels failed for ${n} kernel(s) (exit ${ours.value}):\n${said.split('\n').slice(-40).join('\n')}`);
     const peer = await timeIt(async () => {
       for (const k of subset.Debian) await plainMake(image, k.headers, cacheDir);
     });
