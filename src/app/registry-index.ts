@@ -12,6 +12,7 @@ import { UsageError } from '../errors.js';
 import type { Subject } from '../adapters/registry/referrers.js';
 import { compareReleases } from '../core/kernel-list.js';
 import { readRecords } from './verify-records.js';
+import { isProven } from '../core/verify-record.js';
 
 /** `host/path` (no tag or digest) as a registry and repository. */
 export function parseRepositoryName(name: string): { registry: string; repository: string } {
@@ -90,7 +91,7 @@ async function verifyEntry(client: RegistryClient, entry: IndexEntry): Promise<E
 async function provenFor(client: RegistryClient, subject: Subject): Promise<string[]> {
   try {
     const { records } = await readRecords(client, subject);
-    return [...new Set(records.filter((r) => r.verdict === 'pass' && (!r.flow.endsWith('+boot') || r.boot === 'loads')).map((r) => r.release))].sort(compareReleases);
+    return [...new Set(records.filter(isProven).map((r) => r.release))].sort(compareReleases);
   } catch {
     return [];
   }

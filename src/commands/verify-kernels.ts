@@ -26,7 +26,7 @@ import { GitError } from '../adapters/git/read.js';
 import type { Repo } from '../app/repo.js';
 import { indexesAt } from '../app/select-diff.js';
 import type { KernelListEntry } from '../core/kernel-list.js';
-import { movedKernels } from '../core/kernel-picks.js';
+import { imageMatcher, movedKernels } from '../core/kernel-picks.js';
 
 export interface GridFlags extends KernelListFlags {
   shard?: string;
@@ -86,7 +86,7 @@ export async function runVerifyKernels(flags: GridFlags, grid: GridContext, ctx:
   const listed = await loadKernelList(flags, ctx.cwd);
   const kernels = flags.diff ? await kernelsMoved(listed, flags.diff, grid, ctx) : listed;
   const images = flags.image?.length ? flags.image : undefined;
-  const matches = images ? (name: string) => images.some((want) => name === want || name.endsWith(`:${want}`) || name.slice(name.lastIndexOf(':') + 1).startsWith(want)) : undefined;
+  const matches = images ? imageMatcher(images) : undefined;
   const shard = shardFlag(flags.shard);
   const plan = planGrid(kernels, grid.entries, grid.tag, { shard, images: matches });
   ctx.out.progress(`verify: ${kernels.length} kernel(s) in ${flags.kernels}; ${plan.pairs.length} pair(s) to verify${shard ? ` in shard ${shard.index}/${shard.count}` : ''}; ${plan.unserved.length} kernel(s) no image serves`);

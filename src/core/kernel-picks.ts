@@ -62,8 +62,13 @@ export function pickForKernels(entries: IndexEntry[], kernels: KernelListEntry[]
 
 /** The kernels `select` sends to one of these images (`--image`: a full name, or a tag or its prefix). */
 export function kernelsForImages(summary: KernelPickSummary, images: string[]): KernelPick[] {
-  const matches = (name: string) => images.some((want) => name === want || name.endsWith(`:${want}`) || name.slice(name.lastIndexOf(':') + 1).startsWith(want));
+  const matches = imageMatcher(images);
   return summary.picks.filter((p) => p.image !== undefined && matches(p.image));
+}
+
+/** `--image`: an image name matches a full name, its tag, or the start of its tag. */
+export function imageMatcher(images: string[]): (name: string) => boolean {
+  return (name) => images.some((want) => name === want || name.endsWith(`:${want}`) || name.slice(name.lastIndexOf(':') + 1).startsWith(want));
 }
 
 /** The kernels whose pick (image or GCC) differs between two builder indexes: what a change moves. */

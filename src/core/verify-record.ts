@@ -72,5 +72,10 @@ export function decodeRecords(bytes: Uint8Array, shown: string): VerificationRec
 
 /** The keys proven: passed (and, for a booted flow, loaded). A failure is built again: it may have been the machine. */
 export function provenKeys(records: VerificationRecord[]): Set<string> {
-  return new Set(records.filter((r) => r.verdict === 'pass' && (!r.flow.endsWith('+boot') || r.boot === 'loads')).map(recordKey));
+  return new Set(records.filter(isProven).map(recordKey));
+}
+
+/** A record that proves its pair: passed, and loaded when the flow booted it. */
+export function isProven(r: VerificationRecord): boolean {
+  return r.verdict === 'pass' && (!r.flow.endsWith('+boot') || r.boot === 'loads');
 }
